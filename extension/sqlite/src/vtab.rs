@@ -1,0 +1,384 @@
+//! The virtual-table adapter: any [`Table`] becomes an eponymous, read-only
+//! SQLite table.
+//!
+//! The planner hands `=` and `IN` on `index`/`required` columns to the
+//! generator and leaves every other predicate to SQLite. It never sets `omit`,
+//! so SQLite re-checks every constraint on every row: a generator may use its
+//! constraints to skip work but can never make a query wrong.
+
+use std::borrow::Cow;
+use std::ffi::{CStr, CString, c_int};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use embargo_tables::query::{Constraint, Query};
+use embargo_tables::spec::{Value, ValueRef};
+use embargo_tables::table::SharedRows;
+use embargo_tables::{Scan, Table, TableSpec};
+use rusqlite::vtab::{
+    Context, Filters, IndexConstraintOp, IndexInfo, Module, VTab, VTabConfig, VTabConnection, VTabCursor,
+    sqlite3_vtab, sqlite3_vtab_cursor,
+};
+use rusqlite::{Connection, Error, Result, types::ValueRef as SqlValueRef};
+
+/// What one registered module knows: its table and the scan it reads.
+pub struct Aux {
+    table: &'static dyn Table,
+    scan: Arc<Scan>,
+}
+
+const MODULE: Module<'static, EmbargoTab> = Module::eponymous_only_module();
+
+/// Registers one table as an eponymous virtual table named after it.
+pub fn register_table(conn: &Connection, table: &'static dyn Table, scan: Arc<Scan>) -> Result<()> {
+    conn.create_module(table.spec().name, &MODULE, Some(Aux { table, scan }))
+}
+
+#[repr(C)]
+struct EmbargoTab {
+    base: sqlite3_vtab,
+    table: &'static dyn Table,
+    scan: Arc<Scan>,
+}
+
+/// Estimated rows of a scan that no constraint narrows.
+const FULL_SCAN_ROWS: f64 = 100_000.0;
+
+unsafe impl<'vtab> VTab<'vtab> for EmbargoTab {
+    type Aux = Aux;
+    type Cursor = EmbargoCursor;
+
+    fn connect(
+        db: &mut VTabConnection,
+        aux: Option<&Aux>,
+        _module: &[u8],
+        _database: &[u8],
+        _table: &[u8],
+        _args: &[&[u8]],
+    ) -> Result<(Cow<'static, CStr>, Self)> {
+        let aux = aux.ok_or_else(|| Error::ModuleError("embargo table registered without its table".into()))?;
+        db.config(VTabConfig::Innocuous)?;
+        let sql = CString::new(aux.table.spec().create_table_sql())
+            .map_err(|e| Error::ModuleError(format!("bad schema: {e}")))?;
+        Ok((Cow::Owned(sql), EmbargoTab { base: sqlite3_vtab::default(), table: aux.table, scan: aux.scan.clone() }))
+    }
+
+    fn best_index(&self, info: &mut IndexInfo) -> Result<bool> {
+        guard(|| {
+            plan(self.table.spec(), info);
+            Ok(true)
+        })
+    }
+
+    fn open(&'vtab mut self) -> Result<EmbargoCursor> {
+        Ok(EmbargoCursor {
+            base: sqlite3_vtab_cursor::default(),
+            table: self.table,
+            scan: self.scan.clone(),
+            rows: None,
+            row: 0,
+        })
+    }
+}
+
+/// One pushed-down constraint, as encoded in `idx_str`: the column, and
+/// whether its `IN` list arrives all at once.
+#[derive(Debug, PartialEq)]
+struct Pushed {
+    column: usize,
+    in_list: bool,
+}
+
+fn encode(pushed: &[Pushed]) -> String {
+    pushed.iter().map(|p| format!("{}{}", p.column, if p.in_list { "i" } else { "" })).collect::<Vec<_>>().join(",")
+}
+
+fn decode(s: &str) -> Vec<Pushed> {
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| {
+            let in_list = p.ends_with('i');
+            p.trim_end_matches('i').parse().ok().map(|column| Pushed { column, in_list })
+        })
+        .collect()
+}
+
+/// The planner. Picks usable `=` constraints on index columns, one per
+/// column, and prices the plan: each narrows the scan a hundredfold, an `IN`
+/// list of n values n times less. A plan that leaves a required column
+/// unconstrained is priced out of reach; if SQLite has no other, `filter`
+/// says what is missing.
+fn plan(spec: &TableSpec, info: &mut IndexInfo) {
+    let mut chosen: Vec<(usize, usize)> = Vec::new(); // (constraint index, column)
+    for (i, c) in info.constraints().enumerate() {
+        let Ok(column) = usize::try_from(c.column()) else { continue };
+        let Some(col) = spec.columns.get(column) else { continue };
+        if c.is_usable()
+            && c.operator() == IndexConstraintOp::SQLITE_INDEX_CONSTRAINT_EQ
+            && col.options.index
+            && !chosen.iter().any(|&(_, used)| used == column)
+        {
+            chosen.push((i, column));
+        }
+    }
+    let mut pushed = Vec::new();
+    let mut rows = FULL_SCAN_ROWS;
+    for (argv, &(i, column)) in chosen.iter().enumerate() {
+        let in_list = all_at_once(info, i);
+        let mut usage = info.constraint_usage(i);
+        usage.set_argv_index(argv as c_int + 1);
+        usage.set_omit(false);
+        rows /= 100.0;
+        pushed.push(Pushed { column, in_list });
+    }
+    let missing_required = spec
+        .columns
+        .iter()
+        .enumerate()
+        .any(|(i, c)| c.options.required && !pushed.iter().any(|p| p.column == i));
+    let cost = if missing_required { 1e300 } else { rows.max(1.0) * 10.0 };
+    info.set_estimated_cost(cost);
+    info.set_estimated_rows(rows.max(1.0) as i64);
+    info.set_idx_str(&encode(&pushed));
+}
+
+#[cfg(feature = "modern")]
+fn all_at_once(info: &mut IndexInfo, constraint: usize) -> bool {
+    info.is_in_constraint(constraint).unwrap_or(false) && info.set_in_constraint(constraint, true).unwrap_or(false)
+}
+
+#[cfg(not(feature = "modern"))]
+fn all_at_once(_info: &mut IndexInfo, _constraint: usize) -> bool {
+    false
+}
+
+#[repr(C)]
+struct EmbargoCursor {
+    base: sqlite3_vtab_cursor,
+    table: &'static dyn Table,
+    scan: Arc<Scan>,
+    rows: Option<SharedRows>,
+    row: usize,
+}
+
+unsafe impl VTabCursor for EmbargoCursor {
+    fn filter(&mut self, _idx_num: c_int, idx_str: Option<&str>, args: &Filters<'_>) -> Result<()> {
+        guard(|| {
+            let spec = self.table.spec();
+            let pushed = decode(idx_str.unwrap_or(""));
+            if let Some(col) =
+                spec.columns.iter().enumerate().find(|(i, c)| c.options.required && !pushed.iter().any(|p| p.column == *i))
+            {
+                return Err(Error::ModuleError(format!(
+                    "{} needs a constraint `{} = ...` or `{} IN (...)` (a required column), e.g. {}",
+                    spec.name,
+                    col.1.name,
+                    col.1.name,
+                    spec.examples.first().copied().unwrap_or("")
+                )));
+            }
+            let mut query = Query::all();
+            for (argv, p) in pushed.iter().enumerate() {
+                let values = if p.in_list { in_values(args, argv)? } else { vec![args.iter().nth(argv).map_or(Value::Null, owned)] };
+                query.constraints.push(Constraint { column: spec.columns[p.column].name, values });
+            }
+            self.rows = Some(self.scan.rows(self.table, &query));
+            self.row = 0;
+            Ok(())
+        })
+    }
+
+    fn next(&mut self) -> Result<()> {
+        self.row += 1;
+        Ok(())
+    }
+
+    fn eof(&self) -> bool {
+        self.rows.as_ref().is_none_or(|r| self.row >= r.len())
+    }
+
+    fn column(&self, ctx: &mut Context, i: c_int) -> Result<()> {
+        let Some(rows) = &self.rows else { return ctx.set_result(&rusqlite::types::Null) };
+        match rows.cell(self.row, i as usize) {
+            ValueRef::Null => ctx.set_result(&rusqlite::types::Null),
+            ValueRef::Integer(v) => ctx.set_result(&v),
+            ValueRef::Double(v) => ctx.set_result(&v),
+            ValueRef::Text(v) => ctx.set_result(&v),
+        }
+    }
+
+    fn rowid(&self) -> Result<i64> {
+        Ok(self.row as i64)
+    }
+}
+
+#[cfg(feature = "modern")]
+fn in_values(args: &Filters<'_>, argv: usize) -> Result<Vec<Value>> {
+    use rusqlite::fallible_iterator::FallibleIterator;
+    args.in_values(argv)?.map(|v| Ok(owned(v))).collect()
+}
+
+#[cfg(not(feature = "modern"))]
+fn in_values(_args: &Filters<'_>, _argv: usize) -> Result<Vec<Value>> {
+    Err(Error::ModuleError("IN lists are not handed over all at once in this build".into()))
+}
+
+fn owned(v: SqlValueRef<'_>) -> Value {
+    match v {
+        SqlValueRef::Null => Value::Null,
+        SqlValueRef::Integer(i) => Value::Integer(i),
+        SqlValueRef::Real(f) => Value::Double(f),
+        SqlValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        SqlValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    }
+}
+
+/// Runs `f`, turning a panic into an SQL error: a panic must never unwind
+/// into SQLite's C frames (that aborts the process, osqueryd's child or the
+/// `sqlite3` shell included).
+fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(Error::ModuleError(format!("internal error in embargo table: {msg}")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use embargo_tables::Row;
+    use embargo_tables::spec::Platform;
+    use embargo_tables::table::{Ctx, Declared};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    embargo_tables::declare_table! {
+        /// A test table whose generator records what it was asked.
+        pub struct Pet {
+            /// Name.
+            name: Text [index],
+            /// Kind.
+            kind: Text [index],
+            /// Legs.
+            legs: Integer,
+        }
+    }
+
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    static LAST: std::sync::Mutex<Option<Query>> = std::sync::Mutex::new(None);
+
+    fn pets(_ctx: &Ctx<'_>, q: &Query) -> Vec<Pet> {
+        CALLS.fetch_add(1, Ordering::SeqCst);
+        *LAST.lock().unwrap() = Some(q.clone());
+        if q.admits("name", "boom") && q.texts("name").is_some() {
+            panic!("boom requested");
+        }
+        [("rex", "dog", 4), ("tweety", "bird", 2), ("nemo", "fish", 0)]
+            .into_iter()
+            // Deliberately ignores `kind`: SQLite must still filter it.
+            .filter(|(n, _, _)| q.admits("name", n))
+            .map(|(n, k, l)| Pet { name: Some(n.into()), kind: Some(k.into()), legs: Some(l) })
+            .collect()
+    }
+
+    static PET_SPEC: TableSpec = TableSpec {
+        name: "pets",
+        description: "test",
+        columns: <Pet as Row>::COLUMNS,
+        platforms: &[Platform::Linux],
+        examples: &[],
+    };
+    static PETS: Declared<Pet> = Declared { spec: &PET_SPEC, generate: pets };
+
+    embargo_tables::declare_table! {
+        /// A table with a required column.
+        pub struct Probe {
+            /// Path asked about.
+            path: Text [required],
+            /// Length of the path.
+            len: Integer,
+        }
+    }
+    fn probes(_ctx: &Ctx<'_>, q: &Query) -> Vec<Probe> {
+        q.texts("path").unwrap_or_default().into_iter().map(|p| Probe { len: Some(p.len() as i64), path: Some(p) }).collect()
+    }
+    static PROBE_SPEC: TableSpec = TableSpec {
+        name: "probe",
+        description: "test",
+        columns: <Probe as Row>::COLUMNS,
+        platforms: &[Platform::Linux],
+        examples: &["SELECT * FROM probe WHERE path = '/etc'"],
+    };
+    static PROBE: Declared<Probe> = Declared { spec: &PROBE_SPEC, generate: probes };
+
+    fn conn() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        let scan = Arc::new(Scan::new(embargo_tables::Root::new("/").unwrap()));
+        register_table(&conn, &PETS, scan.clone()).unwrap();
+        register_table(&conn, &PROBE, scan).unwrap();
+        conn
+    }
+
+    fn names(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut st = conn.prepare(sql).unwrap();
+        st.query_map([], |r| r.get::<_, String>(0)).unwrap().map(|r| r.unwrap()).collect()
+    }
+
+    #[test]
+    fn equality_and_in_reach_the_generator() {
+        let conn = conn();
+        assert_eq!(names(&conn, "SELECT name FROM pets WHERE name = 'rex'"), ["rex"]);
+        assert_eq!(
+            LAST.lock().unwrap().clone().unwrap().texts("name"),
+            Some(vec!["rex".to_string()])
+        );
+        let before = CALLS.load(Ordering::SeqCst);
+        assert_eq!(names(&conn, "SELECT name FROM pets WHERE name IN ('nemo', 'rex') ORDER BY name"), ["nemo", "rex"]);
+        // One generator call for the whole list.
+        assert_eq!(CALLS.load(Ordering::SeqCst) - before, 1);
+        let mut got = LAST.lock().unwrap().clone().unwrap().texts("name").unwrap();
+        got.sort();
+        assert_eq!(got, ["nemo", "rex"]);
+    }
+
+    #[test]
+    fn sqlite_still_checks_what_a_generator_ignores() {
+        let conn = conn();
+        assert_eq!(names(&conn, "SELECT name FROM pets WHERE kind = 'bird'"), ["tweety"]);
+        assert_eq!(names(&conn, "SELECT name FROM pets WHERE legs > 1 AND name LIKE '%e%' ORDER BY 1"), ["rex", "tweety"]);
+    }
+
+    #[test]
+    fn a_panic_becomes_an_sql_error() {
+        let conn = conn();
+        let err = conn.query_row("SELECT count(*) FROM pets WHERE name = 'boom'", [], |r| r.get::<_, i64>(0)).unwrap_err();
+        assert!(err.to_string().contains("boom requested"), "{err}");
+        // The connection is still usable.
+        assert_eq!(names(&conn, "SELECT name FROM pets WHERE name = 'nemo'"), ["nemo"]);
+    }
+
+    #[test]
+    fn required_columns_come_from_literals_or_joins() {
+        let conn = conn();
+        let err = conn.query_row("SELECT count(*) FROM probe", [], |r| r.get::<_, i64>(0)).unwrap_err();
+        assert!(err.to_string().contains("probe needs a constraint `path = ...`"), "{err}");
+        let n: i64 = conn.query_row("SELECT len FROM probe WHERE path = '/etc'", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 4);
+        // Pushed down from a join: the planner must put `pets` first.
+        let got = names(&conn, "SELECT probe.path FROM pets JOIN probe ON probe.path = '/' || pets.name ORDER BY 1");
+        assert_eq!(got, ["/nemo", "/rex", "/tweety"]);
+    }
+
+    #[test]
+    fn plans_round_trip() {
+        let p = vec![Pushed { column: 3, in_list: true }, Pushed { column: 0, in_list: false }];
+        assert_eq!(decode(&encode(&p)), p);
+        assert_eq!(decode(""), vec![]);
+    }
+}

@@ -1,0 +1,216 @@
+//! dpkg's database: `var/lib/dpkg/status`, a file of RFC 822-style stanzas.
+//!
+//! The file is streamed in chunks and split at blank lines, so memory stays
+//! flat however many packages a root has. Only the fields a row needs are
+//! copied out of a stanza.
+
+use std::io::Read;
+
+use memchr::memmem;
+
+use crate::error::FsError;
+use crate::root::Root;
+
+pub const STATUS_PATH: &str = "/var/lib/dpkg/status";
+
+/// One stanza of the status file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Package {
+    pub name: String,
+    pub version: Option<String>,
+    pub architecture: Option<String>,
+    pub maintainer: Option<String>,
+    /// `Installed-Size`, in KiB as dpkg writes it.
+    pub installed_size_kib: Option<i64>,
+    /// The whole `Status` value: want, error flag and state.
+    pub status: String,
+}
+
+impl Package {
+    /// The third word of `Status`: dpkg's package state.
+    pub fn state(&self) -> &str {
+        self.status.split_ascii_whitespace().nth(2).unwrap_or("")
+    }
+
+    /// dpkg considers a package present when its state is `installed`,
+    /// whatever the want (`install`, `hold`, `deinstall`, `purge`).
+    pub fn is_installed(&self) -> bool {
+        self.state() == "installed"
+    }
+}
+
+/// Reads the status file at `path`, calling `each` for every valid stanza.
+/// Bad stanzas are reported through `bad` (one error each) and skipped.
+pub fn read_status(
+    root: &Root,
+    path: &str,
+    mut each: impl FnMut(Package),
+    mut bad: impl FnMut(FsError),
+) -> Result<(), FsError> {
+    let (mut file, _) = root.open(path)?;
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK * 2);
+    let mut stanza_no = 0usize;
+    let mut eof = false;
+    while !eof {
+        let start = buf.len();
+        buf.resize(start + CHUNK, 0);
+        let n = file.read(&mut buf[start..]).map_err(|e| FsError::io(path, &e))?;
+        buf.truncate(start + n);
+        eof = n == 0;
+        // Parse up to the last blank line; keep the tail for the next chunk.
+        let cut = if eof { buf.len() } else { last_stanza_end(&buf) };
+        for stanza in split_stanzas(&buf[..cut]) {
+            stanza_no += 1;
+            match parse_stanza(stanza) {
+                Ok(Some(p)) => each(p),
+                Ok(None) => {}
+                Err(msg) => bad(FsError::parse(path, format!("stanza {stanza_no}: {msg}"))),
+            }
+        }
+        buf.drain(..cut);
+    }
+    Ok(())
+}
+
+const CHUNK: usize = 256 * 1024;
+
+fn last_stanza_end(buf: &[u8]) -> usize {
+    memmem::rfind(buf, b"\n\n").map(|i| i + 2).unwrap_or(0)
+}
+
+fn split_stanzas(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = data;
+    std::iter::from_fn(move || {
+        loop {
+            if rest.is_empty() {
+                return None;
+            }
+            let (stanza, next) = match memmem::find(rest, b"\n\n") {
+                Some(i) => (&rest[..i + 1], &rest[i + 2..]),
+                None => (rest, &rest[rest.len()..]),
+            };
+            rest = next;
+            let trimmed = trim_blank_lines(stanza);
+            if !trimmed.is_empty() {
+                return Some(trimmed);
+            }
+        }
+    })
+}
+
+fn trim_blank_lines(mut s: &[u8]) -> &[u8] {
+    while let Some(rest) = s.strip_prefix(b"\n") {
+        s = rest;
+    }
+    s
+}
+
+/// Parses one stanza. `Ok(None)` is a stanza that is valid but describes no
+/// package on the system (state `not-installed`).
+pub fn parse_stanza(stanza: &[u8]) -> Result<Option<Package>, String> {
+    let mut p = Package::default();
+    let mut name = None;
+    let mut status = None;
+    for line in stanza.split(|&b| b == b'\n') {
+        if line.is_empty() || line[0] == b' ' || line[0] == b'\t' {
+            continue; // continuation of a multi-line field
+        }
+        let Some(colon) = memchr::memchr(b':', line) else {
+            return Err(format!("line without a field name: {:?}", preview(line)));
+        };
+        let key = &line[..colon];
+        let value = || text(trim(&line[colon + 1..]));
+        match key {
+            b"Package" => name = Some(value()),
+            b"Status" => status = Some(value()),
+            b"Version" => p.version = Some(value()),
+            b"Architecture" => p.architecture = Some(value()),
+            b"Maintainer" => p.maintainer = Some(value()),
+            b"Installed-Size" => p.installed_size_kib = value().parse().ok(),
+            _ => {}
+        }
+    }
+    let Some(name) = name.filter(|n| !n.is_empty()) else {
+        return Err("no Package field".into());
+    };
+    let Some(status) = status else {
+        return Err(format!("package {name} has no Status field"));
+    };
+    p.name = name;
+    p.status = status;
+    if p.status.split_ascii_whitespace().count() != 3 {
+        return Err(format!("package {}: Status {:?} is not three words", p.name, p.status));
+    }
+    if p.state() == "not-installed" {
+        return Ok(None);
+    }
+    Ok(Some(p))
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    &b[start..end]
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn preview(b: &[u8]) -> String {
+    String::from_utf8_lossy(&b[..b.len().min(40)]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TWO: &str = "Package: zlib1g\nStatus: install ok installed\nPriority: required\nInstalled-Size: 168\nMaintainer: Mark Brown <broonie@debian.org>\nArchitecture: amd64\nMulti-Arch: same\nSource: zlib\nVersion: 1:1.2.13.dfsg-1\nDescription: compression library - runtime\n zlib is a library implementing the deflate compression method found\n in gzip and PKZIP.\n\nPackage: old-thing\nStatus: deinstall ok config-files\nVersion: 2.0\nArchitecture: all\n";
+
+    #[test]
+    fn stanzas_keep_dpkg_semantics() {
+        let pkgs: Vec<Package> = split_stanzas(TWO.as_bytes()).map(|s| parse_stanza(s).unwrap().unwrap()).collect();
+        assert_eq!(pkgs.len(), 2);
+        assert_eq!(pkgs[0].name, "zlib1g");
+        assert_eq!(pkgs[0].version.as_deref(), Some("1:1.2.13.dfsg-1"));
+        assert_eq!(pkgs[0].installed_size_kib, Some(168));
+        assert!(pkgs[0].is_installed());
+        assert_eq!(pkgs[1].state(), "config-files");
+        assert!(!pkgs[1].is_installed());
+    }
+
+    #[test]
+    fn held_packages_are_installed_and_purged_ones_absent() {
+        let held = parse_stanza(b"Package: a\nStatus: hold ok installed\n").unwrap().unwrap();
+        assert!(held.is_installed());
+        assert_eq!(parse_stanza(b"Package: b\nStatus: purge ok not-installed\n").unwrap(), None);
+        let half = parse_stanza(b"Package: c\nStatus: install reinstreq half-installed\n").unwrap().unwrap();
+        assert_eq!(half.state(), "half-installed");
+        assert!(!half.is_installed());
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(parse_stanza(b"\xff\xfe\x00binary").is_err());
+        assert!(parse_stanza(b"Status: install ok installed\n").is_err());
+        assert!(parse_stanza(b"Package: x\n").is_err());
+        assert!(parse_stanza(b"Package: x\nStatus: installed\n").is_err());
+        assert!(parse_stanza(b"Package: x\nStatus: install ok installed\nInstalled-Size: lots\n").unwrap().unwrap().installed_size_kib.is_none());
+    }
+
+    #[test]
+    fn chunk_boundaries_do_not_split_stanzas() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut body = String::new();
+        for i in 0..5000 {
+            body.push_str(&format!("Package: p{i}\nStatus: install ok installed\nVersion: {i}\nDescription: x\n {}\n\n", "y".repeat(i % 300)));
+        }
+        std::fs::create_dir_all(dir.path().join("var/lib/dpkg")).unwrap();
+        std::fs::write(dir.path().join("var/lib/dpkg/status"), body).unwrap();
+        let root = Root::new(dir.path()).unwrap();
+        let mut names = Vec::new();
+        read_status(&root, STATUS_PATH, |p| names.push(p.name), |e| panic!("{e}")).unwrap();
+        assert_eq!(names.len(), 5000);
+        assert_eq!(names[4999], "p4999");
+    }
+}

@@ -1,0 +1,81 @@
+//! `os-release(5)`, `hostname(5)` and `machine-id(5)`: who a Linux root is.
+
+use std::collections::HashMap;
+
+use crate::root::Root;
+use crate::error::FsError;
+
+/// `etc/os-release` wins over `usr/lib/os-release`, as the man page says.
+pub const PATHS: [&str; 2] = ["/etc/os-release", "/usr/lib/os-release"];
+
+/// Parses shell-style `KEY=value` lines, unquoting single and double quotes
+/// and the backslash escapes os-release allows inside double quotes.
+pub fn parse(text: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((k, v)) = line.split_once('=') else { continue };
+        out.insert(k.trim().to_string(), unquote(v.trim()));
+    }
+    out
+}
+
+fn unquote(v: &str) -> String {
+    if let Some(inner) = v.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+        let mut s = String::with_capacity(inner.len());
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                if let Some(n) = chars.next() {
+                    s.push(n);
+                }
+            } else {
+                s.push(c);
+            }
+        }
+        s
+    } else if let Some(inner) = v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+        inner.to_string()
+    } else {
+        v.to_string()
+    }
+}
+
+/// The first os-release file present, parsed, with the path it came from.
+pub fn read(root: &Root) -> Result<Option<(String, HashMap<String, String>)>, FsError> {
+    for path in PATHS {
+        match root.read_to_string(path) {
+            Ok(text) => return Ok(Some((path.to_string(), parse(&text)))),
+            Err(e) if e.kind == crate::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
+}
+
+/// The first line of a small file such as `etc/hostname`, trimmed.
+pub fn first_line(root: &Root, path: &str) -> Result<Option<String>, FsError> {
+    match root.read_limited(path, 64 * 1024) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            Ok(text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string))
+        }
+        Err(e) if e.kind == crate::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn quoting_follows_os_release() {
+        let m = super::parse("NAME=\"Debian GNU/Linux\"\nVERSION_ID='12'\nID=debian\n# c\nPRETTY=\"a \\\"q\\\" b\"\n");
+        assert_eq!(m["NAME"], "Debian GNU/Linux");
+        assert_eq!(m["VERSION_ID"], "12");
+        assert_eq!(m["ID"], "debian");
+        assert_eq!(m["PRETTY"], "a \"q\" b");
+    }
+}

@@ -1,0 +1,195 @@
+//! The minimal table API: a declaration plus one generate function that is
+//! handed the scan and the query's constraints and returns typed rows.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::error::{ErrorLog, FsError, ScanError};
+use crate::query::Query;
+use crate::root::Root;
+use crate::spec::{Row, RowSet, TableSpec};
+
+/// The OS family of the scanned root (not of the machine embargo runs on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OsFamily {
+    Linux,
+    Windows,
+    Macos,
+}
+
+impl OsFamily {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OsFamily::Linux => "linux",
+            OsFamily::Windows => "windows",
+            OsFamily::Macos => "macos",
+        }
+    }
+}
+
+/// One scan: the root, the clock it is judged by, and the problems met so far.
+/// Every table of one SQLite connection shares one `Scan`.
+pub struct Scan {
+    pub root: Root,
+    pub errors: ErrorLog,
+    /// When the scan started, Unix seconds.
+    pub scanned_at: i64,
+    /// The date findings are judged at, Unix seconds (midnight UTC of
+    /// `--as-of`, or the scan time).
+    pub as_of: i64,
+    os_family: OnceLock<OsFamily>,
+    /// Tables generated without constraints so far: their problems are all in
+    /// `errors` already.
+    complete: Mutex<HashSet<&'static str>>,
+    /// Rows kept for the life of one statement, so that a query which reads a
+    /// table several times sees one consistent snapshot and pays for it once.
+    cache: Option<Mutex<HashMap<(String, String), SharedRows>>>,
+}
+
+pub type SharedRows = Arc<dyn RowSet + Sync>;
+
+impl Scan {
+    pub fn new(root: Root) -> Self {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        Scan {
+            root,
+            errors: ErrorLog::default(),
+            scanned_at: now,
+            as_of: now,
+            os_family: OnceLock::new(),
+            complete: Mutex::default(),
+            cache: None,
+        }
+    }
+
+    /// Keeps generated rows until [`Scan::forget_rows`]; for surfaces that know
+    /// where a statement ends (the CLI, the osquery extension).
+    pub fn with_row_cache(mut self) -> Self {
+        self.cache = Some(Mutex::default());
+        self
+    }
+
+    pub fn forget_rows(&self) {
+        if let Some(cache) = &self.cache {
+            cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        }
+    }
+
+    /// Runs `table`'s generator for `query`. Every surface goes through here.
+    pub fn rows(&self, table: &dyn Table, query: &Query) -> SharedRows {
+        let name = table.spec().name;
+        let key = (name.to_string(), format!("{query:?}"));
+        if let Some(cache) = &self.cache
+            && let Some(rows) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
+        {
+            return rows.clone();
+        }
+        let rows: SharedRows = Arc::from(table.generate(&self.ctx(name), query));
+        if query.constraints.is_empty() {
+            self.complete.lock().unwrap_or_else(|p| p.into_inner()).insert(name);
+        }
+        if let Some(cache) = &self.cache {
+            cache.lock().unwrap_or_else(|p| p.into_inner()).insert(key, rows.clone());
+        }
+        rows
+    }
+
+    /// Whether `table` has been generated in full during this scan.
+    pub fn is_complete(&self, table: &str) -> bool {
+        self.complete.lock().unwrap_or_else(|p| p.into_inner()).contains(table)
+    }
+
+    pub fn with_as_of(mut self, as_of: i64) -> Self {
+        self.as_of = as_of;
+        self
+    }
+
+    /// Guessed from marker files; a root with none of them is taken as Linux.
+    pub fn os_family(&self) -> OsFamily {
+        *self.os_family.get_or_init(|| {
+            let folding = self.root.clone().with_case_folding(true);
+            if folding.exists("/Windows/System32/config/SOFTWARE") {
+                OsFamily::Windows
+            } else if self.root.exists("/System/Library/CoreServices/SystemVersion.plist") {
+                OsFamily::Macos
+            } else {
+                OsFamily::Linux
+            }
+        })
+    }
+
+    /// A view of this scan for one table's generator.
+    pub fn ctx(&self, table: &'static str) -> Ctx<'_> {
+        Ctx { scan: self, table }
+    }
+}
+
+/// What a generator sees: the scan, and which table it is filling (so that
+/// the problems it reports are attributed to it).
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub scan: &'a Scan,
+    pub table: &'static str,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn root(&self) -> &'a Root {
+        &self.scan.root
+    }
+
+    /// Records a problem as a `scan_errors` row; the scan goes on.
+    pub fn report(&self, e: FsError) {
+        self.scan.errors.push(ScanError {
+            table_name: self.table.to_string(),
+            path: e.path,
+            kind: e.kind,
+            message: e.message,
+        });
+    }
+
+    /// Unwraps `r`, reporting an error and giving `None`.
+    pub fn ok<T>(&self, r: Result<T, FsError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.report(e);
+                None
+            }
+        }
+    }
+
+    /// Like [`Ctx::ok`], but a missing file is normal and not reported.
+    pub fn ok_if_present<T>(&self, r: Result<T, FsError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) if e.kind == crate::ErrorKind::NotFound => None,
+            Err(e) => {
+                self.report(e);
+                None
+            }
+        }
+    }
+}
+
+/// A table as every surface sees it.
+pub trait Table: Send + Sync {
+    fn spec(&self) -> &'static TableSpec;
+    fn generate(&self, ctx: &Ctx<'_>, query: &Query) -> Box<dyn RowSet + Sync>;
+}
+
+/// A table made of a declaration and a plain generate function.
+pub struct Declared<R: Row> {
+    pub spec: &'static TableSpec,
+    pub generate: fn(&Ctx<'_>, &Query) -> Vec<R>,
+}
+
+impl<R: Row> Table for Declared<R> {
+    fn spec(&self) -> &'static TableSpec {
+        self.spec
+    }
+
+    fn generate(&self, ctx: &Ctx<'_>, query: &Query) -> Box<dyn RowSet + Sync> {
+        Box::new((self.generate)(ctx, query))
+    }
+}

@@ -1,0 +1,59 @@
+//! `scan_host`: one row naming the system that was scanned.
+
+use crate::collectors::os_release;
+use crate::query::Query;
+use crate::spec::{Platform, Row, TableSpec};
+use crate::table::{Ctx, Declared, OsFamily};
+
+crate::declare_table! {
+    /// The scanned system.
+    pub struct ScanHost {
+        /// Host name of the scanned system (etc/hostname on Linux).
+        hostname: Text,
+        /// linux, windows or macos.
+        os_family: Text,
+        /// os-release NAME on Linux.
+        os_name: Text,
+        /// os-release VERSION_ID on Linux.
+        os_version: Text,
+        /// etc/machine-id on Linux.
+        machine_id: Text,
+        /// The analyst-side directory that was scanned as `/`.
+        root: Text,
+        /// When the scan started, Unix seconds UTC.
+        scanned_at: BigInt,
+        /// The date findings are judged at (`--as-of`, default now), Unix seconds UTC.
+        as_of: BigInt,
+    }
+}
+
+pub static SPEC: TableSpec = TableSpec {
+    name: "scan_host",
+    description: "One row describing the scanned system and when it was scanned.",
+    columns: <ScanHost as Row>::COLUMNS,
+    platforms: &[Platform::Linux, Platform::Windows, Platform::Macos],
+    examples: &["SELECT hostname, os_name, os_version, datetime(as_of, 'unixepoch') FROM scan_host"],
+};
+
+pub static TABLE: Declared<ScanHost> = Declared { spec: &SPEC, generate };
+
+fn generate(ctx: &Ctx<'_>, _q: &Query) -> Vec<ScanHost> {
+    let root = ctx.root();
+    let family = ctx.scan.os_family();
+    let mut row = ScanHost {
+        os_family: Some(family.as_str().into()),
+        root: Some(root.base().display().to_string()),
+        scanned_at: Some(ctx.scan.scanned_at),
+        as_of: Some(ctx.scan.as_of),
+        ..Default::default()
+    };
+    if family == OsFamily::Linux {
+        row.hostname = ctx.ok(os_release::first_line(root, "/etc/hostname")).flatten();
+        row.machine_id = ctx.ok(os_release::first_line(root, "/etc/machine-id")).flatten();
+        if let Some(Some((_, fields))) = ctx.ok(os_release::read(root)) {
+            row.os_name = fields.get("NAME").cloned();
+            row.os_version = fields.get("VERSION_ID").cloned();
+        }
+    }
+    vec![row]
+}
