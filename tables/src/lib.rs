@@ -4,6 +4,8 @@
 //! osquery's Thrift protocol; the surfaces in `extension/` adapt these tables.
 
 pub mod collectors;
+pub mod dates;
+pub mod docs;
 pub mod error;
 pub mod query;
 pub mod root;

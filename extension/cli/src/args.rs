@@ -1,0 +1,107 @@
+//! Command-line flags. The help text here is the first manual most users read.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "embargo",
+    version,
+    about = "Find software from banned vendors, with SQL.",
+    long_about = "embargo exposes a system's installed software, services, certificates, processes and \
+browser extensions as SQL tables, and ships queries that find software from vendors barred by law \
+(Kaspersky first) and score each host's exposure.\n\nIt reads the running system or, with --root, a \
+mounted disk image, which it never writes to and never leaves.",
+    after_help = "Examples:\n  embargo tables\n  embargo query \"SELECT name, version FROM installed_software WHERE source = 'deb'\"\n  \
+embargo --root /mnt/image --format json query -f my.sql\n  embargo shell"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Scan this directory as if it were `/` (a mounted disk image). Paths
+    /// resolve inside it as in a chroot; nothing outside it is read.
+    #[arg(long, global = true, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+
+    /// Output format for rows.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+
+    /// Replace the built-in banned-vendor catalog with this TOML file or
+    /// directory of TOML files.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub catalog: Option<PathBuf>,
+
+    /// Judge the host as of this date (YYYY-MM-DD) instead of today: how long
+    /// banned software has gone without lawful updates, for instance.
+    #[arg(long = "as-of", global = true, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for reading.
+    Table,
+    /// One JSON array of objects; numbers stay numbers, NULL is null.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated values with a header line.
+    Csv,
+    /// One `column = value` line per column, rows separated by a blank line.
+    Line,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run SQL against the tables and print the rows.
+    ///
+    /// The SQL comes from the argument, from -f FILE, or from standard input.
+    /// Several statements separated by `;` run in turn.
+    Query {
+        /// The SQL to run.
+        sql: Option<String>,
+        /// Read the SQL from this file (`-` for standard input).
+        #[arg(short = 'f', long = "file", value_name = "FILE", conflicts_with = "sql")]
+        file: Option<PathBuf>,
+    },
+    /// An interactive SQL shell with line editing and history.
+    ///
+    /// Type SQL ending in `;`, or a dot command: .tables, .schema [TABLE],
+    /// .mode FORMAT, .help, .quit.
+    Shell,
+    /// List the tables.
+    Tables,
+    /// Show table schemas: every table, or the one named.
+    Schema {
+        /// The table to show.
+        table: Option<String>,
+        /// How to show it.
+        #[arg(long = "as", value_enum, default_value = "sql")]
+        style: SchemaStyle,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SchemaStyle {
+    /// CREATE TABLE statements.
+    Sql,
+    /// The table reference as Markdown (docs/tables.md is this output).
+    Markdown,
+    /// osquery's table-spec JSON, for check_pack.py and Fleet.
+    #[value(name = "osquery-json")]
+    OsqueryJson,
+}
+
+/// Parses `YYYY-MM-DD` into Unix seconds at midnight UTC.
+pub fn parse_date(s: &str) -> Result<i64, String> {
+    embargo_tables::dates::parse_iso_date(s)
+        .ok_or_else(|| format!("{s:?} is not a date of the form YYYY-MM-DD (for example 2025-01-31)"))
+}

@@ -1,0 +1,89 @@
+//! One SQLite connection with every embargo table over one scan root.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow};
+use embargo_tables::{Root, Scan, Table};
+use rusqlite::fallible_iterator::FallibleIterator;
+use rusqlite::{Batch, Connection};
+
+use crate::args::{Format, Global};
+use crate::output::{self, Cell};
+
+pub struct Engine {
+    pub conn: Connection,
+    pub scan: Arc<Scan>,
+}
+
+impl Engine {
+    pub fn open(g: &Global) -> Result<Engine> {
+        let root = Root::new(&g.root).map_err(|e| anyhow!("--root {}: {e}", g.root.display()))?;
+        let mut scan = Scan::new(root).with_row_cache();
+        if let Some(as_of) = g.as_of {
+            scan = scan.with_as_of(as_of);
+        }
+        let scan = Arc::new(scan);
+        let conn = Connection::open_in_memory().context("cannot open SQLite")?;
+        embargo_sqlite::register(&conn, scan.clone()).context("cannot register the tables")?;
+        Ok(Engine { conn, scan })
+    }
+
+    /// Runs every statement in `sql`, printing the rows of each.
+    pub fn run_sql(&self, sql: &str, format: Format, out: &mut dyn Write) -> Result<()> {
+        let mut batch = Batch::new(&self.conn, sql);
+        loop {
+            // Each statement sees the root afresh.
+            self.scan.forget_rows();
+            let stmt = match batch.next() {
+                Ok(Some(stmt)) => stmt,
+                Ok(None) => break,
+                Err(e) => return Err(explain(e)),
+            };
+            let mut stmt = stmt;
+            let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+            let mut rows = stmt.raw_query();
+            let mut sink = output::sink(format, out);
+            if !columns.is_empty() {
+                sink.begin(&columns)?;
+            }
+            let mut cells = Vec::with_capacity(columns.len());
+            while let Some(row) = rows.next().map_err(explain)? {
+                cells.clear();
+                for i in 0..columns.len() {
+                    cells.push(Cell::from_sql(row.get_ref(i).map_err(explain)?));
+                }
+                sink.row(&cells)?;
+            }
+            if !columns.is_empty() {
+                sink.end()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn find_table(name: &str) -> Result<&'static dyn Table> {
+    embargo_tables::tables::find(name).ok_or_else(|| anyhow!("no such table: {name} (the tables are: {})", table_list()))
+}
+
+fn table_list() -> String {
+    embargo_tables::tables::all().iter().map(|t| t.spec().name).collect::<Vec<_>>().join(", ")
+}
+
+/// An SQL error in words, with the list of tables when one is unknown.
+pub fn explain(e: rusqlite::Error) -> anyhow::Error {
+    let msg = e.to_string();
+    if msg.contains("no such table") {
+        return anyhow!("SQL error: {msg} (the tables are: {})", table_list());
+    }
+    anyhow!("SQL error: {msg}")
+}
+
+/// Whether `sql` ends with a complete statement (SQLite's own tokenizer
+/// decides, so `;` inside strings and triggers is handled).
+pub fn is_complete(sql: &str) -> bool {
+    let Ok(c) = std::ffi::CString::new(sql) else { return true };
+    // SAFETY: a valid NUL-terminated string; sqlite3_complete only reads it.
+    unsafe { rusqlite::ffi::sqlite3_complete(c.as_ptr()) != 0 }
+}
