@@ -159,11 +159,25 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Like [`Ctx::ok`], but a missing file is normal and not reported.
+    /// Like [`Ctx::ok`], but a missing file is normal and not reported. A
+    /// symlink whose target is missing inside the root is reported: it may
+    /// point out of the root, which we never follow.
     pub fn ok_if_present<T>(&self, r: Result<T, FsError>) -> Option<T> {
         match r {
             Ok(v) => Some(v),
-            Err(e) if e.kind == crate::ErrorKind::NotFound => None,
+            Err(e) if e.kind == crate::ErrorKind::NotFound => {
+                if let Ok(link) = self.root().resolve_nofollow(&e.path)
+                    && link.metadata.file_type().is_symlink()
+                {
+                    let target = self.root().read_link(&e.path).unwrap_or_default();
+                    self.report(FsError::new(
+                        crate::ErrorKind::NotFound,
+                        e.path,
+                        format!("symbolic link to {target:?}, which does not exist inside the root (links are resolved as in a chroot)"),
+                    ));
+                }
+                None
+            }
             Err(e) => {
                 self.report(e);
                 None

@@ -1,0 +1,118 @@
+//! The command line: flags, formats, errors and exit codes.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn tables_lists_every_table() {
+    let o = embargo(&["tables"]);
+    assert!(o.status.success());
+    let names: Vec<String> = stdout(&o).lines().map(String::from).collect();
+    for t in ["installed_software", "scan_host", "scan_errors"] {
+        assert!(names.iter().any(|n| n == t), "{t} missing from {names:?}");
+    }
+}
+
+#[test]
+fn json_keeps_numbers_numbers_and_null_null() {
+    let rows = json_rows(&fixture("roots/debian-mini"), "SELECT 1 AS one, NULL AS missing, 'x' AS word, 2.5 AS half");
+    assert_eq!(rows, vec![serde_json::json!({"one": 1, "missing": null, "word": "x", "half": 2.5})]);
+}
+
+#[test]
+fn global_options_go_before_or_after_the_command() {
+    let root = fixture("roots/debian-mini");
+    let root = root.to_str().unwrap();
+    let sql = "SELECT hostname FROM scan_host";
+    let before = embargo(&["--root", root, "--format", "csv", "query", sql]);
+    let after = embargo(&["query", sql, "--format", "csv", "--root", root]);
+    assert!(before.status.success() && after.status.success(), "{}", stderr(&after));
+    assert_eq!(stdout(&before), "hostname\ndebian-mini\n");
+    assert_eq!(stdout(&before), stdout(&after));
+}
+
+#[test]
+fn sql_comes_from_a_file_or_stdin() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("q.sql");
+    std::fs::write(&f, "SELECT 'a' AS x; SELECT 'b' AS y;").unwrap();
+    let o = embargo(&["--format", "jsonl", "query", "-f", f.to_str().unwrap()]);
+    assert_eq!(stdout(&o), "{\"x\": \"a\"}\n{\"y\": \"b\"}\n");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_embargo"))
+        .args(["--format", "csv", "query"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"SELECT 42 AS answer").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "answer\n42\n");
+}
+
+#[test]
+fn errors_name_the_problem_and_exit_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["query", "SELECT * FROM no_such_table"], "the tables are: installed_software"),
+        (&["query", "SELEC 1"], "SQL error"),
+        (&["--root", "/definitely/not/here", "query", "SELECT 1"], "--root /definitely/not/here"),
+        (&["--format", "xml", "query", "SELECT 1"], "xml"),
+        (&["--as-of", "2024-02-30", "query", "SELECT 1"], "2024-02-30"),
+        (&["schema", "nope"], "no such table: nope"),
+        (&["query", "-f", "/definitely/not/here.sql"], "/definitely/not/here.sql"),
+        (&["frobnicate"], "frobnicate"),
+    ];
+    for (args, needle) in cases {
+        let o = embargo(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: stderr {:?} lacks {needle:?}", stderr(&o));
+    }
+}
+
+#[test]
+fn as_of_sets_the_judgement_date() {
+    let rows = json_rows(&fixture("roots/debian-mini"), "SELECT as_of FROM scan_host");
+    assert!(rows[0]["as_of"].as_i64().unwrap() > 1_700_000_000);
+    let o = embargo(&["--as-of", "2025-01-31", "--format", "csv", "query", "SELECT as_of FROM scan_host"]);
+    // date -u -d 2025-01-31 +%s
+    assert_eq!(stdout(&o), "as_of\n1738281600\n");
+}
+
+#[test]
+fn schema_renders_from_the_declarations() {
+    let o = embargo(&["schema", "installed_software"]);
+    assert!(stdout(&o).starts_with("CREATE TABLE `installed_software` (\n  `name` TEXT,"), "{}", stdout(&o));
+    let o = embargo(&["schema", "--as", "osquery-json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let sw = v["tables"].as_array().unwrap().iter().find(|t| t["name"] == "installed_software").unwrap();
+    let source = sw["columns"].as_array().unwrap().iter().find(|c| c["name"] == "source").unwrap();
+    assert_eq!(source["index"], true);
+    assert_eq!(source["type"], "text");
+}
+
+/// docs/tables.md is generated; this fails when a declaration changed and
+/// the file was not regenerated with `embargo schema --as markdown > docs/tables.md`.
+#[test]
+fn table_reference_is_current() {
+    let o = embargo(&["schema", "--as", "markdown"]);
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/tables.md")).unwrap_or_default();
+    assert!(
+        committed == stdout(&o),
+        "docs/tables.md is stale: run `cargo run -- schema --as markdown > docs/tables.md`"
+    );
+}
+
+#[test]
+fn scan_host_describes_the_root() {
+    let root = fixture("roots/debian-mini");
+    let rows = json_rows(&root, "SELECT * FROM scan_host");
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!(r["hostname"], "debian-mini");
+    assert_eq!(r["os_family"], "linux");
+    assert_eq!(r["os_name"], "Debian GNU/Linux");
+    assert_eq!(r["os_version"], "12");
+    assert_eq!(r["machine_id"], "0123456789abcdef0123456789abcdef");
+    assert_eq!(r["root"], std::fs::canonicalize(&root).unwrap().to_str().unwrap());
+}

@@ -1,0 +1,54 @@
+//! Helpers for the integration tests: run the built `embargo` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+}
+
+pub fn embargo(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_embargo"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("embargo runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs a query with `--format json` and returns the rows.
+pub fn json_rows(root: &Path, sql: &str) -> Vec<serde_json::Value> {
+    let o = embargo(&["--root", root.to_str().unwrap(), "--format", "json", "query", sql]);
+    assert!(o.status.success(), "embargo failed: {}", stderr(&o));
+    match serde_json::from_slice(&o.stdout).expect("json output") {
+        serde_json::Value::Array(rows) => rows,
+        other => panic!("not an array: {other}"),
+    }
+}
+
+pub fn peer(tool: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
+        .unwrap_or(false);
+    if !found {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("peer tool `{tool}` is missing; .ci/run must install it");
+        }
+        eprintln!("skipping: peer tool `{tool}` is not installed");
+    }
+    found
+}
+
+pub fn run_peer(cmd: &str, args: &[&str]) -> String {
+    let o = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(o.status.success(), "{cmd} {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
