@@ -1,1 +1,51 @@
-fn main() {}
+//! Developer commands. Not shipped; used by bench/ and to regenerate fixtures.
+
+mod dpkg;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "embargo-dev", about = "embargo's developer commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a synthetic root for benchmarks: a dpkg status file of
+    /// realistic stanzas, and optionally unit files and certificates.
+    SynthRoot {
+        /// Directory to write (created; existing files are overwritten).
+        #[arg(long)]
+        out: PathBuf,
+        /// dpkg packages, about 1 KB of status file each.
+        #[arg(long, default_value_t = 1000)]
+        packages: usize,
+        /// systemd unit files.
+        #[arg(long, default_value_t = 0)]
+        units: usize,
+        /// certificates.
+        #[arg(long, default_value_t = 0)]
+        certs: usize,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::SynthRoot { out, packages, units, certs } => {
+            std::fs::create_dir_all(&out)?;
+            dpkg::synth(&out, packages)?;
+            if units > 0 || certs > 0 {
+                synth_more(&out, units, certs)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn synth_more(_out: &std::path::Path, units: usize, certs: usize) -> anyhow::Result<()> {
+    anyhow::bail!("units ({units}) and certificates ({certs}) are not synthesised yet")
+}
