@@ -77,6 +77,16 @@ pub enum Command {
     /// Type SQL ending in `;`, or a dot command: .tables, .schema [TABLE],
     /// .mode FORMAT, .help, .quit.
     Shell,
+    /// Scan for software from banned vendors and report each vendor's exposure.
+    ///
+    /// Runs the canned queries (host_exposure, banned_vendor_findings) on the
+    /// root. Exit code 0 when no vendor reaches --fail-on, 1 when one does,
+    /// 2 on an error. --format json prints {"host", "exposure", "findings"}.
+    Scan {
+        /// The exposure level at which the exit code becomes 1.
+        #[arg(long = "fail-on", value_enum, default_value = "medium", value_name = "LEVEL")]
+        fail_on: FailOn,
+    },
     /// List the tables.
     Tables,
     /// Show table schemas: every table, or the one named.
@@ -87,6 +97,14 @@ pub enum Command {
         #[arg(long = "as", value_enum, default_value = "sql")]
         style: SchemaStyle,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Low,
+    Medium,
+    High,
+    Critical,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -63,6 +63,24 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Runs one query and keeps its rows.
+    pub fn table(&self, sql: &str) -> Result<crate::scan::Table> {
+        let mut stmt = self.conn.prepare(sql).map_err(explain)?;
+        let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(explain)? {
+            let mut cells = Vec::with_capacity(columns.len());
+            for i in 0..columns.len() {
+                cells.push(Cell::from_sql(row.get_ref(i).map_err(explain)?));
+            }
+            out.push(cells);
+        }
+        Ok(crate::scan::Table { columns, rows: out })
+    }
+}
+
 pub fn find_table(name: &str) -> Result<&'static dyn Table> {
     embargo_tables::tables::find(name).ok_or_else(|| anyhow!("no such table: {name} (the tables are: {})", table_list()))
 }

@@ -5,6 +5,7 @@
 mod args;
 mod engine;
 mod output;
+mod scan;
 mod shell;
 
 use std::io::{self, BufWriter, Read, Write};
@@ -63,6 +64,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let engine = engine::Engine::open(g)?;
             engine.run_sql(&sql, g.format.unwrap_or(Format::Table), &mut out)?;
+        }
+        Command::Scan { fail_on } => {
+            let engine = engine::Engine::open(g)?;
+            let report = scan::run(&engine)?;
+            report.print(g.format.unwrap_or(Format::Table), &mut out)?;
+            out.flush()?;
+            let threshold = match fail_on {
+                args::FailOn::Low => scan::Level::Low,
+                args::FailOn::Medium => scan::Level::Medium,
+                args::FailOn::High => scan::Level::High,
+                args::FailOn::Critical => scan::Level::Critical,
+            };
+            return Ok(if report.worst() >= threshold { ExitCode::from(1) } else { ExitCode::SUCCESS });
         }
         Command::Shell => {
             drop(out);

@@ -1,0 +1,191 @@
+//! `embargo scan`: the canned queries, run on one root, as a report.
+
+use std::io::Write;
+
+use anyhow::Result;
+use clap::ValueEnum;
+
+use crate::args::Format;
+use crate::engine::Engine;
+use crate::output::{self, Cell};
+
+/// Exposure levels, weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Level {
+    None,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Level {
+    fn parse(s: &str) -> Level {
+        Level::from_str(s, true).unwrap_or(Level::None)
+    }
+}
+
+/// The rows of one query, with their column names.
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    fn get<'a>(&'a self, row: &'a [Cell], col: &str) -> &'a Cell {
+        self.columns.iter().position(|c| c == col).map_or(&Cell::Null, |i| &row[i])
+    }
+
+    fn text(&self, row: &[Cell], col: &str) -> String {
+        match self.get(row, col) {
+            Cell::Null => String::new(),
+            Cell::Integer(i) => i.to_string(),
+            Cell::Real(f) => f.to_string(),
+            Cell::Text(s) => s.clone(),
+        }
+    }
+
+    fn json_objects(&self) -> serde_json::Value {
+        serde_json::Value::Array(
+            self.rows
+                .iter()
+                .map(|r| {
+                    serde_json::Value::Object(
+                        self.columns.iter().cloned().zip(r.iter().map(Cell::to_json)).collect(),
+                    )
+                })
+                .collect(),
+        )
+    }
+}
+
+pub struct Report {
+    pub host: Table,
+    pub exposure: Table,
+    pub findings: Table,
+    pub errors: usize,
+}
+
+pub fn run(engine: &Engine) -> Result<Report> {
+    // One snapshot of the root for all three queries: the row cache is kept.
+    engine.scan.forget_rows();
+    let host = engine.table("SELECT * FROM scan_host")?;
+    let exposure = engine.table(&embargo_catalog::canned::sql("host_exposure")?)?;
+    let findings = engine.table(&embargo_catalog::canned::sql("banned_vendor_findings")?)?;
+    let errors = engine.scan.errors.len();
+    Ok(Report { host, exposure, findings, errors })
+}
+
+impl Report {
+    /// The highest level any vendor reached.
+    pub fn worst(&self) -> Level {
+        self.exposure.rows.iter().map(|r| Level::parse(&self.exposure.text(r, "level"))).max().unwrap_or(Level::None)
+    }
+
+    pub fn print(&self, format: Format, out: &mut dyn Write) -> Result<()> {
+        match format {
+            Format::Json => {
+                let host = self.host.json_objects().as_array().and_then(|a| a.first().cloned()).unwrap_or_default();
+                let doc = serde_json::json!({
+                    "host": host,
+                    "exposure": self.exposure.json_objects(),
+                    "findings": self.findings.json_objects(),
+                });
+                serde_json::to_writer_pretty(&mut *out, &doc)?;
+                writeln!(out)?;
+            }
+            Format::Jsonl => {
+                for (record, table) in [("host", &self.host), ("exposure", &self.exposure), ("finding", &self.findings)] {
+                    if let serde_json::Value::Array(rows) = table.json_objects() {
+                        for mut row in rows {
+                            if let serde_json::Value::Object(m) = &mut row {
+                                m.insert("record".into(), record.into());
+                            }
+                            serde_json::to_writer(&mut *out, &row)?;
+                            writeln!(out)?;
+                        }
+                    }
+                }
+            }
+            Format::Csv => {
+                let mut sink = output::sink(Format::Csv, out);
+                sink.begin(&self.exposure.columns)?;
+                for r in &self.exposure.rows {
+                    sink.row(r)?;
+                }
+                sink.end()?;
+            }
+            Format::Table | Format::Line => self.print_text(out)?,
+        }
+        Ok(())
+    }
+
+    fn print_text(&self, out: &mut dyn Write) -> Result<()> {
+        let h = &self.host;
+        if let Some(row) = h.rows.first() {
+            let as_of = match h.get(row, "as_of") {
+                Cell::Integer(t) => embargo_tables::dates::format_iso_date(*t),
+                _ => String::new(),
+            };
+            writeln!(
+                out,
+                "embargo scan of {} ({} {}), root {}, as of {}\n",
+                or_unknown(h.text(row, "hostname")),
+                h.text(row, "os_name"),
+                h.text(row, "os_version"),
+                h.text(row, "root"),
+                as_of
+            )?;
+        }
+        let e = &self.exposure;
+        let mut clean = Vec::new();
+        for row in &e.rows {
+            let level = e.text(row, "level");
+            let vendor_id = e.text(row, "vendor_id");
+            if level == "none" {
+                clean.push(e.text(row, "vendor"));
+                continue;
+            }
+            writeln!(out, "{} — {} (score {})", e.text(row, "vendor"), level.to_uppercase(), e.text(row, "score"))?;
+            let days = e.text(row, "days_without_updates");
+            writeln!(out, "  authority: {}", e.text(row, "authority"))?;
+            if !days.is_empty() {
+                writeln!(out, "  {days} days without lawful updates")?;
+            }
+            writeln!(out, "  reasons:   {}", e.text(row, "reasons"))?;
+            writeln!(out, "  evidence:")?;
+            let f = &self.findings;
+            for fr in f.rows.iter().filter(|fr| f.text(fr, "vendor_id") == vendor_id) {
+                let version = f.text(fr, "version");
+                let detail = f.text(fr, "detail");
+                writeln!(
+                    out,
+                    "    - {:<17} {}{}{} [{}; {}] ({})",
+                    f.text(fr, "evidence"),
+                    f.text(fr, "name"),
+                    if version.is_empty() { String::new() } else { format!(" {version}") },
+                    if detail.is_empty() { String::new() } else { format!(" — {detail}") },
+                    f.text(fr, "state"),
+                    f.text(fr, "indicator"),
+                    f.text(fr, "confidence"),
+                )?;
+            }
+            writeln!(out, "  action:    {}\n", e.text(row, "action"))?;
+        }
+        if !clean.is_empty() {
+            writeln!(out, "No evidence of: {}.", clean.join(", "))?;
+        }
+        if self.errors > 0 {
+            writeln!(
+                out,
+                "{} problem(s) reading the root; see `embargo query \"SELECT * FROM scan_errors\"`.",
+                self.errors
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn or_unknown(s: String) -> String {
+    if s.is_empty() { "unknown host".into() } else { s }
+}
