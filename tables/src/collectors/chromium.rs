@@ -145,7 +145,8 @@ pub fn read_manifest(
         is_theme: m.contains_key("theme"),
     };
 
-    let needs_messages = [&ext.name, &ext.description, &ext.author].iter().any(|f| f.as_deref().is_some_and(|s| s.contains("__MSG_")));
+    let needs_messages =
+        [&ext.name, &ext.description, &ext.author].iter().any(|f| f.as_deref().is_some_and(|s| s.contains("__MSG_")));
     if needs_messages && let Some(locale) = text("default_locale") {
         match read_messages(root, dir, &locale) {
             Ok(Some(messages)) => {
@@ -441,7 +442,8 @@ mod tests {
 
     #[test]
     fn lenient_json_accepts_what_chrome_accepts() {
-        let v = parse_lenient(b"\xEF\xBB\xBF{ // c\n \"a\": \"x // not a comment\", /* b */ \"b\": [1, 2,], }").unwrap();
+        let v =
+            parse_lenient(b"\xEF\xBB\xBF{ // c\n \"a\": \"x // not a comment\", /* b */ \"b\": [1, 2,], }").unwrap();
         assert_eq!(v, json!({"a": "x // not a comment", "b": [1, 2]}));
         assert_eq!(parse_lenient(br#"{"s": "a\"b,}"}"#).unwrap(), json!({"s": "a\"b,}"}));
         assert!(parse_lenient(b"{\"a\": ").is_err());

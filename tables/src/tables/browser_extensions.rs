@@ -285,3 +285,237 @@ fn from_firefox(
 fn joined(items: &[String]) -> Option<String> {
     (!items.is_empty()).then(|| items.join(", "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::spec::Value;
+    use crate::table::Scan;
+
+    fn fixture() -> Scan {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/browsers/root");
+        Scan::new(Root::new(dir).unwrap())
+    }
+
+    type Brief<'a> =
+        (&'a str, &'a str, &'a str, &'a str, Option<&'a str>, Option<&'a str>, Option<i64>, Option<&'a str>);
+
+    fn brief(r: &BrowserExtension) -> Brief<'_> {
+        (
+            r.browser.as_deref().unwrap(),
+            r.user.as_deref().unwrap(),
+            r.profile.as_deref().unwrap(),
+            r.id.as_deref().unwrap(),
+            r.name.as_deref(),
+            r.version.as_deref(),
+            r.enabled,
+            r.location.as_deref(),
+        )
+    }
+
+    const CHROME: &str = "/home/alice/.config/google-chrome";
+    const KP: &str = "ahkjpbeeocnddjkakilopmfdlnjdpcdm";
+    const UBLOCK: &str = "cjpalhdlnbpafiamejdnhcphjbkeiagm";
+    const HELPER: &str = "gafhcnnpkpmhlebjoaiaeapdmjkijlle";
+    const DOCS: &str = "ghbmnnjooekpmoecnnnilnnbdlolhkhi";
+
+    /// Expected values come from make.py's recipe.
+    #[test]
+    fn fixture_rows_match_the_recipe() {
+        let scan = fixture();
+        let rows = generate(&scan.ctx("browser_extensions"), &Query::all());
+        let got: Vec<Brief<'_>> = rows.iter().map(brief).collect();
+        let helper = "Kaspersky Password Manager Helper (unofficial)";
+        let expected: Vec<Brief<'_>> = vec![
+            (
+                "chrome",
+                "alice",
+                "Default",
+                KP,
+                Some("Kaspersky Protection"),
+                Some("21.15.8.493"),
+                Some(1),
+                Some("internal"),
+            ),
+            ("chrome", "alice", "Default", UBLOCK, Some("uBlock Origin"), Some("1.57.0"), Some(0), Some("internal")),
+            ("chrome", "alice", "Default", UBLOCK, Some("uBlock Origin"), Some("1.58.0"), Some(0), Some("internal")),
+            ("chrome", "alice", "Default", HELPER, Some(helper), Some("1.0.2"), Some(1), Some("unpacked")),
+            ("chrome", "alice", "Default", DOCS, Some("Google Docs Offline"), Some("1.81.1"), None, None),
+            ("chrome", "alice", "Profile 1", UBLOCK, Some("uBlock Origin"), Some("1.58.0"), None, None),
+            (
+                "firefox",
+                "alice",
+                "abcd1234.default-release",
+                "uBlock0@raymondhill.net",
+                Some("uBlock Origin"),
+                Some("1.58.0"),
+                Some(1),
+                Some("app-profile"),
+            ),
+            (
+                "firefox",
+                "alice",
+                "abcd1234.default-release",
+                "{6f0d7a28-0a1c-4f3e-9f44-3c1d2b1f0c5e}",
+                Some("Password Helper"),
+                Some("0.9"),
+                Some(0),
+                Some("app-profile"),
+            ),
+            (
+                "firefox",
+                "bob",
+                "x1y2z3.default",
+                "kaspersky-unofficial@example.org",
+                Some(helper),
+                Some("2.0"),
+                Some(1),
+                Some("app-profile"),
+            ),
+            (
+                "chromium",
+                "root",
+                "Default",
+                "mmnpcpaoiiaiabhenpnaifomogjidjal",
+                Some("Root Tool"),
+                Some("2.1"),
+                Some(0),
+                Some("external_policy_download"),
+            ),
+        ];
+        assert_eq!(got, expected);
+
+        let kp = &rows[0];
+        let kp_dir = format!("{CHROME}/Default/Extensions/{KP}/21.15.8.493_0");
+        assert_eq!(kp.path.as_deref(), Some(format!("{kp_dir}/manifest.json").as_str()));
+        assert_eq!(kp.install_path.as_deref(), Some(kp_dir.as_str()));
+        assert_eq!(kp.description.as_deref(), Some("Protects you while you browse."));
+        assert_eq!(kp.author.as_deref(), Some("AO Kaspersky Lab"));
+        assert_eq!(kp.homepage_url.as_deref(), Some("https://www.kaspersky.com/"));
+        assert_eq!(kp.update_url.as_deref(), Some("https://clients2.google.com/service/update2/crx"));
+        assert_eq!(kp.manifest_version, Some(3));
+        assert_eq!(kp.permissions.as_deref(), Some("tabs, webRequest, nativeMessaging, <all_urls>"));
+        // first_install_time wins over install_time.
+        assert_eq!(kp.install_time, Some(1_700_000_000));
+        assert_eq!(rows[1].install_time, Some(1_690_000_000));
+        assert_eq!(rows[3].author.as_deref(), Some("dev@example.org"));
+        assert_eq!(rows[3].permissions.as_deref(), Some("storage, https://*.example.org/*"));
+
+        let ff = &rows[6];
+        assert_eq!(ff.path.as_deref(), Some("/home/alice/.mozilla/firefox/abcd1234.default-release/extensions.json"));
+        assert_eq!(
+            ff.install_path.as_deref(),
+            Some("/home/alice/.mozilla/firefox/abcd1234.default-release/extensions/uBlock0@raymondhill.net.xpi")
+        );
+        assert_eq!(ff.author.as_deref(), Some("Raymond Hill & contributors"));
+        assert_eq!(ff.install_time, Some(1_700_000_000));
+        assert_eq!(ff.manifest_version, Some(2));
+        assert_eq!(ff.permissions.as_deref(), Some("storage, tabs, <all_urls>"));
+        assert_eq!(
+            rows[8].path.as_deref(),
+            Some("/home/bob/snap/firefox/common/.mozilla/firefox/x1y2z3.default/extensions.json")
+        );
+
+        let mut errors: Vec<(String, ErrorKind)> =
+            scan.errors.snapshot().into_iter().map(|e| (e.path, e.kind)).collect();
+        errors.sort();
+        assert_eq!(
+            errors,
+            vec![
+                ("/home/alice/.config/google-chrome/Profile 1/Extensions/ghbmnnjooekpmoecnnnilnnbdlolhkhi/1.81.1_0/manifest.json".to_string(), ErrorKind::ParseError),
+                ("/home/alice/.config/google-chrome/Profile 1/Preferences".to_string(), ErrorKind::ParseError),
+                ("/home/bob/.mozilla/firefox/broken.default/extensions.json".to_string(), ErrorKind::ParseError),
+            ]
+        );
+    }
+
+    #[test]
+    fn constraints_skip_other_browsers_and_ids() {
+        let scan = fixture();
+        let q = Query::all().with("id", vec![Value::Text(KP.into())]);
+        let rows = generate(&scan.ctx("browser_extensions"), &q);
+        assert_eq!(rows.iter().map(|r| r.id.as_deref().unwrap()).collect::<Vec<_>>(), vec![KP]);
+        // The broken manifest is another id's, so it is not even opened.
+        assert!(!scan.errors.snapshot().iter().any(|e| e.path.ends_with("manifest.json")));
+
+        let scan = fixture();
+        let q = Query::all().with("browser", vec![Value::Text("firefox".into())]);
+        let rows = generate(&scan.ctx("browser_extensions"), &q);
+        assert_eq!(rows.len(), 3);
+        assert!(rows.iter().all(|r| r.browser.as_deref() == Some("firefox")));
+        assert_eq!(scan.errors.len(), 1);
+    }
+
+    /// A Windows root built at run time: Edge under AppData, case-insensitive
+    /// lookups, and the homes that belong to nobody skipped.
+    #[test]
+    fn windows_homes_and_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let put = |rel: &str, body: &str| {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        };
+        put("Windows/System32/config/SOFTWARE", "");
+        let edge = "appdata/local/Microsoft/Edge/User Data";
+        let manifest = r#"{"name": "Kaspersky Protection", "version": "1.0", "manifest_version": 3}"#;
+        put(&format!("Users/Carol/{edge}/Default/Extensions/{KP}/1.0_0/manifest.json"), manifest);
+        put(&format!("Users/Carol/{edge}/Default/Preferences"), r#"{"extensions":{"settings":{}}}"#);
+        put(&format!("Users/Public/{edge}/Default/Extensions/{KP}/1.0_0/manifest.json"), manifest);
+        put(&format!("Users/Default/{edge}/Default/Extensions/{KP}/1.0_0/manifest.json"), manifest);
+        let scan = Scan::new(Root::new(dir.path()).unwrap());
+        let rows = generate(&scan.ctx("browser_extensions"), &Query::all());
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(
+            brief(&rows[0]),
+            ("edge", "Carol", "Default", KP, Some("Kaspersky Protection"), Some("1.0"), None, None)
+        );
+        assert_eq!(
+            rows[0].path.as_deref(),
+            Some(
+                format!(
+                    "/Users/Carol/AppData/Local/Microsoft/Edge/User Data/Default/Extensions/{KP}/1.0_0/manifest.json"
+                )
+                .as_str()
+            )
+        );
+        assert!(scan.errors.is_empty(), "{:?}", scan.errors.snapshot());
+    }
+
+    #[test]
+    fn hostile_profiles_do_not_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let put = |rel: &str, body: &[u8]| {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        };
+        let ext = format!("home/eve/.config/chromium/Default/Extensions/{KP}");
+        put(&format!("{ext}/1_0/manifest.json"), b"[1, 2, 3]");
+        put(&format!("{ext}/2_0/manifest.json"), b"\xff\xfe\x00garbage");
+        put(
+            &format!("{ext}/3_0/manifest.json"),
+            br#"{"name": "__MSG_x__", "default_locale": "../../..", "version": 3}"#,
+        );
+        put(&format!("{ext}/4_0/manifest.json"), br#"{"name": "__MSG_x__", "default_locale": "en"}"#);
+        put(&format!("{ext}/4_0/_locales/en/messages.json"), b"{\"x\": 5}");
+        put("home/eve/.config/chromium/Default/Preferences", br#"{"extensions": {"settings": {"x": 1}}}"#);
+        put("home/eve/.mozilla/firefox/p/extensions.json", br#"{"addons": {"not": "a list"}}"#);
+        #[cfg(unix)]
+        {
+            let fifo = dir.path().join("home/eve/.mozilla/firefox/q");
+            std::fs::create_dir_all(&fifo).unwrap();
+            let c = std::ffi::CString::new(fifo.join("extensions.json").to_str().unwrap()).unwrap();
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        }
+        let scan = Scan::new(Root::new(dir.path()).unwrap());
+        let rows = generate(&scan.ctx("browser_extensions"), &Query::all());
+        let names: Vec<_> = rows.iter().map(|r| (r.name.as_deref(), r.version.as_deref())).collect();
+        assert_eq!(names, vec![(Some("__MSG_x__"), None), (Some("__MSG_x__"), None)]);
+        let kinds: Vec<_> = scan.errors.snapshot().into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds.iter().filter(|k| **k == ErrorKind::ParseError).count(), 3, "{:?}", scan.errors.snapshot());
+        #[cfg(unix)]
+        assert!(kinds.contains(&ErrorKind::NotRegularFile));
+    }
+}
