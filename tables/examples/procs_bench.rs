@@ -27,27 +27,47 @@ fn browser_root(dir: &std::path::Path) {
         std::fs::write(p, body).unwrap();
     };
     for u in 0..20 {
-        for (data, profiles) in [(".config/google-chrome", &["Default", "Profile 1"][..]), (".config/microsoft-edge", &["Default"][..])] {
+        for (data, profiles) in
+            [(".config/google-chrome", &["Default", "Profile 1"][..]), (".config/microsoft-edge", &["Default"][..])]
+        {
             for profile in profiles {
                 let pdir = format!("home/user{u}/{data}/{profile}");
                 let mut settings = Vec::new();
                 for e in 0..25 {
                     let id: String = format!("{e:032}").bytes().map(|b| (b - b'0' + b'a') as char).collect();
                     let vdir = format!("{pdir}/Extensions/{id}/1.{e}.0_0");
-                    put(format!("{vdir}/manifest.json"), format!(
-                        r#"{{"manifest_version": 3, "name": "__MSG_appName__", "description": "__MSG_appDesc__", "default_locale": "en", "version": "1.{e}.0", "permissions": ["tabs", "storage", "scripting"], "host_permissions": ["<all_urls>"], "background": {{"service_worker": "bg.js"}}, "action": {{"default_popup": "popup.html"}}}}"#));
-                    put(format!("{vdir}/_locales/en/messages.json"), format!(
-                        r#"{{"appName": {{"message": "Extension {e}"}}, "appDesc": {{"message": "Does thing {e}."}}, "other": {{"message": "{}"}}}}"#, "x".repeat(2000)));
+                    put(
+                        format!("{vdir}/manifest.json"),
+                        format!(
+                            r#"{{"manifest_version": 3, "name": "__MSG_appName__", "description": "__MSG_appDesc__", "default_locale": "en", "version": "1.{e}.0", "permissions": ["tabs", "storage", "scripting"], "host_permissions": ["<all_urls>"], "background": {{"service_worker": "bg.js"}}, "action": {{"default_popup": "popup.html"}}}}"#
+                        ),
+                    );
+                    put(
+                        format!("{vdir}/_locales/en/messages.json"),
+                        format!(
+                            r#"{{"appName": {{"message": "Extension {e}"}}, "appDesc": {{"message": "Does thing {e}."}}, "other": {{"message": "{}"}}}}"#,
+                            "x".repeat(2000)
+                        ),
+                    );
                     settings.push(format!(r#""{id}": {{"state": 1, "location": 1, "install_time": "13350000000000000", "manifest": {{"name": "x", "permissions": ["tabs"]}}}}"#));
                 }
                 // Real Preferences files are large; pad with unrelated settings.
-                put(format!("{pdir}/Preferences"), format!(
-                    r#"{{"browser": {{"pad": "{}"}}, "extensions": {{"settings": {{{}}}}}}}"#, "p".repeat(200_000), settings.join(",")));
+                put(
+                    format!("{pdir}/Preferences"),
+                    format!(
+                        r#"{{"browser": {{"pad": "{}"}}, "extensions": {{"settings": {{{}}}}}}}"#,
+                        "p".repeat(200_000),
+                        settings.join(",")
+                    ),
+                );
             }
         }
         let addons: Vec<String> = (0..25).map(|a| format!(
             r#"{{"id": "addon{a}@example.org", "type": "extension", "version": "1.{a}", "active": true, "location": "app-profile", "defaultLocale": {{"name": "Addon {a}", "description": "{}"}}, "userPermissions": {{"permissions": ["tabs"], "origins": ["<all_urls>"]}}}}"#, "d".repeat(300))).collect();
-        put(format!("home/user{u}/.mozilla/firefox/p{u}.default-release/extensions.json"), format!(r#"{{"schemaVersion": 36, "addons": [{}]}}"#, addons.join(",")));
+        put(
+            format!("home/user{u}/.mozilla/firefox/p{u}.default-release/extensions.json"),
+            format!(r#"{{"schemaVersion": 36, "addons": [{}]}}"#, addons.join(",")),
+        );
     }
 }
 

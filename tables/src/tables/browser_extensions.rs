@@ -62,7 +62,7 @@ crate::declare_table! {
 
 pub static SPEC: TableSpec = TableSpec {
     name: "browser_extensions",
-    description: "Extensions in every user's Chromium-family (Chrome, Chromium, Edge, Brave, Vivaldi, Opera) and Firefox profiles, read from the profile directories.",
+    description: "Extensions in every user's Chromium-family (Chrome, Chromium, Edge, Brave, Vivaldi, Opera) and Firefox profiles, read from the profile directories: one row per Chromium version directory and per Firefox add-on of type extension (themes, dictionaries and Firefox's own built-in add-ons are left out).",
     columns: <BrowserExtension as Row>::COLUMNS,
     platforms: &[Platform::Linux, Platform::Windows, Platform::Macos],
     examples: &[
@@ -140,6 +140,7 @@ const FIREFOX_BUILTIN_LOCATIONS: &[&str] = &["app-builtin", "app-system-defaults
 
 /// Home directories that belong to no person on Windows.
 const WINDOWS_NON_USERS: &[&str] = &["Public", "Default", "Default User", "All Users"];
+const MACOS_NON_USERS: &[&str] = &["Shared"];
 
 fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<BrowserExtension> {
     let family = ctx.scan.os_family();
@@ -153,6 +154,11 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<BrowserExtension> {
     let ids = q.texts("id");
     let mut rows = Vec::new();
     for (user, home) in homes(ctx, &root, family) {
+        // An unreadable home (another user's, when not run as root) is one
+        // error, not one per browser directory inside it.
+        if ctx.ok_if_present(root.read_dir(&home)).is_none() {
+            continue;
+        }
         for data in chromium_dirs.iter().filter(|d| q.admits("browser", d.browser)) {
             from_chromium(ctx, &root, &user, &format!("{home}/{}", data.dir), data, ids.as_deref(), &mut rows);
         }
@@ -176,7 +182,12 @@ fn homes(ctx: &Ctx<'_>, root: &Root, family: OsFamily) -> Vec<(String, String)> 
         if !matches!(e.entry_type, EntryType::Dir | EntryType::Symlink) || e.name.starts_with('.') {
             continue;
         }
-        if family == OsFamily::Windows && WINDOWS_NON_USERS.iter().any(|n| n.eq_ignore_ascii_case(&e.name)) {
+        let not_a_person = match family {
+            OsFamily::Windows => WINDOWS_NON_USERS,
+            OsFamily::Macos => MACOS_NON_USERS,
+            OsFamily::Linux => &[],
+        };
+        if not_a_person.iter().any(|n| n.eq_ignore_ascii_case(&e.name)) {
             continue;
         }
         out.push((e.name.clone(), format!("{parent}/{}", e.name)));
@@ -481,6 +492,24 @@ mod tests {
             )
         );
         assert!(scan.errors.is_empty(), "{:?}", scan.errors.snapshot());
+    }
+
+    #[test]
+    fn macos_homes_and_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let put = |rel: &str, body: &str| {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        };
+        put("System/Library/CoreServices/SystemVersion.plist", "");
+        let addons = r#"{"addons": [{"id": "a@example.org", "type": "extension", "version": "1", "active": true}]}"#;
+        put("Users/dave/Library/Application Support/Firefox/Profiles/k.default/extensions.json", addons);
+        put("Users/Shared/Library/Application Support/Firefox/Profiles/k.default/extensions.json", addons);
+        let scan = Scan::new(Root::new(dir.path()).unwrap());
+        let rows = generate(&scan.ctx("browser_extensions"), &Query::all());
+        let got: Vec<_> = rows.iter().map(brief).collect();
+        assert_eq!(got, vec![("firefox", "dave", "k.default", "a@example.org", None, Some("1"), Some(1), None)]);
     }
 
     #[test]
