@@ -1,7 +1,9 @@
 //! Every table embargo has. Each module holds one declaration and its
 //! generator; the collectors it draws on live in `crate::collectors`.
 
+pub mod browser_extensions;
 pub mod installed_software;
+pub mod running_processes;
 pub mod scan_errors;
 pub mod scan_host;
 
@@ -12,7 +14,13 @@ pub fn all() -> &'static [&'static dyn Table] {
     ALL
 }
 
-static ALL: &[&dyn Table] = &[&installed_software::TABLE, &scan_host::TABLE, &scan_errors::TABLE];
+static ALL: &[&dyn Table] = &[
+    &installed_software::TABLE,
+    &running_processes::TABLE,
+    &browser_extensions::TABLE,
+    &scan_host::TABLE,
+    &scan_errors::TABLE,
+];
 
 pub fn find(name: &str) -> Option<&'static dyn Table> {
     all().iter().copied().find(|t| t.spec().name == name)

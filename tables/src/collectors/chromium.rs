@@ -1,0 +1,453 @@
+//! Chromium-family browser profiles (Chrome, Chromium, Edge, Brave, Vivaldi,
+//! Opera): installed extensions and their enabled state.
+//!
+//! Layout of a profile directory:
+//! - `Extensions/<id>/<version>/manifest.json`: one directory per installed
+//!   version (Chrome keeps the old one until the browser restarts).
+//! - `Preferences` and `Secure Preferences`: JSON; `extensions.settings.<id>`
+//!   holds the per-extension state (`state`, `disable_reasons`, `location`,
+//!   install times).
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{ErrorKind, FsError};
+use crate::root::{EntryType, Root};
+
+/// Manifests and message catalogs larger than this are not read.
+const MANIFEST_LIMIT: u64 = 4 << 20;
+
+/// One installed version of an extension, from its manifest.json.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Extension {
+    pub id: String,
+    /// Root-relative path of the version directory.
+    pub dir: String,
+    /// Root-relative path of manifest.json.
+    pub manifest_path: String,
+    /// Localized from `_locales/<default_locale>/messages.json` when the
+    /// manifest says `__MSG_key__`; the raw text when it cannot be.
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub description: Option<String>,
+    pub author: Option<String>,
+    pub homepage_url: Option<String>,
+    pub update_url: Option<String>,
+    pub manifest_version: Option<i64>,
+    /// `permissions` then `host_permissions`, the string entries only.
+    pub permissions: Vec<String>,
+    /// The manifest declares a theme (no code, only colors and images).
+    pub is_theme: bool,
+}
+
+/// What a profile's preferences say about one extension.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Setting {
+    /// `None` when the entry says neither way (an unknown `state` value).
+    pub enabled: Option<bool>,
+    /// Chromium's `ManifestLocation`, as a name.
+    pub location: Option<String>,
+    /// `first_install_time`, else `install_time`; Unix seconds.
+    pub install_time: Option<i64>,
+}
+
+/// Whether `name` has the shape of a Chromium extension id: 32 letters a–p
+/// (the hex digits of a SHA-256 prefix, shifted).
+pub fn is_extension_id(name: &str) -> bool {
+    name.len() == 32 && name.bytes().all(|b| (b'a'..=b'p').contains(&b))
+}
+
+/// Reads every `Extensions/<id>/<version>/manifest.json` under `profile`.
+/// `ids`, when given, limits which extension directories are opened.
+/// A broken manifest is one error through `bad`; the others are still read.
+pub fn read_extensions(
+    root: &Root,
+    profile: &str,
+    ids: Option<&[String]>,
+    mut each: impl FnMut(Extension),
+    mut bad: impl FnMut(FsError),
+) -> Result<(), FsError> {
+    let ext_dir = format!("{profile}/Extensions");
+    for id_entry in root.read_dir(&ext_dir)? {
+        if !is_dir_like(&id_entry) || !is_extension_id(&id_entry.name) {
+            continue;
+        }
+        if ids.is_some_and(|ids| !ids.iter().any(|i| i == &id_entry.name)) {
+            continue;
+        }
+        let id_dir = format!("{ext_dir}/{}", id_entry.name);
+        let versions = match root.read_dir(&id_dir) {
+            Ok(v) => v,
+            Err(e) => {
+                bad(e);
+                continue;
+            }
+        };
+        for v in versions.iter().filter(|v| is_dir_like(v)) {
+            let dir = format!("{id_dir}/{}", v.name);
+            match read_manifest(root, &dir, &id_entry.name, &mut bad) {
+                Ok(Some(ext)) => each(ext),
+                Ok(None) => {}
+                Err(e) => bad(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_dir_like(e: &crate::root::DirEntry) -> bool {
+    matches!(e.entry_type, EntryType::Dir | EntryType::Symlink)
+}
+
+/// Reads `<dir>/manifest.json`; `Ok(None)` when there is none (a version
+/// directory being written or removed).
+pub fn read_manifest(
+    root: &Root,
+    dir: &str,
+    id: &str,
+    bad: &mut impl FnMut(FsError),
+) -> Result<Option<Extension>, FsError> {
+    let manifest_path = format!("{dir}/manifest.json");
+    let bytes = match root.read_limited(&manifest_path, MANIFEST_LIMIT) {
+        Ok(b) => b,
+        Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let manifest: Value = parse_lenient(&bytes).map_err(|m| FsError::parse(&manifest_path, m))?;
+    let Value::Object(m) = &manifest else {
+        return Err(FsError::parse(&manifest_path, "manifest is not a JSON object"));
+    };
+    let text = |key: &str| m.get(key).and_then(Value::as_str).map(str::to_string);
+
+    let mut ext = Extension {
+        id: id.to_string(),
+        dir: dir.to_string(),
+        manifest_path,
+        name: text("name"),
+        version: text("version"),
+        description: text("description"),
+        author: match m.get("author") {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Object(o)) => o.get("email").and_then(Value::as_str).map(str::to_string),
+            _ => None,
+        },
+        homepage_url: text("homepage_url"),
+        update_url: text("update_url"),
+        manifest_version: m.get("manifest_version").and_then(Value::as_i64),
+        permissions: ["permissions", "host_permissions"]
+            .iter()
+            .filter_map(|k| m.get(*k).and_then(Value::as_array))
+            .flatten()
+            .filter_map(|p| p.as_str().map(str::to_string))
+            .collect(),
+        is_theme: m.contains_key("theme"),
+    };
+
+    let needs_messages =
+        [&ext.name, &ext.description, &ext.author].iter().any(|f| f.as_deref().is_some_and(|s| s.contains("__MSG_")));
+    if needs_messages && let Some(locale) = text("default_locale") {
+        match read_messages(root, dir, &locale) {
+            Ok(Some(messages)) => {
+                for field in [&mut ext.name, &mut ext.description, &mut ext.author] {
+                    if let Some(s) = field.as_mut() {
+                        *s = localize(s, &messages);
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(e) => bad(e),
+        }
+    }
+    Ok(Some(ext))
+}
+
+/// Message catalog keys, lowercased (Chrome matches them without regard to case).
+pub type Messages = HashMap<String, String>;
+
+/// Reads `<dir>/_locales/<locale>/messages.json`; `Ok(None)` when missing.
+pub fn read_messages(root: &Root, dir: &str, locale: &str) -> Result<Option<Messages>, FsError> {
+    if locale.is_empty() || locale.contains(['/', '\\']) || locale == ".." {
+        return Ok(None);
+    }
+    let path = format!("{dir}/_locales/{locale}/messages.json");
+    let bytes = match root.read_limited(&path, MANIFEST_LIMIT) {
+        Ok(b) => b,
+        Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let catalog: Value = parse_lenient(&bytes).map_err(|m| FsError::parse(&path, m))?;
+    let Value::Object(entries) = catalog else {
+        return Err(FsError::parse(&path, "messages.json is not a JSON object"));
+    };
+    let mut out = Messages::new();
+    for (key, entry) in entries {
+        if let Some(msg) = entry.get("message").and_then(Value::as_str) {
+            out.entry(key.to_lowercase()).or_insert_with(|| msg.to_string());
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Replaces every `__MSG_key__` in `s` by its message; unknown keys stay as written.
+pub fn localize(s: &str, messages: &Messages) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find("__MSG_") {
+        let after = &rest[start + 6..];
+        let Some(end) = after.find("__") else { break };
+        let key = &after[..end];
+        match messages.get(&key.to_lowercase()) {
+            Some(msg) if !key.is_empty() => {
+                out.push_str(&rest[..start]);
+                out.push_str(msg);
+            }
+            _ => out.push_str(&rest[..start + 6 + end + 2]),
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[derive(Deserialize)]
+struct PrefsFile {
+    #[serde(default)]
+    extensions: Option<ExtensionPrefs>,
+}
+
+#[derive(Deserialize)]
+struct ExtensionPrefs {
+    #[serde(default)]
+    settings: Option<HashMap<String, Value>>,
+}
+
+/// Reads `extensions.settings` of `Preferences` and `Secure Preferences`
+/// (the latter wins for an id in both: where it exists, Chrome keeps these
+/// settings there, under a MAC). Missing files are normal; a broken one is
+/// reported through `bad` and contributes nothing.
+pub fn read_settings(root: &Root, profile: &str, mut bad: impl FnMut(FsError)) -> HashMap<String, Setting> {
+    let mut out = HashMap::new();
+    for file in ["Preferences", "Secure Preferences"] {
+        let path = format!("{profile}/{file}");
+        let bytes = match root.read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind == ErrorKind::NotFound => continue,
+            Err(e) => {
+                bad(e);
+                continue;
+            }
+        };
+        let prefs: PrefsFile = match serde_json::from_slice(strip_bom(&bytes)) {
+            Ok(p) => p,
+            Err(e) => {
+                bad(FsError::parse(&path, format!("not valid JSON preferences: {e}")));
+                continue;
+            }
+        };
+        for (id, entry) in prefs.extensions.and_then(|e| e.settings).unwrap_or_default() {
+            out.insert(id, setting(&entry));
+        }
+    }
+    out
+}
+
+/// Interprets one `extensions.settings.<id>` entry.
+pub fn setting(entry: &Value) -> Setting {
+    // Current Chromium: disabled exactly when `disable_reasons` is non-empty
+    // (a list; older versions wrote a bit mask). Older Chromium also wrote
+    // `state`: 0 disabled, 1 enabled, 2 an uninstalled external extension.
+    let has_reasons = match entry.get("disable_reasons") {
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Number(n)) => n.as_i64() != Some(0),
+        _ => false,
+    };
+    let enabled = if has_reasons {
+        Some(false)
+    } else {
+        match entry.get("state").map(Value::as_i64) {
+            None => Some(true),
+            Some(Some(1)) => Some(true),
+            Some(Some(0)) | Some(Some(2)) => Some(false),
+            Some(_) => None,
+        }
+    };
+    Setting {
+        enabled,
+        location: entry.get("location").and_then(Value::as_i64).map(location_name),
+        install_time: ["first_install_time", "install_time"].iter().find_map(|k| entry.get(*k).and_then(chrome_time)),
+    }
+}
+
+/// Chromium's `mojom::ManifestLocation` numbers.
+pub fn location_name(n: i64) -> String {
+    match n {
+        1 => "internal",
+        2 => "external_pref",
+        3 => "external_registry",
+        4 => "unpacked",
+        5 => "component",
+        6 => "external_pref_download",
+        7 => "external_policy_download",
+        8 => "command_line",
+        9 => "external_policy",
+        10 => "external_component",
+        _ => return n.to_string(),
+    }
+    .to_string()
+}
+
+/// A `base::Time` pref value (microseconds since 1601-01-01 UTC, as a
+/// decimal string) as Unix seconds.
+pub fn chrome_time(v: &Value) -> Option<i64> {
+    let micros: i64 = match v {
+        Value::String(s) => s.trim().parse().ok()?,
+        Value::Number(n) => n.as_i64()?,
+        _ => return None,
+    };
+    const SECONDS_1601_TO_1970: i64 = 11_644_473_600;
+    let unix = micros.div_euclid(1_000_000) - SECONDS_1601_TO_1970;
+    (unix > 0).then_some(unix)
+}
+
+pub fn strip_bom(b: &[u8]) -> &[u8] {
+    b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)
+}
+
+/// Parses JSON as Chrome's extension loader does: a UTF-8 BOM, `//` and
+/// `/* */` comments and trailing commas are accepted.
+pub fn parse_lenient(bytes: &[u8]) -> Result<Value, String> {
+    let bytes = strip_bom(bytes);
+    match serde_json::from_slice(bytes) {
+        Ok(v) => Ok(v),
+        Err(strict) => serde_json::from_slice(&relax(bytes)).map_err(|_| format!("not valid JSON: {strict}")),
+    }
+}
+
+/// Removes comments and trailing commas outside strings.
+fn relax(src: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(src.len());
+    let mut i = 0;
+    let mut in_string = false;
+    while i < src.len() {
+        let c = src[i];
+        if in_string {
+            out.push(c);
+            if c == b'\\' && i + 1 < src.len() {
+                out.push(src[i + 1]);
+                i += 2;
+                continue;
+            }
+            if c == b'"' {
+                in_string = false;
+            }
+            i += 1;
+            continue;
+        }
+        match (c, src.get(i + 1)) {
+            (b'"', _) => {
+                in_string = true;
+                out.push(c);
+                i += 1;
+            }
+            (b'/', Some(b'/')) => {
+                while i < src.len() && src[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            (b'/', Some(b'*')) => {
+                i += 2;
+                while i < src.len() && !(src[i] == b'*' && src.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 2;
+                out.push(b' ');
+            }
+            (b',', _) => {
+                // Dropped when only blanks and comments separate it from a closing bracket.
+                let mut j = i + 1;
+                loop {
+                    while j < src.len() && src[j].is_ascii_whitespace() {
+                        j += 1;
+                    }
+                    if src.get(j) == Some(&b'/') && src.get(j + 1) == Some(&b'/') {
+                        while j < src.len() && src[j] != b'\n' {
+                            j += 1;
+                        }
+                    } else if src.get(j) == Some(&b'/') && src.get(j + 1) == Some(&b'*') {
+                        j += 2;
+                        while j < src.len() && !(src[j] == b'*' && src.get(j + 1) == Some(&b'/')) {
+                            j += 1;
+                        }
+                        j += 2;
+                    } else {
+                        break;
+                    }
+                }
+                if !matches!(src.get(j), Some(b'}') | Some(b']')) {
+                    out.push(c);
+                }
+                i += 1;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ids_have_chromium_shape() {
+        assert!(is_extension_id("ahkjpbeeocnddjkakilopmfdlnjdpcdm"));
+        assert!(!is_extension_id("Temp"));
+        assert!(!is_extension_id("ahkjpbeeocnddjkakilopmfdlnjdpcdz"));
+        assert!(!is_extension_id("ahkjpbeeocnddjkakilopmfdlnjdpcd"));
+    }
+
+    #[test]
+    fn messages_are_replaced_case_insensitively() {
+        let m: Messages = [("appname".to_string(), "Shop Helper".to_string())].into();
+        assert_eq!(localize("__MSG_appName__", &m), "Shop Helper");
+        assert_eq!(localize("__MSG_APPNAME__ (beta)", &m), "Shop Helper (beta)");
+        assert_eq!(localize("__MSG_missing__", &m), "__MSG_missing__");
+        assert_eq!(localize("x __MSG_ y", &m), "x __MSG_ y");
+        assert_eq!(localize("__MSG_____", &m), "__MSG_____");
+        assert_eq!(localize("plain", &m), "plain");
+    }
+
+    #[test]
+    fn settings_follow_chromium_semantics() {
+        assert_eq!(setting(&json!({"state": 1})).enabled, Some(true));
+        assert_eq!(setting(&json!({"state": 0, "disable_reasons": 1})).enabled, Some(false));
+        assert_eq!(setting(&json!({"disable_reasons": [1]})).enabled, Some(false));
+        assert_eq!(setting(&json!({"disable_reasons": []})).enabled, Some(true));
+        assert_eq!(setting(&json!({"state": 7})).enabled, None);
+        assert_eq!(setting(&json!({"state": "x"})).enabled, None);
+        assert_eq!(setting(&json!({})).enabled, Some(true));
+        let s = setting(&json!({"location": 7, "install_time": "13350000000000000"}));
+        assert_eq!(s.location.as_deref(), Some("external_policy_download"));
+        assert_eq!(s.install_time, Some(13_350_000_000 - 11_644_473_600));
+        assert_eq!(setting(&json!({"location": 99})).location.as_deref(), Some("99"));
+        assert_eq!(chrome_time(&json!("garbage")), None);
+        assert_eq!(chrome_time(&json!("0")), None);
+    }
+
+    #[test]
+    fn lenient_json_accepts_what_chrome_accepts() {
+        let v =
+            parse_lenient(b"\xEF\xBB\xBF{ // c\n \"a\": \"x // not a comment\", /* b */ \"b\": [1, 2,], }").unwrap();
+        assert_eq!(v, json!({"a": "x // not a comment", "b": [1, 2]}));
+        assert_eq!(parse_lenient(br#"{"s": "a\"b,}"}"#).unwrap(), json!({"s": "a\"b,}"}));
+        assert!(parse_lenient(b"{\"a\": ").is_err());
+        assert!(parse_lenient(b"\xff\xfe{}").is_err());
+        assert!(parse_lenient(b"/* unterminated").is_err());
+    }
+}
