@@ -32,7 +32,9 @@ pub enum Problem {
     InvalidRegex { message: String },
     #[error("the regex uses {construct}, which Rust's regex and ECMAScript do not share")]
     ForbiddenRegex { construct: String },
-    #[error("the regex contains uppercase {found:?}; regexes are matched against the lowercased value, so write them in lowercase")]
+    #[error(
+        "the regex contains uppercase {found:?}; regexes are matched against the lowercased value, so write them in lowercase"
+    )]
     UppercaseRegex { found: char },
     #[error("bad glob: {reason}")]
     BadGlob { reason: String },

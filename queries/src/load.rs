@@ -81,7 +81,11 @@ pub(crate) fn vendor_from_str(file: &str, text: &str) -> Result<Vendor, CatalogE
         return Err(at.error(
             &raw.id,
             "id",
-            Problem::BadValue { what: "vendor id", value: id.clone(), reason: "use lowercase letters, digits and `_`".into() },
+            Problem::BadValue {
+                what: "vendor id",
+                value: id.clone(),
+                reason: "use lowercase letters, digits and `_`".into(),
+            },
         ));
     }
     non_empty(&at, &raw.name, "name")?;
@@ -146,7 +150,10 @@ pub(crate) fn vendor_from_str(file: &str, text: &str) -> Result<Vendor, CatalogE
             check_path(pattern, match_kind).map_err(|p| at.error(&r.pattern, &field("pattern"), p))?;
         }
         if let Some(first) = indicators.iter().position(|o| {
-            o.kind == kind && o.match_kind == match_kind && o.platform == platform && o.pattern.eq_ignore_ascii_case(pattern)
+            o.kind == kind
+                && o.match_kind == match_kind
+                && o.platform == platform
+                && o.pattern.eq_ignore_ascii_case(pattern)
         }) {
             return Err(at.error(spanned, &format!("indicators[{i}]"), Problem::DuplicateIndicator { first }));
         }
@@ -209,7 +216,11 @@ impl Locator<'_> {
 
 fn non_empty(at: &Locator<'_>, value: &Spanned<String>, field: &str) -> Result<(), CatalogError> {
     if value.get_ref().trim().is_empty() {
-        return Err(at.error(value, field, Problem::BadValue { what: field_name(field), value: String::new(), reason: "must not be empty".into() }));
+        return Err(at.error(
+            value,
+            field,
+            Problem::BadValue { what: field_name(field), value: String::new(), reason: "must not be empty".into() },
+        ));
     }
     Ok(())
 }

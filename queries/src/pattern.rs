@@ -15,8 +15,7 @@
 //! ECMAScript's are ASCII; the two differ only on non-ASCII input.)
 
 use regex_syntax::ast::{
-    self, Ast, AssertionKind, ClassSet, ClassSetItem, GroupKind, HexLiteralKind, LiteralKind,
-    SpecialLiteralKind,
+    self, AssertionKind, Ast, ClassSet, ClassSetItem, GroupKind, HexLiteralKind, LiteralKind, SpecialLiteralKind,
 };
 
 use crate::error::Problem;
@@ -64,9 +63,7 @@ impl Matcher {
         match self {
             Matcher::Exact(p) => value.eq_ignore_ascii_case(p),
             Matcher::Prefix(p) => {
-                value.len() >= p.len()
-                    && value.is_char_boundary(p.len())
-                    && value[..p.len()].eq_ignore_ascii_case(p)
+                value.len() >= p.len() && value.is_char_boundary(p.len()) && value[..p.len()].eq_ignore_ascii_case(p)
             }
             Matcher::Regex(re) => re.is_match(&value.to_ascii_lowercase()),
         }
@@ -85,7 +82,8 @@ fn compile_glob(pattern: &str) -> Result<regex::Regex, Problem> {
     }
     if pattern.len() > 1 && pattern.starts_with('*') && pattern.ends_with('*') {
         return Err(Problem::BadGlob {
-            reason: "a glob that starts and ends with `*` is a substring match, which the catalog does not allow".into(),
+            reason: "a glob that starts and ends with `*` is a substring match, which the catalog does not allow"
+                .into(),
         });
     }
     let mut re = String::from("(?s)^");
@@ -109,14 +107,14 @@ pub fn check_regex_dialect(pattern: &str) -> Result<(), Problem> {
         ast::ErrorKind::UnsupportedBackreference => forbidden("a back-reference"),
         _ => Problem::InvalidRegex { message: e.kind().to_string() },
     })?;
-    check_ast(&parsed, pattern)
+    check_ast(&parsed)
 }
 
 fn forbidden(what: &str) -> Problem {
     Problem::ForbiddenRegex { construct: what.to_string() }
 }
 
-fn check_ast(node: &Ast, pattern: &str) -> Result<(), Problem> {
+fn check_ast(node: &Ast) -> Result<(), Problem> {
     match node {
         Ast::Empty(_) | Ast::Dot(_) => Ok(()),
         Ast::Flags(_) => Err(forbidden("inline flags such as `(?i)`")),
@@ -133,15 +131,15 @@ fn check_ast(node: &Ast, pattern: &str) -> Result<(), Problem> {
         Ast::ClassPerl(_) => Ok(()),
         Ast::ClassBracketed(class) => check_class_set(&class.kind),
         // Rust refuses `{,n}`, which ECMAScript reads as literal text.
-        Ast::Repetition(rep) => check_ast(&rep.ast, pattern),
+        Ast::Repetition(rep) => check_ast(&rep.ast),
         Ast::Group(group) => match &group.kind {
-            GroupKind::CaptureIndex(_) => check_ast(&group.ast, pattern),
+            GroupKind::CaptureIndex(_) => check_ast(&group.ast),
             GroupKind::CaptureName { .. } => Err(forbidden("a named group")),
-            GroupKind::NonCapturing(flags) if flags.items.is_empty() => check_ast(&group.ast, pattern),
+            GroupKind::NonCapturing(flags) if flags.items.is_empty() => check_ast(&group.ast),
             GroupKind::NonCapturing(_) => Err(forbidden("inline flags such as `(?i:…)`")),
         },
-        Ast::Alternation(alt) => alt.asts.iter().try_for_each(|a| check_ast(a, pattern)),
-        Ast::Concat(cat) => cat.asts.iter().try_for_each(|a| check_ast(a, pattern)),
+        Ast::Alternation(alt) => alt.asts.iter().try_for_each(check_ast),
+        Ast::Concat(cat) => cat.asts.iter().try_for_each(check_ast),
     }
 }
 

@@ -2,9 +2,11 @@
 //! and is precise; a broken catalog is refused with the file, the line or
 //! field, and the reason.
 
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeSet;
 
-use embargo_catalog::{Catalog, CatalogError, Confidence, Kind, MatchKind, Platform, Problem, Scope, EMBEDDED_FILES};
+use embargo_catalog::{Catalog, CatalogError, Confidence, EMBEDDED_FILES, Kind, MatchKind, Platform, Problem, Scope};
 
 fn embedded() -> std::sync::Arc<Catalog> {
     Catalog::embedded()
@@ -14,10 +16,7 @@ fn embedded() -> std::sync::Arc<Catalog> {
 fn the_embedded_catalog_loads_and_lists_every_file() {
     let c = embedded();
     let ids: Vec<&str> = c.vendors().iter().map(|v| v.id.as_str()).collect();
-    assert_eq!(
-        ids,
-        ["kaspersky", "ultraav", "huawei", "zte", "hytera", "hikvision", "dahua", "bytedance", "deepseek"]
-    );
+    assert_eq!(ids, ["kaspersky", "ultraav", "huawei", "zte", "hytera", "hikvision", "dahua", "bytedance", "deepseek"]);
     // Every file in queries/catalog is compiled in (include_str! is listed by hand).
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/catalog");
     let on_disk: BTreeSet<String> = std::fs::read_dir(dir)
@@ -69,9 +68,8 @@ fn vendors_and_authorities_say_what_the_sources_say() {
 #[test]
 fn kaspersky_indicators_find_its_software_on_every_platform() {
     let c = embedded();
-    let hits = |kind: Kind, value: &str| -> Vec<String> {
-        c.matching(kind, value).map(|(v, _)| v.id.clone()).collect()
-    };
+    let hits =
+        |kind: Kind, value: &str| -> Vec<String> { c.matching(kind, value).map(|(v, _)| v.id.clone()).collect() };
     let kaspersky = |kind: Kind, value: &str| {
         let h = hits(kind, value);
         assert!(h.iter().any(|v| v == "kaspersky"), "{kind} {value:?} should match kaspersky, got {h:?}");
@@ -97,7 +95,12 @@ fn kaspersky_indicators_find_its_software_on_every_platform() {
     for p in ["avp.exe", "AVPUI.EXE", "klnagent.exe", "kavremover.exe"] {
         kaspersky(Kind::Process, p);
     }
-    for n in ["Kaspersky Total Security", "Kaspersky Endpoint Security for Windows", "Kaspersky Small Office Security", "Kaspersky"] {
+    for n in [
+        "Kaspersky Total Security",
+        "Kaspersky Endpoint Security for Windows",
+        "Kaspersky Small Office Security",
+        "Kaspersky",
+    ] {
         kaspersky(Kind::ProductName, n);
     }
     for p in ["AO Kaspersky Lab", "Kaspersky Lab", "Kaspersky"] {
@@ -292,7 +295,9 @@ fn duplicate_vendors_across_files_are_refused() {
     let e = Catalog::from_sources([("acme.toml", GOOD), ("acme2.toml", GOOD)]).unwrap_err();
     assert_eq!(e.file, "acme2.toml");
     assert_eq!(e.line, Some(2));
-    assert!(matches!(&e.problem, Problem::DuplicateVendor { id, other_file } if id == "acme" && other_file == "acme.toml"));
+    assert!(
+        matches!(&e.problem, Problem::DuplicateVendor { id, other_file } if id == "acme" && other_file == "acme.toml")
+    );
     // …and against the real catalog files, from a directory.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.toml"), GOOD).unwrap();
@@ -312,14 +317,24 @@ fn structure_errors_name_the_file_and_line() {
     let e = refuse(&GOOD.replace(r#"id = "acme""#, r#"id = "Acme Corp""#));
     assert!(matches!(e.problem, Problem::BadValue { what: "vendor id", .. }));
     // Path indicators must be exact and in the contract's form.
-    let path = |p: &str, m: &str| GOOD.replace(r#"kind = "package""#, r#"kind = "path""#).replace(r#"pattern = "acme-agent""#, &format!("pattern = '{p}'")).replace(r#"match = "exact""#, &format!(r#"match = "{m}""#));
+    let path = |p: &str, m: &str| {
+        GOOD.replace(r#"kind = "package""#, r#"kind = "path""#)
+            .replace(r#"pattern = "acme-agent""#, &format!("pattern = '{p}'"))
+            .replace(r#"match = "exact""#, &format!(r#"match = "{m}""#))
+    };
     assert!(load(&path("/opt/acme", "exact")).is_ok());
-    for (p, m) in [(r"C:\ProgramData\Acme", "exact"), ("/opt/acme/", "exact"), ("/opt/acme", "prefix"), ("opt/acme", "exact")] {
+    for (p, m) in
+        [(r"C:\ProgramData\Acme", "exact"), ("/opt/acme/", "exact"), ("/opt/acme", "prefix"), ("opt/acme", "exact")]
+    {
         let e = refuse(&path(p, m));
         assert!(matches!(e.problem, Problem::BadValue { what: "path indicator", .. }), "{p}: {e}");
     }
     // Missing sources are refused.
-    let e = refuse(&GOOD.replace("source = \"https://example.org/acme\"\n\"", "").replace("source = \"https://example.org/acme\"\n", "source = \"\"\n"));
+    let e = refuse(
+        &GOOD
+            .replace("source = \"https://example.org/acme\"\n\"", "")
+            .replace("source = \"https://example.org/acme\"\n", "source = \"\"\n"),
+    );
     assert!(matches!(e.problem, Problem::BadValue { .. }), "{e}");
     // Duplicate indicators.
     let twice = format!("{GOOD}\n{}", &GOOD[GOOD.find("[[indicators]]").unwrap()..]);
