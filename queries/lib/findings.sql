@@ -97,7 +97,7 @@ hits AS (
   SELECT 'path', 'path', lower(f.path), f.path, NULL, f.type, 'present',
          'file_presence', f.path, i.vendor_id, i.confidence, i.kind || ' ' || i.match || ' ' || i.pattern
   FROM ind AS i JOIN file_presence AS f ON f.path = i.pattern
-  WHERE i.kind = 'path' AND f.exists = 1
+  WHERE i.kind = 'path' AND f."exists" = 1
 ),
 -- One row per piece of evidence: the strongest indicator wins.
 best AS (

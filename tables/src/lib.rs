@@ -16,6 +16,8 @@ pub mod tables;
 pub mod testing;
 pub mod version;
 
+pub use embargo_catalog;
+
 pub use error::{ErrorKind, FsError, ScanError};
 pub use query::Query;
 pub use root::Root;

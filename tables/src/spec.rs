@@ -170,6 +170,18 @@ impl ToCell for Option<f64> {
     }
 }
 
+/// The column name of a row field: `r#type` declares the column `type`, so
+/// that columns may be named with Rust keywords (`type`, `match`).
+pub const fn column_name(field: &'static str) -> &'static str {
+    match field.as_bytes() {
+        [b'r', b'#', rest @ ..] => match std::str::from_utf8(rest) {
+            Ok(name) => name,
+            Err(_) => field,
+        },
+        _ => field,
+    }
+}
+
 /// A typed row: a struct made by [`declare_table!`].
 pub trait Row: Send + Sync + 'static {
     const COLUMNS: &'static [Column];
@@ -254,7 +266,7 @@ macro_rules! declare_table {
         impl $crate::spec::Row for $row {
             const COLUMNS: &'static [$crate::spec::Column] = &[
                 $( $crate::spec::Column {
-                    name: stringify!($field),
+                    name: $crate::spec::column_name(stringify!($field)),
                     ty: $crate::spec::ColumnType::$ty,
                     doc: concat!($($doc),+),
                     options: $crate::__column_options!($($($opt),*)?),

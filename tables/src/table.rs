@@ -5,6 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use embargo_catalog::Catalog;
+
 use crate::error::{ErrorLog, FsError, ScanError};
 use crate::query::Query;
 use crate::root::Root;
@@ -39,6 +41,8 @@ pub struct Scan {
     /// `--as-of`, or the scan time).
     pub as_of: i64,
     os_family: OnceLock<OsFamily>,
+    /// The banned-vendor catalog the catalog tables show (default: the embedded one).
+    pub catalog: Arc<Catalog>,
     /// Tables generated without constraints so far: their problems are all in
     /// `errors` already.
     complete: Mutex<HashSet<&'static str>>,
@@ -58,6 +62,7 @@ impl Scan {
             scanned_at: now,
             as_of: now,
             os_family: OnceLock::new(),
+            catalog: Catalog::embedded(),
             complete: Mutex::default(),
             cache: None,
         }
@@ -98,6 +103,12 @@ impl Scan {
     /// Whether `table` has been generated in full during this scan.
     pub fn is_complete(&self, table: &str) -> bool {
         self.complete.lock().unwrap_or_else(|p| p.into_inner()).contains(table)
+    }
+
+    /// Shows `catalog` (from `--catalog`) instead of the embedded one.
+    pub fn with_catalog(mut self, catalog: Arc<Catalog>) -> Self {
+        self.catalog = catalog;
+        self
     }
 
     pub fn with_as_of(mut self, as_of: i64) -> Self {

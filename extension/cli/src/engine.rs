@@ -20,6 +20,10 @@ impl Engine {
     pub fn open(g: &Global) -> Result<Engine> {
         let root = Root::new(&g.root).map_err(|e| anyhow!("--root {}: {e}", g.root.display()))?;
         let mut scan = Scan::new(root).with_row_cache();
+        if let Some(path) = &g.catalog {
+            let catalog = embargo_catalog::Catalog::from_path(path).map_err(|e| anyhow!("--catalog: {e}"))?;
+            scan = scan.with_catalog(Arc::new(catalog));
+        }
         if let Some(as_of) = g.as_of {
             scan = scan.with_as_of(as_of);
         }
@@ -91,7 +95,7 @@ fn table_list() -> String {
 
 /// An SQL error in words, with the list of tables when one is unknown.
 pub fn explain(e: rusqlite::Error) -> anyhow::Error {
-    let msg = e.to_string();
+    let msg = shorten(&e.to_string());
     if msg.contains("no such table") {
         return anyhow!("SQL error: {msg} (the tables are: {})", table_list());
     }
@@ -104,4 +108,24 @@ pub fn is_complete(sql: &str) -> bool {
     let Ok(c) = std::ffi::CString::new(sql) else { return true };
     // SAFETY: a valid NUL-terminated string; sqlite3_complete only reads it.
     unsafe { rusqlite::ffi::sqlite3_complete(c.as_ptr()) != 0 }
+}
+
+/// rusqlite quotes the whole statement in a syntax error; for a canned query
+/// that is pages of SQL. Keep a window around the offset instead.
+fn shorten(msg: &str) -> String {
+    let (Some(start), Some(end)) = (msg.find(" in "), msg.rfind(" at offset ")) else { return msg.to_string() };
+    let sql = &msg[start + 4..end];
+    if sql.len() <= 200 {
+        return msg.to_string();
+    }
+    let offset: usize = msg[end + 11..].trim().parse().unwrap_or(0).min(sql.len());
+    let mut from = offset.saturating_sub(60);
+    while !sql.is_char_boundary(from) {
+        from -= 1;
+    }
+    let mut to = (offset + 60).min(sql.len());
+    while !sql.is_char_boundary(to) {
+        to += 1;
+    }
+    format!("{} near \"…{}…\" (offset {offset})", &msg[..start], sql[from..to].replace('\n', " "))
 }

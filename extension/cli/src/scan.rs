@@ -70,8 +70,8 @@ pub fn run(engine: &Engine) -> Result<Report> {
     // One snapshot of the root for all three queries: the row cache is kept.
     engine.scan.forget_rows();
     let host = engine.table("SELECT * FROM scan_host")?;
-    let exposure = engine.table(&embargo_catalog::canned::sql("host_exposure")?)?;
-    let findings = engine.table(&embargo_catalog::canned::sql("banned_vendor_findings")?)?;
+    let exposure = engine.table(&embargo_catalog::canned::sql("host_exposure").map_err(anyhow::Error::msg)?)?;
+    let findings = engine.table(&embargo_catalog::canned::sql("banned_vendor_findings").map_err(anyhow::Error::msg)?)?;
     let errors = engine.scan.errors.len();
     Ok(Report { host, exposure, findings, errors })
 }

@@ -1,7 +1,10 @@
 //! Every table embargo has. Each module holds one declaration and its
 //! generator; the collectors it draws on live in `crate::collectors`.
 
+pub mod banned_vendor_indicators;
+pub mod banned_vendors;
 pub mod browser_extensions;
+pub mod file_presence;
 pub mod installed_software;
 pub mod running_processes;
 pub mod scan_errors;
@@ -18,6 +21,9 @@ static ALL: &[&dyn Table] = &[
     &installed_software::TABLE,
     &running_processes::TABLE,
     &browser_extensions::TABLE,
+    &banned_vendors::TABLE,
+    &banned_vendor_indicators::TABLE,
+    &file_presence::TABLE,
     &scan_host::TABLE,
     &scan_errors::TABLE,
 ];

@@ -1,0 +1,126 @@
+-- name: banned_vendor_leftovers
+-- description: Components of a banned vendor's software that remain when none of its software is installed any more (drivers, services, a trusted root certificate, program-data folders), for instance after Kaspersky's September 2024 swap of US installs to UltraAV.
+-- platforms: linux, windows, darwin
+-- interval: 86400
+WITH
+host AS (SELECT hostname, os_family, as_of FROM scan_host),
+-- Catalog indicators for this host's OS family. k1 is the first character
+-- of every pattern that starts with a literal; joining on it lets SQLite's
+-- automatic index skip almost every (value, indicator) pair.
+ind AS MATERIALIZED (
+  SELECT i.vendor_id, i.kind, i.match, i.pattern, i.confidence,
+         lower(i.pattern) AS lp,
+         CASE WHEN i.match IN ('exact', 'prefix')
+                OR (i.match = 'glob' AND substr(i.pattern, 1, 1) NOT IN ('*', '?', '['))
+              THEN substr(lower(i.pattern), 1, 1) END AS k1
+  FROM banned_vendor_indicators AS i
+  WHERE i.platform IN ('all', (SELECT os_family FROM host))
+),
+-- Every value a catalog indicator can be matched against, with what it is
+-- evidence of. `observed` is the component's own state.
+obs AS (
+  SELECT 'software' AS evidence, k.kind AS ikind, lower(s.name) AS lv,
+         s.name AS name, s.version AS version, s.publisher AS detail,
+         CASE WHEN s.installed = 1 THEN 'installed'
+              WHEN s.status LIKE '%config-files' THEN 'config_only'
+              ELSE 'present' END AS observed,
+         'installed_software' AS source_table, s.path AS path
+  FROM installed_software AS s
+  JOIN (SELECT 'package' AS kind UNION ALL SELECT 'product_name') AS k
+  UNION ALL
+  SELECT 'software', 'publisher', lower(s.publisher), s.name, s.version, s.publisher,
+         CASE WHEN s.installed = 1 THEN 'installed'
+              WHEN s.status LIKE '%config-files' THEN 'config_only'
+              ELSE 'present' END,
+         'installed_software', s.path
+  FROM installed_software AS s WHERE s.publisher IS NOT NULL
+  UNION ALL
+  SELECT 'software', 'bundle_id', lower(s.identifier), s.name, s.version, s.publisher,
+         CASE WHEN s.installed = 1 THEN 'installed' ELSE 'present' END,
+         'installed_software', s.path
+  FROM installed_software AS s WHERE s.identifier IS NOT NULL
+  UNION ALL
+  SELECT CASE WHEN v.kind = 'windows_driver' THEN 'driver' ELSE 'service' END,
+         k.kind, lower(v.unit), v.name, NULL, v.start_type,
+         CASE WHEN v.state = 'running' THEN 'running'
+              WHEN v.start_type IN ('disabled', 'masked', 'masked-runtime', 'indirect', 'bad') THEN 'disabled'
+              ELSE 'enabled' END,
+         'installed_services', v.path
+  FROM (SELECT *, name AS unit FROM installed_services
+        UNION ALL
+        -- systemd units also match by their name without the suffix.
+        SELECT *, substr(name, 1, length(name) - 8) FROM installed_services
+        WHERE kind = 'systemd' AND name LIKE '%.service') AS v
+  JOIN (SELECT 'service' AS kind UNION ALL SELECT 'driver') AS k
+  UNION ALL
+  SELECT 'certificate', c.ikind, lower(c.value), c.sha1, NULL, c.common_name,
+         CASE WHEN c.trust = 'distrusted' THEN 'distrusted'
+              WHEN c.trust = 'trusted' THEN 'trusted' ELSE 'present' END,
+         'installed_certificates', c.path
+  FROM (SELECT 'cert_subject' AS ikind, common_name AS value, * FROM installed_certificates
+        UNION ALL SELECT 'cert_subject', subject, * FROM installed_certificates
+        UNION ALL SELECT 'cert_issuer', regex_match(issuer, 'CN=([^/,]+)', 1), * FROM installed_certificates
+        UNION ALL SELECT 'cert_issuer', issuer, * FROM installed_certificates
+        UNION ALL SELECT 'publisher', organization, * FROM installed_certificates) AS c
+  WHERE c.value IS NOT NULL
+  UNION ALL
+  SELECT 'process', 'process', lower(p.value), p.name, NULL, p.cmdline, 'running',
+         'running_processes', p.path
+  FROM (SELECT name AS value, * FROM running_processes
+        UNION ALL
+        SELECT regex_match(path, '([^/\\]+)$', 1), * FROM running_processes
+        WHERE path IS NOT NULL AND regex_match(path, '([^/\\]+)$', 1) <> name) AS p
+  UNION ALL
+  SELECT 'browser_extension', 'browser_extension', lower(b.id), b.id, b.version,
+         b.browser || ': ' || coalesce(b.name, ''),
+         CASE WHEN b.enabled = 0 THEN 'disabled' ELSE 'enabled' END,
+         'browser_extensions', b.path
+  FROM browser_extensions AS b
+),
+hits AS (
+  SELECT o.*, i.vendor_id, i.confidence, i.kind || ' ' || i.match || ' ' || i.pattern AS indicator
+  FROM obs AS o JOIN ind AS i ON i.kind = o.ikind AND i.k1 = substr(o.lv, 1, 1)
+  WHERE CASE i.match
+          WHEN 'exact' THEN o.lv = i.lp
+          WHEN 'prefix' THEN substr(o.lv, 1, length(i.lp)) = i.lp
+          WHEN 'glob' THEN o.lv GLOB i.lp
+        END
+  UNION ALL
+  SELECT o.*, i.vendor_id, i.confidence, i.kind || ' ' || i.match || ' ' || i.pattern
+  FROM obs AS o JOIN ind AS i ON i.kind = o.ikind AND i.k1 IS NULL
+  WHERE CASE i.match
+          WHEN 'glob' THEN o.lv GLOB i.lp
+          WHEN 'regex' THEN regex_match(o.lv, i.pattern, 0) IS NOT NULL
+        END
+  UNION ALL
+  -- Paths are asked for, never listed: file_presence gets each pattern pushed down.
+  SELECT 'path', 'path', lower(f.path), f.path, NULL, f.type, 'present',
+         'file_presence', f.path, i.vendor_id, i.confidence, i.kind || ' ' || i.match || ' ' || i.pattern
+  FROM ind AS i JOIN file_presence AS f ON f.path = i.pattern
+  WHERE i.kind = 'path' AND f."exists" = 1
+),
+-- One row per piece of evidence: the strongest indicator wins.
+best AS (
+  SELECT *, row_number() OVER (
+           PARTITION BY vendor_id, evidence, name, path
+           ORDER BY CASE confidence WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, indicator) AS rank
+  FROM hits
+),
+vendors AS (SELECT DISTINCT vendor_id, vendor, banned FROM banned_vendors),
+installed_vendors AS (
+  SELECT DISTINCT vendor_id FROM best WHERE rank = 1 AND evidence = 'software' AND observed = 'installed'
+),
+findings AS (
+  SELECT b.vendor_id, v.vendor, b.evidence, b.name, b.version, b.detail,
+         CASE WHEN b.evidence <> 'software'
+                   AND b.vendor_id NOT IN (SELECT vendor_id FROM installed_vendors)
+              THEN 'leftover' ELSE b.observed END AS state,
+         b.confidence, b.indicator, b.source_table, b.path, b.observed
+  FROM best AS b JOIN vendors AS v USING (vendor_id)
+  WHERE b.rank = 1 AND v.banned = 1
+)
+SELECT vendor_id, vendor, evidence, name, version, detail, state, confidence, indicator,
+       source_table, path, observed
+FROM findings
+WHERE state = 'leftover'
+ORDER BY vendor_id, evidence, name

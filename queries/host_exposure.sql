@@ -1,0 +1,208 @@
+-- name: host_exposure
+-- description: One row per banned vendor: how exposed this host is (score 0-100 and level), the evidence counted by kind, the top reasons, the authority that bans the vendor, how long its software has gone without lawful updates, and what to do.
+-- platforms: linux, windows, darwin
+-- interval: 3600
+WITH
+host AS (SELECT hostname, os_family, as_of FROM scan_host),
+-- Catalog indicators for this host's OS family. k1 is the first character
+-- of every pattern that starts with a literal; joining on it lets SQLite's
+-- automatic index skip almost every (value, indicator) pair.
+ind AS MATERIALIZED (
+  SELECT i.vendor_id, i.kind, i.match, i.pattern, i.confidence,
+         lower(i.pattern) AS lp,
+         CASE WHEN i.match IN ('exact', 'prefix')
+                OR (i.match = 'glob' AND substr(i.pattern, 1, 1) NOT IN ('*', '?', '['))
+              THEN substr(lower(i.pattern), 1, 1) END AS k1
+  FROM banned_vendor_indicators AS i
+  WHERE i.platform IN ('all', (SELECT os_family FROM host))
+),
+-- Every value a catalog indicator can be matched against, with what it is
+-- evidence of. `observed` is the component's own state.
+obs AS (
+  SELECT 'software' AS evidence, k.kind AS ikind, lower(s.name) AS lv,
+         s.name AS name, s.version AS version, s.publisher AS detail,
+         CASE WHEN s.installed = 1 THEN 'installed'
+              WHEN s.status LIKE '%config-files' THEN 'config_only'
+              ELSE 'present' END AS observed,
+         'installed_software' AS source_table, s.path AS path
+  FROM installed_software AS s
+  JOIN (SELECT 'package' AS kind UNION ALL SELECT 'product_name') AS k
+  UNION ALL
+  SELECT 'software', 'publisher', lower(s.publisher), s.name, s.version, s.publisher,
+         CASE WHEN s.installed = 1 THEN 'installed'
+              WHEN s.status LIKE '%config-files' THEN 'config_only'
+              ELSE 'present' END,
+         'installed_software', s.path
+  FROM installed_software AS s WHERE s.publisher IS NOT NULL
+  UNION ALL
+  SELECT 'software', 'bundle_id', lower(s.identifier), s.name, s.version, s.publisher,
+         CASE WHEN s.installed = 1 THEN 'installed' ELSE 'present' END,
+         'installed_software', s.path
+  FROM installed_software AS s WHERE s.identifier IS NOT NULL
+  UNION ALL
+  SELECT CASE WHEN v.kind = 'windows_driver' THEN 'driver' ELSE 'service' END,
+         k.kind, lower(v.unit), v.name, NULL, v.start_type,
+         CASE WHEN v.state = 'running' THEN 'running'
+              WHEN v.start_type IN ('disabled', 'masked', 'masked-runtime', 'indirect', 'bad') THEN 'disabled'
+              ELSE 'enabled' END,
+         'installed_services', v.path
+  FROM (SELECT *, name AS unit FROM installed_services
+        UNION ALL
+        -- systemd units also match by their name without the suffix.
+        SELECT *, substr(name, 1, length(name) - 8) FROM installed_services
+        WHERE kind = 'systemd' AND name LIKE '%.service') AS v
+  JOIN (SELECT 'service' AS kind UNION ALL SELECT 'driver') AS k
+  UNION ALL
+  SELECT 'certificate', c.ikind, lower(c.value), c.sha1, NULL, c.common_name,
+         CASE WHEN c.trust = 'distrusted' THEN 'distrusted'
+              WHEN c.trust = 'trusted' THEN 'trusted' ELSE 'present' END,
+         'installed_certificates', c.path
+  FROM (SELECT 'cert_subject' AS ikind, common_name AS value, * FROM installed_certificates
+        UNION ALL SELECT 'cert_subject', subject, * FROM installed_certificates
+        UNION ALL SELECT 'cert_issuer', regex_match(issuer, 'CN=([^/,]+)', 1), * FROM installed_certificates
+        UNION ALL SELECT 'cert_issuer', issuer, * FROM installed_certificates
+        UNION ALL SELECT 'publisher', organization, * FROM installed_certificates) AS c
+  WHERE c.value IS NOT NULL
+  UNION ALL
+  SELECT 'process', 'process', lower(p.value), p.name, NULL, p.cmdline, 'running',
+         'running_processes', p.path
+  FROM (SELECT name AS value, * FROM running_processes
+        UNION ALL
+        SELECT regex_match(path, '([^/\\]+)$', 1), * FROM running_processes
+        WHERE path IS NOT NULL AND regex_match(path, '([^/\\]+)$', 1) <> name) AS p
+  UNION ALL
+  SELECT 'browser_extension', 'browser_extension', lower(b.id), b.id, b.version,
+         b.browser || ': ' || coalesce(b.name, ''),
+         CASE WHEN b.enabled = 0 THEN 'disabled' ELSE 'enabled' END,
+         'browser_extensions', b.path
+  FROM browser_extensions AS b
+),
+hits AS (
+  SELECT o.*, i.vendor_id, i.confidence, i.kind || ' ' || i.match || ' ' || i.pattern AS indicator
+  FROM obs AS o JOIN ind AS i ON i.kind = o.ikind AND i.k1 = substr(o.lv, 1, 1)
+  WHERE CASE i.match
+          WHEN 'exact' THEN o.lv = i.lp
+          WHEN 'prefix' THEN substr(o.lv, 1, length(i.lp)) = i.lp
+          WHEN 'glob' THEN o.lv GLOB i.lp
+        END
+  UNION ALL
+  SELECT o.*, i.vendor_id, i.confidence, i.kind || ' ' || i.match || ' ' || i.pattern
+  FROM obs AS o JOIN ind AS i ON i.kind = o.ikind AND i.k1 IS NULL
+  WHERE CASE i.match
+          WHEN 'glob' THEN o.lv GLOB i.lp
+          WHEN 'regex' THEN regex_match(o.lv, i.pattern, 0) IS NOT NULL
+        END
+  UNION ALL
+  -- Paths are asked for, never listed: file_presence gets each pattern pushed down.
+  SELECT 'path', 'path', lower(f.path), f.path, NULL, f.type, 'present',
+         'file_presence', f.path, i.vendor_id, i.confidence, i.kind || ' ' || i.match || ' ' || i.pattern
+  FROM ind AS i JOIN file_presence AS f ON f.path = i.pattern
+  WHERE i.kind = 'path' AND f."exists" = 1
+),
+-- One row per piece of evidence: the strongest indicator wins.
+best AS (
+  SELECT *, row_number() OVER (
+           PARTITION BY vendor_id, evidence, name, path
+           ORDER BY CASE confidence WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, indicator) AS rank
+  FROM hits
+),
+vendors AS (SELECT DISTINCT vendor_id, vendor, banned FROM banned_vendors),
+installed_vendors AS (
+  SELECT DISTINCT vendor_id FROM best WHERE rank = 1 AND evidence = 'software' AND observed = 'installed'
+),
+findings AS (
+  SELECT b.vendor_id, v.vendor, b.evidence, b.name, b.version, b.detail,
+         CASE WHEN b.evidence <> 'software'
+                   AND b.vendor_id NOT IN (SELECT vendor_id FROM installed_vendors)
+              THEN 'leftover' ELSE b.observed END AS state,
+         b.confidence, b.indicator, b.source_table, b.path, b.observed
+  FROM best AS b JOIN vendors AS v USING (vendor_id)
+  WHERE b.rank = 1 AND v.banned = 1
+)
+, weighed AS (
+  -- The scoring model (README, "Exposure score"): what the component can do
+  -- now, scaled by how sure the indicator is.
+  SELECT f.*,
+         (CASE f.evidence
+            WHEN 'certificate' THEN CASE f.observed WHEN 'trusted' THEN 45 WHEN 'distrusted' THEN 2 ELSE 15 END
+            WHEN 'driver' THEN CASE f.observed WHEN 'running' THEN 40 WHEN 'enabled' THEN 35 ELSE 10 END
+            WHEN 'service' THEN CASE f.observed WHEN 'running' THEN 30 WHEN 'enabled' THEN 25 ELSE 8 END
+            WHEN 'process' THEN 30
+            WHEN 'software' THEN CASE f.observed WHEN 'installed' THEN 30 WHEN 'config_only' THEN 3 ELSE 10 END
+            WHEN 'browser_extension' THEN CASE f.observed WHEN 'enabled' THEN 15 ELSE 4 END
+            ELSE 4 END)
+         * (CASE f.confidence WHEN 'high' THEN 100 WHEN 'medium' THEN 60 ELSE 30 END) / 100 AS weight,
+         CASE f.evidence
+           WHEN 'certificate' THEN f.observed || ' certificate "' || coalesce(f.detail, f.name) || '"'
+           WHEN 'software' THEN 'package ' || f.name || coalesce(' ' || f.version, '') || ' ' || replace(f.observed, '_', '-')
+           WHEN 'path' THEN 'path ' || f.name || ' present'
+           ELSE replace(f.evidence, '_', ' ') || ' ' || f.name || ' ' || f.observed
+         END || CASE WHEN f.state = 'leftover' THEN ' (leftover)' ELSE '' END AS reason
+  FROM findings AS f
+),
+per_kind AS (
+  SELECT vendor_id, evidence, max(weight) AS weight FROM weighed GROUP BY vendor_id, evidence
+),
+per_vendor AS (
+  SELECT vendor_id, sum(weight) AS base, count(*) AS kinds, sum(evidence <> 'path') AS solid_kinds
+  FROM per_kind GROUP BY vendor_id
+),
+counts AS (
+  SELECT vendor_id,
+         sum(evidence = 'software') AS software, sum(evidence = 'service') AS services,
+         sum(evidence = 'driver') AS drivers, sum(evidence = 'certificate') AS certificates,
+         sum(evidence = 'process') AS processes, sum(evidence = 'browser_extension') AS extensions,
+         sum(evidence = 'path') AS paths
+  FROM findings GROUP BY vendor_id
+),
+reasons AS (
+  SELECT vendor_id, group_concat(reason, '; ') AS reasons
+  FROM (SELECT vendor_id, reason,
+               row_number() OVER (PARTITION BY vendor_id ORDER BY weight DESC, reason) AS n
+        FROM weighed)
+  WHERE n <= 3
+  GROUP BY vendor_id
+),
+authority AS (
+  SELECT vendor_id, authority, citation, updates_end_date
+  FROM (SELECT b.*, row_number() OVER (
+                 PARTITION BY b.vendor_id
+                 ORDER BY b.updates_end_date IS NULL, b.effective_date DESC) AS n
+        FROM banned_vendors AS b WHERE b.banned = 1)
+  WHERE n = 1
+),
+scored AS (
+  SELECT v.vendor_id, v.vendor,
+         CASE
+           WHEN p.vendor_id IS NULL THEN 0
+           -- Several independent kinds of evidence raise confidence; paths
+           -- alone never lift a host above low.
+           WHEN p.solid_kinds = 0 THEN max(1, min(19, p.base))
+           ELSE max(1, min(100, p.base + 5 * (p.kinds - 1)))
+         END AS score
+  FROM vendors AS v LEFT JOIN per_vendor AS p USING (vendor_id)
+  WHERE v.banned = 1
+)
+SELECT h.hostname, s.vendor_id, s.vendor, s.score,
+       CASE WHEN s.score = 0 THEN 'none' WHEN s.score < 20 THEN 'low' WHEN s.score < 45 THEN 'medium'
+            WHEN s.score < 70 THEN 'high' ELSE 'critical' END AS level,
+       coalesce(c.software, 0) AS software, coalesce(c.services, 0) AS services,
+       coalesce(c.drivers, 0) AS drivers, coalesce(c.certificates, 0) AS certificates,
+       coalesce(c.processes, 0) AS processes, coalesce(c.extensions, 0) AS extensions,
+       coalesce(c.paths, 0) AS paths,
+       r.reasons,
+       a.authority || coalesce(' (' || a.citation || ')', '') AS authority,
+       CASE WHEN a.updates_end_date IS NULL THEN NULL
+            ELSE (h.as_of - CAST(strftime('%s', a.updates_end_date) AS INTEGER)) / 86400 END AS days_without_updates,
+       CASE
+         WHEN s.score >= 45 THEN 'Remove ' || s.vendor || ' software now: uninstall its packages, delete its services and drivers, and take its root certificates out of every trust store; re-image the host if removal fails.'
+         WHEN s.score >= 20 THEN 'Remove the ' || s.vendor || ' components listed in the findings and confirm with a new scan.'
+         WHEN s.score > 0 THEN 'Clean up the ' || s.vendor || ' traces listed in the findings (leftover configuration, folders or disabled components).'
+         ELSE 'No action: no evidence of ' || s.vendor || ' software.'
+       END AS action
+FROM scored AS s
+CROSS JOIN host AS h
+LEFT JOIN counts AS c USING (vendor_id)
+LEFT JOIN reasons AS r USING (vendor_id)
+LEFT JOIN authority AS a USING (vendor_id)
+ORDER BY s.score DESC, s.vendor_id
