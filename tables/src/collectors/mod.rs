@@ -3,3 +3,5 @@
 
 pub mod dpkg;
 pub mod os_release;
+pub mod systemd;
+pub mod sysv;

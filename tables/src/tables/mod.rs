@@ -1,6 +1,7 @@
 //! Every table embargo has. Each module holds one declaration and its
 //! generator; the collectors it draws on live in `crate::collectors`.
 
+pub mod installed_services;
 pub mod installed_software;
 pub mod scan_errors;
 pub mod scan_host;
@@ -12,7 +13,7 @@ pub fn all() -> &'static [&'static dyn Table] {
     ALL
 }
 
-static ALL: &[&dyn Table] = &[&installed_software::TABLE, &scan_host::TABLE, &scan_errors::TABLE];
+static ALL: &[&dyn Table] = &[&installed_software::TABLE, &installed_services::TABLE, &scan_host::TABLE, &scan_errors::TABLE];
 
 pub fn find(name: &str) -> Option<&'static dyn Table> {
     all().iter().copied().find(|t| t.spec().name == name)
