@@ -1,1 +1,3 @@
+mod units;
+
 fn main() {}
