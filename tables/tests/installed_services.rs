@@ -170,9 +170,11 @@ fn fixture_matches_systemctl() {
     if !embargo_tables::testing::peer_available("systemctl") {
         return;
     }
-    let dir = make_fixture("basic");
-    let (rows, _) = generate(dir.path());
-    assert_eq!(systemd_pairs(&rows), systemctl_pairs(dir.path()));
+    for name in ["basic", "edge"] {
+        let dir = make_fixture(name);
+        let (rows, _) = generate(dir.path());
+        assert_eq!(systemd_pairs(&rows), systemctl_pairs(dir.path()), "fixture {name}");
+    }
 }
 
 #[test]

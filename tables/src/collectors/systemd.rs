@@ -1064,3 +1064,89 @@ fn is_device(m: &std::fs::Metadata) -> bool {
 fn is_device(_m: &std::fs::Metadata) -> bool {
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(p: &Parsed, key: Key) -> Vec<&str> {
+        p.assignments.iter().filter(|(k, _)| *k == key).map(|(_, v)| v.as_str()).collect()
+    }
+
+    #[test]
+    fn syntax_follows_config_parse() {
+        let p = parse(
+            b"\xef\xbb\xbf# comment\n[Unit]\nDescription = spaced out  \n; other comment\n[Service]\n\
+              ExecStart=/bin/a \\\n  --flag \\\n# skipped inside a continuation\n  last\r\nUser=x\n[X-Vendor]\nUser=y\n",
+        );
+        assert_eq!(p.fatal, None);
+        assert_eq!(values(&p, Key::Description), ["spaced out"]);
+        assert_eq!(values(&p, Key::ExecStart), ["/bin/a    --flag    last"]);
+        assert_eq!(values(&p, Key::User), ["x"]);
+    }
+
+    #[test]
+    fn keys_outside_their_section_are_ignored() {
+        let p = parse(b"Description=before any section\n[Service]\nDescription=wrong section\nwantedby=x\n[Install]\nWantedBy=a.target b.target\n");
+        assert!(values(&p, Key::Description).is_empty());
+        assert_eq!(values(&p, Key::WantedBy), ["a.target b.target"]);
+        assert_eq!(words("a.target \"b c.target\" d\\ e"), ["a.target", "b c.target", "d e"]);
+    }
+
+    #[test]
+    fn files_systemd_refuses_are_flagged_but_still_read() {
+        let p = parse(b"[Unit]\nDescription=caf\xe9\n[Service]\nExecStart=/bin/ok\n");
+        assert!(p.fatal.as_deref().is_some_and(|m| m.contains("UTF-8")));
+        assert_eq!(values(&p, Key::ExecStart), ["/bin/ok"]);
+        // A non-UTF-8 comment is fine.
+        assert_eq!(parse(b"# caf\xe9\n[Install]\nWantedBy=a.target\n").fatal, None);
+        assert!(parse(b"[Install\nWantedBy=a.target\n").fatal.is_some());
+        let mut long = b"[Unit]\nDescription=".to_vec();
+        long.extend(std::iter::repeat_n(b'x', LONG_LINE_MAX - 12));
+        long.extend_from_slice(b"\n[Service]\nExecStart=/bin/after\n");
+        let p = parse(&long);
+        assert!(p.fatal.is_some());
+        assert_eq!(values(&p, Key::ExecStart), ["/bin/after"]);
+        let mut ok = b"[Unit]\nDescription=".to_vec();
+        ok.extend(std::iter::repeat_n(b'x', LONG_LINE_MAX - 13));
+        assert_eq!(parse(&ok).fatal, None);
+        assert!(parse(b"").empty);
+        // Outside any section a line is ignored, but the UTF-8 check comes first
+        // (systemctl lists such a file as bad).
+        assert_eq!(parse(b"\0\0\0garbage\n[Install]\nWantedBy=a.target\n").fatal, None);
+        assert!(parse(b"\0\0\0garbage\xff\n[Install]\nWantedBy=a.target\n").fatal.is_some());
+    }
+
+    #[test]
+    fn unit_names() {
+        assert_eq!(name_kind("ssh.service"), Some(NameKind::Plain));
+        assert_eq!(name_kind("getty@.service"), Some(NameKind::Template));
+        assert_eq!(name_kind("getty@tty1.service"), Some(NameKind::Instance));
+        assert_eq!(name_kind("system-systemd\\x2dcryptsetup.slice"), Some(NameKind::Plain));
+        assert_eq!(name_kind("@.service"), None);
+        assert_eq!(name_kind("foo.conf"), None);
+        assert_eq!(name_kind("a b.service"), None);
+        assert_eq!(name_kind(&format!("{}.service", "a".repeat(250))), None);
+        assert_eq!(template_of("getty@tty1.service").as_deref(), Some("getty@.service"));
+        assert_eq!(replace_instance("getty@.service", "tty2"), "getty@tty2.service");
+    }
+
+    #[test]
+    fn alias_rules() {
+        assert!(alias_is_valid("dbus-org.x.service", "x.service"));
+        assert!(!alias_is_valid("x.socket", "x.service"), "types must match");
+        assert!(!alias_is_valid("x.service", "x.service"), "self-alias");
+        assert!(alias_is_valid("a@i.service", "b@.service"));
+        assert!(!alias_is_valid("a@i.service", "b@j.service"), "instances must match");
+        assert!(!alias_is_valid("a.mount", "b.mount"), "mounts cannot alias");
+    }
+
+    #[test]
+    fn program_of_exec_start() {
+        assert_eq!(exec_program("-/usr/bin/app --serve").as_deref(), Some("/usr/bin/app"));
+        assert_eq!(exec_program("@/usr/bin/app app-argv0 x").as_deref(), Some("/usr/bin/app"));
+        assert_eq!(exec_program("+!/bin/sh -c 'x y'").as_deref(), Some("/bin/sh"));
+        assert_eq!(exec_program("\"/opt/My App/bin/run\" -x").as_deref(), Some("/opt/My App/bin/run"));
+        assert_eq!(exec_program("-"), None);
+    }
+}
