@@ -1,6 +1,7 @@
 //! Developer commands. Not shipped; used by bench/ and to regenerate fixtures.
 
 mod dpkg;
+mod units;
 
 use std::path::PathBuf;
 
@@ -38,14 +39,17 @@ fn main() -> anyhow::Result<()> {
         Command::SynthRoot { out, packages, units, certs } => {
             std::fs::create_dir_all(&out)?;
             dpkg::synth(&out, packages)?;
-            if units > 0 || certs > 0 {
-                synth_more(&out, units, certs)?;
+            if units > 0 {
+                units::synth(&out, units)?;
+            }
+            if certs > 0 {
+                synth_more(&out, certs)?;
             }
         }
     }
     Ok(())
 }
 
-fn synth_more(_out: &std::path::Path, units: usize, certs: usize) -> anyhow::Result<()> {
-    anyhow::bail!("units ({units}) and certificates ({certs}) are not synthesised yet")
+fn synth_more(_out: &std::path::Path, certs: usize) -> anyhow::Result<()> {
+    anyhow::bail!("certificates ({certs}) are not synthesised yet")
 }

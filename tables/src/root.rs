@@ -188,7 +188,7 @@ impl Root {
     /// The chroot-style walk. `follow_last` decides whether a symlink in the
     /// final position is followed.
     fn walk(&self, path: &str, follow_last: bool) -> Result<Resolved, FsError> {
-        let mut pending: VecDeque<OsString> = components(path).collect();
+        let mut pending: VecDeque<OsString> = components(path, self.fold_case).collect();
         let mut stack: Vec<OsString> = Vec::new();
         let mut links = 0usize;
         let mut last_meta: Option<Metadata> = None;
@@ -229,7 +229,7 @@ impl Root {
                 if target.starts_with('/') {
                     stack.clear();
                 }
-                for c in components(&target).collect::<Vec<_>>().into_iter().rev() {
+                for c in components(&target, self.fold_case).collect::<Vec<_>>().into_iter().rev() {
                     pending.push_front(c);
                 }
                 last_meta = None;
@@ -271,9 +271,13 @@ impl Root {
     }
 }
 
-/// Normal components of a path in either slash style; empty ones are dropped.
-fn components(path: &str) -> impl Iterator<Item = OsString> + '_ {
-    path.split(['/', '\\']).filter(|c| !c.is_empty()).map(OsString::from)
+/// Normal components of a path; empty ones are dropped. A backslash
+/// separates components only on Windows-style (case-folding) roots: on a
+/// Linux root it is an ordinary file-name character (systemd's
+/// `system-systemd\x2dcryptsetup.slice`).
+fn components(path: &str, backslash_separates: bool) -> impl Iterator<Item = OsString> + '_ {
+    let seps: &[char] = if backslash_separates { &['/', '\\'] } else { &['/'] };
+    path.split(seps).filter(|c| !c.is_empty()).map(OsString::from)
 }
 
 fn virtual_path(stack: &[OsString]) -> String {

@@ -6,3 +6,5 @@ pub mod dpkg;
 pub mod firefox;
 pub mod os_release;
 pub mod procs;
+pub mod systemd;
+pub mod sysv;

@@ -1,0 +1,170 @@
+//! `installed_services`: services and other units the scanned system would
+//! start: systemd unit files and SysV init scripts on Linux.
+
+use std::collections::HashSet;
+
+use crate::collectors::{systemd, sysv};
+use crate::query::Query;
+use crate::root::Root;
+use crate::spec::{Platform, Row, TableSpec};
+use crate::table::{Ctx, Declared};
+
+crate::declare_table! {
+    /// One row per unit file or init script.
+    pub struct InstalledService {
+        /// The unit file name with its suffix (`ssh.service`), or the init script's name.
+        name: Text [index],
+        /// systemd's `Description=`, or the init script's LSB `Short-Description:`.
+        display_name: Text,
+        /// systemd, sysv, windows_service, windows_driver, launchd.
+        kind: Text [index],
+        /// For systemd exactly what `systemctl list-unit-files` prints (enabled, static, masked, …); for SysV enabled or disabled.
+        start_type: Text,
+        /// The program alone: ExecStart's first word without systemd's `-@:+!` prefixes.
+        exec_path: Text,
+        /// The command as stored: the first `ExecStart=` left after drop-ins, verbatim.
+        command: Text,
+        /// A service DLL (Windows); NULL on Linux.
+        module_path: Text,
+        /// `User=` of the service.
+        user: Text,
+        /// running or stopped on the live system (a process runs `exec_path`); unknown on any other root.
+        state: Text,
+        /// The unit file (fragment) or script, root-relative.
+        path: Text,
+    }
+}
+
+pub static SPEC: TableSpec = TableSpec {
+    name: "installed_services",
+    description: "Services on the scanned root: systemd unit files of every type with the state `systemctl list-unit-files` gives them, and SysV init scripts.",
+    columns: <InstalledService as Row>::COLUMNS,
+    platforms: &[Platform::Linux],
+    examples: &[
+        "SELECT name, start_type, exec_path FROM installed_services WHERE kind = 'systemd' AND name LIKE '%.service'",
+        "SELECT * FROM installed_services WHERE start_type = 'enabled'",
+    ],
+};
+
+pub static TABLE: Declared<InstalledService> = Declared { spec: &SPEC, generate };
+
+fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledService> {
+    let names = q.texts("name");
+    let wanted = |n: &str| names.as_ref().is_none_or(|ns| ns.iter().any(|x| x == n));
+    let mut rows = Vec::new();
+    if q.admits("kind", "systemd") {
+        let scanner = systemd::Scanner::new(ctx.root());
+        for (name, _) in scanner.names() {
+            if !wanted(&name) {
+                continue;
+            }
+            let u = scanner.unit(&name);
+            rows.push(InstalledService {
+                exec_path: u.exec_start.as_deref().and_then(systemd::exec_program),
+                command: u.exec_start,
+                name: Some(u.name),
+                display_name: u.description,
+                kind: Some("systemd".into()),
+                start_type: Some(u.state.as_str().into()),
+                module_path: None,
+                user: u.user,
+                state: None,
+                path: u.fragment,
+            });
+        }
+        for e in scanner.take_errors() {
+            ctx.report(e);
+        }
+    }
+    if q.admits("kind", "sysv") {
+        for s in sysv::read(ctx.root(), |e| ctx.report(e)) {
+            if !wanted(&s.name) {
+                continue;
+            }
+            rows.push(InstalledService {
+                name: Some(s.name),
+                display_name: s.description,
+                kind: Some("sysv".into()),
+                start_type: Some(if s.enabled { "enabled" } else { "disabled" }.into()),
+                exec_path: Some(s.path.clone()),
+                command: Some(s.path.clone()),
+                module_path: None,
+                user: None,
+                state: None,
+                path: Some(s.path),
+            });
+        }
+    }
+    fill_state(ctx.root(), &mut rows);
+    rows
+}
+
+/// Sets `state`. The process list is read once, and only on the live root.
+fn fill_state(root: &Root, rows: &mut [InstalledService]) {
+    if !root.is_live() || rows.is_empty() {
+        for r in rows.iter_mut() {
+            r.state = Some("unknown".into());
+        }
+        return;
+    }
+    let exes = running_executables();
+    for r in rows.iter_mut() {
+        let resolved = r.exec_path.as_deref().map(|p| canonical_exec(root, p));
+        r.state = Some(process_state(resolved.as_deref(), &exes).into());
+    }
+}
+
+/// `running` when some process's executable is `exec_path`, else `stopped`.
+/// `exec_path` must be canonical (links resolved), as `/proc/PID/exe` is.
+pub fn process_state(exec_path: Option<&str>, running_exes: &HashSet<String>) -> &'static str {
+    match exec_path {
+        Some(p) if running_exes.contains(p) => "running",
+        _ => "stopped",
+    }
+}
+
+/// systemd accepts a bare program name and looks it up in a fixed path; links
+/// such as `/bin → usr/bin` are resolved so that the name compares with
+/// `/proc/PID/exe`.
+fn canonical_exec(root: &Root, exec: &str) -> String {
+    if exec.starts_with('/') {
+        return root.resolve(exec).map(|r| r.path).unwrap_or_else(|_| exec.to_string());
+    }
+    for dir in ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"] {
+        if let Ok(r) = root.resolve(&format!("{dir}/{exec}"))
+            && r.metadata.is_file()
+        {
+            return r.path;
+        }
+    }
+    exec.to_string()
+}
+
+fn running_executables() -> HashSet<String> {
+    use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, RefreshKind, System, UpdateKind};
+    let kind = ProcessRefreshKind::nothing().with_exe(UpdateKind::OnlyIfNotSet).without_tasks();
+    let Ok(mut sys) = System::new_with_specifics(RefreshKind::nothing()) else { return HashSet::new() };
+    sys.refresh_processes_specifics(ProcessesToUpdate::All, true, kind);
+    sys.processes()
+        .values()
+        .filter_map(|p| p.exe())
+        .map(|e| {
+            let s = e.to_string_lossy();
+            s.strip_suffix(" (deleted)").unwrap_or(&s).to_string()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_matches_the_executable_exactly() {
+        let exes: HashSet<String> = ["/usr/sbin/sshd".to_string(), "/usr/bin/dbus-daemon".to_string()].into();
+        assert_eq!(process_state(Some("/usr/sbin/sshd"), &exes), "running");
+        assert_eq!(process_state(Some("/usr/sbin/ssh"), &exes), "stopped");
+        assert_eq!(process_state(Some("/usr/sbin/sshd2"), &exes), "stopped");
+        assert_eq!(process_state(None, &exes), "stopped");
+    }
+}
