@@ -80,7 +80,10 @@ impl Root {
                 format!("{} is not a directory", dir.as_ref().display()),
             ));
         }
-        Ok(Root { base, fold_case: false })
+        Ok(Root {
+            base,
+            fold_case: false,
+        })
     }
 
     /// Looks names up without regard to case when the exact name is missing,
@@ -133,7 +136,13 @@ impl Root {
         if !meta.is_file() {
             return Err(not_regular(path, &meta));
         }
-        Ok((file, Resolved { metadata: meta, ..r }))
+        Ok((
+            file,
+            Resolved {
+                metadata: meta,
+                ..r
+            },
+        ))
     }
 
     /// Reads a whole regular file, refusing one larger than `limit` bytes.
@@ -143,13 +152,22 @@ impl Root {
             return Err(FsError::new(
                 ErrorKind::TooLarge,
                 path,
-                format!("{} bytes is more than the {limit}-byte limit", r.metadata.len()),
+                format!(
+                    "{} bytes is more than the {limit}-byte limit",
+                    r.metadata.len()
+                ),
             ));
         }
         let mut buf = Vec::with_capacity(r.metadata.len() as usize);
-        file.take(limit + 1).read_to_end(&mut buf).map_err(|e| FsError::io(path, &e))?;
+        file.take(limit + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| FsError::io(path, &e))?;
         if buf.len() as u64 > limit {
-            return Err(FsError::new(ErrorKind::TooLarge, path, format!("more than the {limit}-byte limit")));
+            return Err(FsError::new(
+                ErrorKind::TooLarge,
+                path,
+                format!("more than the {limit}-byte limit"),
+            ));
         }
         Ok(buf)
     }
@@ -178,8 +196,14 @@ impl Root {
         let mut out = Vec::new();
         for entry in rd {
             let entry = entry.map_err(|e| FsError::io(path, &e))?;
-            let entry_type = entry.file_type().map(EntryType::of).unwrap_or(EntryType::Other);
-            out.push(DirEntry { name: entry.file_name().to_string_lossy().into_owned(), entry_type });
+            let entry_type = entry
+                .file_type()
+                .map(EntryType::of)
+                .unwrap_or(EntryType::Other);
+            out.push(DirEntry {
+                name: entry.file_name().to_string_lossy().into_owned(),
+                entry_type,
+            });
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
@@ -223,7 +247,8 @@ impl Root {
                         format!("more than {MAX_SYMLINKS} symbolic links (a loop?)"),
                     ));
                 }
-                let target = fs::read_link(self.host_path(&stack)).map_err(|e| FsError::io(path, &e))?;
+                let target =
+                    fs::read_link(self.host_path(&stack)).map_err(|e| FsError::io(path, &e))?;
                 stack.pop();
                 let target = target.to_string_lossy().into_owned();
                 if target.starts_with('/') {
@@ -236,16 +261,26 @@ impl Root {
                 continue;
             }
             if !is_last && !meta.is_dir() {
-                return Err(FsError::new(ErrorKind::NotFound, path, "a path component is not a directory"));
+                return Err(FsError::new(
+                    ErrorKind::NotFound,
+                    path,
+                    "a path component is not a directory",
+                ));
             }
             last_meta = Some(meta);
         }
         let metadata = match last_meta {
             Some(m) => m,
             // The walk ended on the root itself or after `..`: stat the directory.
-            None => fs::symlink_metadata(self.host_path(&stack)).map_err(|e| FsError::io(path, &e))?,
+            None => {
+                fs::symlink_metadata(self.host_path(&stack)).map_err(|e| FsError::io(path, &e))?
+            }
         };
-        Ok(Resolved { host: self.host_path(&stack), path: virtual_path(&stack), metadata })
+        Ok(Resolved {
+            host: self.host_path(&stack),
+            path: virtual_path(&stack),
+            metadata,
+        })
     }
 
     fn host_path(&self, stack: &[OsString]) -> PathBuf {
@@ -273,7 +308,9 @@ impl Root {
 
 /// Normal components of a path in either slash style; empty ones are dropped.
 fn components(path: &str) -> impl Iterator<Item = OsString> + '_ {
-    path.split(['/', '\\']).filter(|c| !c.is_empty()).map(OsString::from)
+    path.split(['/', '\\'])
+        .filter(|c| !c.is_empty())
+        .map(OsString::from)
 }
 
 fn virtual_path(stack: &[OsString]) -> String {
@@ -296,7 +333,11 @@ fn not_regular(path: &str, meta: &Metadata) -> FsError {
     } else {
         "not a regular file"
     };
-    FsError::new(ErrorKind::NotRegularFile, path, format!("is {what}; only regular files are read"))
+    FsError::new(
+        ErrorKind::NotRegularFile,
+        path,
+        format!("is {what}; only regular files are read"),
+    )
 }
 
 #[cfg(unix)]
@@ -314,7 +355,10 @@ fn is_special(_meta: &Metadata) -> bool {
 #[cfg(unix)]
 fn open_nofollow(host: &Path) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
-    fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(host)
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(host)
 }
 
 #[cfg(not(unix))]
@@ -344,10 +388,17 @@ mod tests {
     fn absolute_links_resolve_inside_the_root() {
         let (dir, root) = root_with(&[("lib/systemd/system/ssh.service", "[Unit]\n")]);
         fs::create_dir_all(dir.path().join("etc/systemd/system")).unwrap();
-        symlink("/lib/systemd/system/ssh.service", dir.path().join("etc/systemd/system/sshd.service")).unwrap();
+        symlink(
+            "/lib/systemd/system/ssh.service",
+            dir.path().join("etc/systemd/system/sshd.service"),
+        )
+        .unwrap();
         let r = root.resolve("/etc/systemd/system/sshd.service").unwrap();
         assert_eq!(r.path, "/lib/systemd/system/ssh.service");
-        assert_eq!(root.read("/etc/systemd/system/sshd.service").unwrap(), b"[Unit]\n");
+        assert_eq!(
+            root.read("/etc/systemd/system/sshd.service").unwrap(),
+            b"[Unit]\n"
+        );
     }
 
     #[cfg(unix)]
@@ -360,7 +411,12 @@ mod tests {
         symlink(&target, dir.path().join("abs")).unwrap();
         symlink("../../../../../../../../secret", dir.path().join("rel")).unwrap();
         // An absolute target is taken inside the root; `..` stops at the root.
-        assert_eq!(root.read("/abs").ok(), None, "{:?} must be looked up inside the root", target);
+        assert_eq!(
+            root.read("/abs").ok(),
+            None,
+            "{:?} must be looked up inside the root",
+            target
+        );
         assert_eq!(root.read("/rel").unwrap(), b"image's file");
         assert_eq!(root.read("/../../../secret").unwrap(), b"image's file");
     }
@@ -375,7 +431,10 @@ mod tests {
         let fifo = dir.path().join("fifo");
         let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
-        assert_eq!(root.read("/fifo").unwrap_err().kind, ErrorKind::NotRegularFile);
+        assert_eq!(
+            root.read("/fifo").unwrap_err().kind,
+            ErrorKind::NotRegularFile
+        );
         assert_eq!(root.read("/").unwrap_err().kind, ErrorKind::NotRegularFile);
         assert_eq!(root.read("/missing").unwrap_err().kind, ErrorKind::NotFound);
     }
@@ -392,7 +451,10 @@ mod tests {
     #[test]
     fn oversized_files_are_refused() {
         let (_dir, root) = root_with(&[("big", "0123456789")]);
-        assert_eq!(root.read_limited("/big", 4).unwrap_err().kind, ErrorKind::TooLarge);
+        assert_eq!(
+            root.read_limited("/big", 4).unwrap_err().kind,
+            ErrorKind::TooLarge
+        );
         assert_eq!(root.read_limited("/big", 10).unwrap().len(), 10);
     }
 }

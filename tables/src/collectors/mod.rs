@@ -2,4 +2,7 @@
 //! into its own plain structs; the table modules map those onto rows.
 
 pub mod dpkg;
+pub mod nss;
 pub mod os_release;
+pub mod pem_stores;
+pub mod x509;
