@@ -85,9 +85,11 @@ const MAX_DEPTH: usize = 8;
 /// Whether a name in OpenSSL's hashed directory is a certificate entry:
 /// `*.pem`, `*.crt`, or `<8 hex digits>.<digits>` (`.rN` are CRLs).
 pub fn is_directory_cert_name(name: &str) -> bool {
-    if name.ends_with(".pem") || name.ends_with(".crt") {
-        return true;
-    }
+    name.ends_with(".pem") || name.ends_with(".crt") || is_hash_link_name(name)
+}
+
+/// `<8 hex digits>.<digits>`: the subject-hash names `openssl rehash` makes.
+pub fn is_hash_link_name(name: &str) -> bool {
     match name.split_once('.') {
         Some((hash, n)) => {
             hash.len() == 8

@@ -307,7 +307,7 @@ fn encode_oid(dotted: &str) -> Option<Vec<u8>> {
 
 /// The text of a directory string, whatever its ASN.1 string type.
 fn attr_text(v: &x509_parser::der_parser::asn1_rs::Any<'_>) -> String {
-    let data: &[u8] = &v.data;
+    let data: &[u8] = v.data;
     match v.header.tag().0 {
         // BMPString: UTF-16BE.
         30 => {
@@ -578,6 +578,8 @@ static B64: [u8; 256] = {
 };
 
 /// Standard base64 with padding; whitespace anywhere is ignored.
+// `is_multiple_of` is newer than the crate's rust-version.
+#[allow(clippy::manual_is_multiple_of)]
 fn base64_decode(text: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
     let mut acc = 0u32;

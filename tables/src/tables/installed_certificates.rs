@@ -172,13 +172,21 @@ fn store_files(ctx: &Ctx<'_>, q: &Query) -> Vec<StoreFile> {
         }
     }
     for d in pem_stores::DIRECTORIES {
-        let files = pem_stores::list_files(
+        let mut files = pem_stores::list_files(
             root,
             d,
             false,
             &pem_stores::is_directory_cert_name,
             &mut |_| {},
         );
+        // Named entries first, so that a certificate's row carries its name
+        // rather than that of a `<hash>.0` link to it.
+        if let Ok(f) = files.as_mut() {
+            f.sort_by_key(|p| {
+                let name = p.rsplit('/').next().unwrap_or(p);
+                (pem_stores::is_hash_link_name(name), p.clone())
+            });
+        }
         if q.admits("store", "directory") {
             ctx.ok_if_present(files.as_ref().map(|_| ()).map_err(Clone::clone));
         }
