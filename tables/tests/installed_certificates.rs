@@ -449,3 +449,34 @@ fn bad_input_is_one_error_each_and_the_rest_comes_back() {
         "{errors:#?}"
     );
 }
+
+#[test]
+fn store_pushdown_gives_the_rows_of_a_full_scan() {
+    let (all, _) = scan(&fixture(), &Query::all());
+    for store in ["bundle", "directory", "anchor", "nss"] {
+        let (some, errors) = scan(
+            &fixture(),
+            &Query::all().with("store", vec![Value::Text(store.into())]),
+        );
+        let expected: Vec<_> = all
+            .iter()
+            .filter(|r| text(&r.store) == store)
+            .cloned()
+            .collect();
+        assert_eq!(some, expected, "store = {store}");
+        assert!(errors.is_empty());
+    }
+    let kav = all
+        .iter()
+        .find(|r| text(&r.common_name).starts_with("Kaspersky"))
+        .unwrap();
+    let (by_sha1, _) = scan(
+        &fixture(),
+        &Query::all().with("sha1", vec![Value::Text(text(&kav.sha1).into())]),
+    );
+    assert_eq!(
+        by_sha1.len(),
+        3,
+        "bundle, anchor and Firefox hold the Kaspersky root"
+    );
+}

@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use crate::collectors::x509::{self, AuxTrust, CertInfo};
+use crate::collectors::x509::{self, AuxTrust, CertCache, CertInfo};
 use crate::error::{ErrorKind, FsError};
 use crate::root::{DEFAULT_READ_LIMIT, EntryType, Root};
 
@@ -101,6 +101,13 @@ pub fn is_hash_link_name(name: &str) -> bool {
     }
 }
 
+/// A file of a store folder, as listed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedFile {
+    pub path: String,
+    pub is_link: bool,
+}
+
 /// The files in `dir` a store reads, as root-relative paths, sorted.
 /// Entries are typed without following links; links are kept for the caller
 /// to resolve (and to report when they loop).
@@ -110,7 +117,7 @@ pub fn list_files(
     recursive: bool,
     keep: &dyn Fn(&str) -> bool,
     bad: &mut dyn FnMut(FsError),
-) -> Result<Vec<String>, FsError> {
+) -> Result<Vec<ListedFile>, FsError> {
     let mut out = Vec::new();
     walk(root, dir, recursive, keep, bad, 0, &mut out)?;
     Ok(out)
@@ -123,7 +130,7 @@ fn walk(
     keep: &dyn Fn(&str) -> bool,
     bad: &mut dyn FnMut(FsError),
     depth: usize,
-    out: &mut Vec<String>,
+    out: &mut Vec<ListedFile>,
 ) -> Result<(), FsError> {
     for entry in root.read_dir(dir)? {
         let path = format!("{}/{}", dir.trim_end_matches('/'), entry.name);
@@ -151,7 +158,10 @@ fn walk(
             continue;
         }
         if keep(&entry.name) {
-            out.push(path);
+            out.push(ListedFile {
+                path,
+                is_link: entry.entry_type == EntryType::Symlink,
+            });
         }
     }
     Ok(())
@@ -172,10 +182,17 @@ pub struct FileCert {
 pub fn read_cert_file(
     file: &mut std::fs::File,
     path: &str,
+    cache: &mut CertCache,
     mut each: impl FnMut(FileCert),
     mut bad: impl FnMut(FsError),
 ) -> Result<(), FsError> {
-    let mut data = Vec::new();
+    // Sized from the inode, so that a file is read in one call, not a growing series.
+    let size = file
+        .metadata()
+        .map(|m| m.len())
+        .unwrap_or(0)
+        .min(DEFAULT_READ_LIMIT);
+    let mut data = Vec::with_capacity(size as usize + 1);
     file.take(DEFAULT_READ_LIMIT + 1)
         .read_to_end(&mut data)
         .map_err(|e| FsError::io(path, &e))?;
@@ -186,13 +203,14 @@ pub fn read_cert_file(
             format!("more than the {DEFAULT_READ_LIMIT}-byte limit"),
         ));
     }
-    parse_cert_bytes(&data, path, &mut each, &mut bad);
+    parse_cert_bytes(&data, path, cache, &mut each, &mut bad);
     Ok(())
 }
 
 pub fn parse_cert_bytes(
     data: &[u8],
     path: &str,
+    cache: &mut CertCache,
     each: &mut dyn FnMut(FileCert),
     bad: &mut dyn FnMut(FsError),
 ) {
@@ -208,7 +226,7 @@ pub fn parse_cert_bytes(
             ));
             return;
         }
-        match x509::parse_der(data) {
+        match cache.parse(data) {
             Ok((info, _)) => each(FileCert { info, aux: None }),
             Err(e) => bad(FsError::parse(path, e)),
         }
@@ -225,7 +243,7 @@ pub fn parse_cert_bytes(
         if !x509::is_certificate_label(&block.label) {
             continue;
         }
-        let (info, rest) = match x509::parse_der(&block.der) {
+        let (info, rest) = match cache.parse(&block.der) {
             Ok(v) => v,
             Err(e) => {
                 bad(FsError::parse(path, format!("line {}: {e}", block.line)));
@@ -271,11 +289,27 @@ mod tests {
     fn empty_and_garbage_files_are_one_error_each() {
         let mut errors = Vec::new();
         let mut n = 0;
-        parse_cert_bytes(b"", "/e", &mut |_| n += 1, &mut |e| errors.push(e));
-        parse_cert_bytes(b"hello", "/g", &mut |_| n += 1, &mut |e| errors.push(e));
-        parse_cert_bytes(&[0x30, 0x82, 0x01], "/t", &mut |_| n += 1, &mut |e| {
-            errors.push(e)
-        });
+        parse_cert_bytes(
+            b"",
+            "/e",
+            &mut CertCache::default(),
+            &mut |_| n += 1,
+            &mut |e| errors.push(e),
+        );
+        parse_cert_bytes(
+            b"hello",
+            "/g",
+            &mut CertCache::default(),
+            &mut |_| n += 1,
+            &mut |e| errors.push(e),
+        );
+        parse_cert_bytes(
+            &[0x30, 0x82, 0x01],
+            "/t",
+            &mut CertCache::default(),
+            &mut |_| n += 1,
+            &mut |e| errors.push(e),
+        );
         assert_eq!(n, 0);
         assert_eq!(
             errors.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(),

@@ -44,6 +44,32 @@ pub fn parse_der(input: &[u8]) -> Result<(CertInfo, &[u8]), String> {
     Ok((info(&cert, der), rest))
 }
 
+/// Fields by SHA-256 of the DER. One root usually holds each certificate in
+/// several stores (the bundle, the directory, NSS), and it is parsed once.
+#[derive(Default)]
+pub struct CertCache {
+    seen: std::collections::HashMap<[u8; 32], CertInfo>,
+}
+
+impl CertCache {
+    /// [`parse_der`], answered from the cache when these DER bytes were seen.
+    pub fn parse<'a>(&mut self, input: &'a [u8]) -> Result<(CertInfo, &'a [u8]), String> {
+        let Some((0x30, _, rest)) = tlv(input) else {
+            return parse_der(input);
+        };
+        let der = &input[..input.len() - rest.len()];
+        let digest: [u8; 32] = sha2::Sha256::digest(der).into();
+        if let Some(info) = self.seen.get(&digest) {
+            return Ok((info.clone(), rest));
+        }
+        let (info, parsed_rest) = parse_der(input)?;
+        if parsed_rest.len() == rest.len() {
+            self.seen.insert(digest, info.clone());
+        }
+        Ok((info, parsed_rest))
+    }
+}
+
 fn info(cert: &X509Certificate<'_>, der: &[u8]) -> CertInfo {
     let subject = cert.subject();
     let issuer = cert.issuer();

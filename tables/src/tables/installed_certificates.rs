@@ -76,24 +76,45 @@ struct StoreFile {
     store: &'static str,
     trust: &'static str,
     path: String,
-    /// Where `path` leads, links resolved: opened without walking the links again.
-    resolved: String,
+    is_link: bool,
 }
 
 fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
+    let root = ctx.root();
     let mut rows = Vec::new();
-    let files = store_files(ctx, q);
-    for f in &files {
-        let opened = ctx.root().open(&f.resolved).map_err(|e| FsError {
-            path: f.path.clone(),
-            ..e
-        });
-        let Some((mut file, _)) = ctx.ok_if_present(opened) else {
+    let mut cache = x509::CertCache::default();
+    // Files read so far, by resolved path: a file reached again through a
+    // link (a `<hash>.0` link, `/etc/ssl/certs/foo.pem` pointing at an anchor,
+    // the bundle's own entry in `/etc/ssl/certs`) belongs to the store that
+    // claimed it first. Stores the query does not want still claim their
+    // files, so that a pushed-down `store = ...` gives the same rows as a full scan.
+    let mut seen: HashSet<String> = HashSet::new();
+    // Listed paths already claimed: a `<hash>.0 -> name.pem` link to one of
+    // them is known to be claimed without walking the target's links again.
+    let mut claimed: HashSet<String> = HashSet::new();
+    for f in store_files(ctx, q) {
+        if f.is_link && links_to_claimed(root, &f.path, &claimed) {
+            continue;
+        }
+        if !q.admits("store", f.store) {
+            if let Ok(r) = root.resolve(&f.path) {
+                seen.insert(r.path);
+                claimed.insert(f.path);
+            }
+            continue;
+        }
+        // Opening resolves the path once, for both the claim and the read.
+        let Some((mut file, resolved)) = ctx.ok_if_present(root.open(&f.path)) else {
             continue;
         };
+        if !seen.insert(resolved.path) {
+            continue;
+        }
+        claimed.insert(f.path.clone());
         let result = pem_stores::read_cert_file(
             &mut file,
             &f.path,
+            &mut cache,
             |c: FileCert| {
                 let (trust, purposes) = match &c.aux {
                     Some(aux) => aux_trust(aux),
@@ -108,7 +129,7 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
         ctx.ok(result);
     }
     if q.admits("store", "nss") {
-        from_nss(ctx, &mut rows);
+        from_nss(ctx, &mut cache, &mut rows);
     }
     if let Some(wanted) = q.texts("sha1") {
         rows.retain(|r| r.sha1.as_ref().is_some_and(|s| wanted.contains(s)));
@@ -120,38 +141,20 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
 }
 
 /// The store files to read, in claiming order: bundles, then anchor folders,
-/// then the certificate directory. A file reached again through a link
-/// (a `<hash>.0` link, `/etc/ssl/certs/foo.pem` pointing at an anchor, the
-/// bundle's own entry in `/etc/ssl/certs`) belongs to the store that claimed
-/// it first. Stores the query does not want still claim their files, so that
-/// a pushed-down `store = ...` gives the same rows as a full scan.
+/// then the certificate directory.
 fn store_files(ctx: &Ctx<'_>, q: &Query) -> Vec<StoreFile> {
     let root = ctx.root();
-    let mut seen: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
-    let mut claim = |store: &'static str, trust: &'static str, path: String| {
-        let wanted = q.admits("store", store);
-        match root.resolve(&path) {
-            Ok(r) => {
-                if seen.insert(r.path.clone()) && wanted {
-                    out.push(StoreFile {
-                        store,
-                        trust,
-                        path,
-                        resolved: r.path,
-                    });
-                }
-            }
-            Err(e) if e.kind == ErrorKind::NotFound => {}
-            Err(e) => {
-                if wanted {
-                    ctx.report(e);
-                }
-            }
-        }
+    let mut claim = |store: &'static str, trust: &'static str, path: String, is_link: bool| {
+        out.push(StoreFile {
+            store,
+            trust,
+            path,
+            is_link,
+        });
     };
     for b in pem_stores::BUNDLES {
-        claim("bundle", "trusted", b.to_string());
+        claim("bundle", "trusted", b.to_string(), false);
     }
     for a in pem_stores::ANCHOR_DIRS {
         let keep = |name: &str| !a.crt_only || name.ends_with(".crt");
@@ -168,7 +171,7 @@ fn store_files(ctx: &Ctx<'_>, q: &Query) -> Vec<StoreFile> {
             ctx.ok_if_present(files.as_ref().map(|_| ()).map_err(Clone::clone));
         }
         for f in files.unwrap_or_default() {
-            claim("anchor", trust, f);
+            claim("anchor", trust, f.path, f.is_link);
         }
     }
     for d in pem_stores::DIRECTORIES {
@@ -182,19 +185,33 @@ fn store_files(ctx: &Ctx<'_>, q: &Query) -> Vec<StoreFile> {
         // Named entries first, so that a certificate's row carries its name
         // rather than that of a `<hash>.0` link to it.
         if let Ok(f) = files.as_mut() {
-            f.sort_by_key(|p| {
-                let name = p.rsplit('/').next().unwrap_or(p);
-                (pem_stores::is_hash_link_name(name), p.clone())
+            f.sort_by_key(|f| {
+                let name = f.path.rsplit('/').next().unwrap_or(&f.path);
+                (pem_stores::is_hash_link_name(name), f.path.clone())
             });
         }
         if q.admits("store", "directory") {
             ctx.ok_if_present(files.as_ref().map(|_| ()).map_err(Clone::clone));
         }
         for f in files.unwrap_or_default() {
-            claim("directory", "trusted", f);
+            claim("directory", "trusted", f.path, f.is_link);
         }
     }
     out
+}
+
+/// Whether the link at `path` names, in its own directory, a file already claimed.
+fn links_to_claimed(root: &crate::root::Root, path: &str, claimed: &HashSet<String>) -> bool {
+    let Ok(target) = root.read_link(path) else {
+        return false;
+    };
+    if target.contains('/') || target == "." || target == ".." {
+        return false;
+    }
+    let Some((dir, _)) = path.rsplit_once('/') else {
+        return false;
+    };
+    claimed.contains(&format!("{dir}/{target}"))
 }
 
 /// Trust from OpenSSL's aux data: the purposes trusted and not rejected; a
@@ -266,14 +283,14 @@ fn nss_databases(ctx: &Ctx<'_>) -> Vec<(String, Option<String>)> {
     out
 }
 
-fn from_nss(ctx: &Ctx<'_>, rows: &mut Vec<InstalledCertificate>) {
+fn from_nss(ctx: &Ctx<'_>, cache: &mut x509::CertCache, rows: &mut Vec<InstalledCertificate>) {
     for (db, user) in nss_databases(ctx) {
         let Some(certs) = ctx.ok(nss::read_cert9(ctx.root(), &db)) else {
             continue;
         };
         let location = if user.is_some() { "user" } else { "system" };
         for c in certs {
-            let info = match x509::parse_der(&c.der) {
+            let info = match cache.parse(&c.der) {
                 Ok((info, _)) => info,
                 Err(e) => {
                     let nick = c.nickname.as_deref().unwrap_or("(no nickname)");
