@@ -55,7 +55,10 @@ pub type SharedRows = Arc<dyn RowSet + Sync>;
 
 impl Scan {
     pub fn new(root: Root) -> Self {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
         Scan {
             root,
             errors: ErrorLog::default(),
@@ -92,17 +95,26 @@ impl Scan {
         }
         let rows: SharedRows = Arc::from(table.generate(&self.ctx(name), query));
         if query.constraints.is_empty() {
-            self.complete.lock().unwrap_or_else(|p| p.into_inner()).insert(name);
+            self.complete
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(name);
         }
         if let Some(cache) = &self.cache {
-            cache.lock().unwrap_or_else(|p| p.into_inner()).insert(key, rows.clone());
+            cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key, rows.clone());
         }
         rows
     }
 
     /// Whether `table` has been generated in full during this scan.
     pub fn is_complete(&self, table: &str) -> bool {
-        self.complete.lock().unwrap_or_else(|p| p.into_inner()).contains(table)
+        self.complete
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(table)
     }
 
     /// Shows `catalog` (from `--catalog`) instead of the embedded one.
@@ -122,7 +134,10 @@ impl Scan {
             let folding = self.root.clone().with_case_folding(true);
             if folding.exists("/Windows/System32/config/SOFTWARE") {
                 OsFamily::Windows
-            } else if self.root.exists("/System/Library/CoreServices/SystemVersion.plist") {
+            } else if self
+                .root
+                .exists("/System/Library/CoreServices/SystemVersion.plist")
+            {
                 OsFamily::Macos
             } else {
                 OsFamily::Linux

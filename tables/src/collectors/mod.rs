@@ -4,7 +4,10 @@
 pub mod chromium;
 pub mod dpkg;
 pub mod firefox;
+pub mod nss;
 pub mod os_release;
+pub mod pem_stores;
 pub mod procs;
 pub mod systemd;
 pub mod sysv;
+pub mod x509;

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use crate::root::Root;
 use crate::error::FsError;
+use crate::root::Root;
 
 /// `etc/os-release` wins over `usr/lib/os-release`, as the man page says.
 pub const PATHS: [&str; 2] = ["/etc/os-release", "/usr/lib/os-release"];
@@ -17,7 +17,9 @@ pub fn parse(text: &str) -> HashMap<String, String> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let Some((k, v)) = line.split_once('=') else { continue };
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
         out.insert(k.trim().to_string(), unquote(v.trim()));
     }
     out
@@ -61,7 +63,11 @@ pub fn first_line(root: &Root, path: &str) -> Result<Option<String>, FsError> {
     match root.read_limited(path, 64 * 1024) {
         Ok(bytes) => {
             let text = String::from_utf8_lossy(&bytes);
-            Ok(text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string))
+            Ok(text
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_string))
         }
         Err(e) if e.kind == crate::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
@@ -72,7 +78,9 @@ pub fn first_line(root: &Root, path: &str) -> Result<Option<String>, FsError> {
 mod tests {
     #[test]
     fn quoting_follows_os_release() {
-        let m = super::parse("NAME=\"Debian GNU/Linux\"\nVERSION_ID='12'\nID=debian\n# c\nPRETTY=\"a \\\"q\\\" b\"\n");
+        let m = super::parse(
+            "NAME=\"Debian GNU/Linux\"\nVERSION_ID='12'\nID=debian\n# c\nPRETTY=\"a \\\"q\\\" b\"\n",
+        );
         assert_eq!(m["NAME"], "Debian GNU/Linux");
         assert_eq!(m["VERSION_ID"], "12");
         assert_eq!(m["ID"], "debian");

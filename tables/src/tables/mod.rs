@@ -5,6 +5,7 @@ pub mod banned_vendor_indicators;
 pub mod banned_vendors;
 pub mod browser_extensions;
 pub mod file_presence;
+pub mod installed_certificates;
 pub mod installed_services;
 pub mod installed_software;
 pub mod running_processes;
@@ -21,6 +22,7 @@ pub fn all() -> &'static [&'static dyn Table] {
 static ALL: &[&dyn Table] = &[
     &installed_software::TABLE,
     &installed_services::TABLE,
+    &installed_certificates::TABLE,
     &running_processes::TABLE,
     &browser_extensions::TABLE,
     &banned_vendors::TABLE,

@@ -1,0 +1,745 @@
+//! X.509 certificates: PEM and DER decoding, and the fields every certificate
+//! store's rows share. Store collectors (bundles, NSS, and later the Windows
+//! and macOS stores) hand DER bytes here.
+//!
+//! Fingerprints are always taken over the certificate's ORIGINAL DER bytes as
+//! they were stored, never over a re-encoding (re-encoding changes some real
+//! roots' bytes, and so their fingerprints).
+
+use sha1::Digest;
+use x509_parser::extensions::ParsedExtension;
+use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
+
+/// What a row needs from one certificate, named like osquery's `certificates`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CertInfo {
+    pub common_name: Option<String>,
+    /// One line in OpenSSL's `X509_NAME_oneline` style: `/C=US/O=Org/CN=Name`.
+    pub subject: String,
+    pub issuer: String,
+    pub organization: Option<String>,
+    /// Lowercase hex of the serial's content bytes, leading zero bytes dropped
+    /// (what `openssl x509 -serial` prints, in lowercase).
+    pub serial: String,
+    pub not_valid_before: i64,
+    pub not_valid_after: i64,
+    pub sha1: String,
+    pub sha256: String,
+    /// OpenSSL's name of the public-key algorithm (`rsaEncryption`, `id-ecPublicKey`), else the dotted OID.
+    pub key_algorithm: String,
+    /// Key size in bits, as OpenSSL's `EVP_PKEY_bits` gives it; `None` when unknown.
+    pub key_strength: Option<i64>,
+    /// OpenSSL's name of the signature algorithm (`sha256WithRSAEncryption`), else the dotted OID.
+    pub signing_algorithm: String,
+    pub ca: bool,
+    pub self_signed: bool,
+}
+
+/// Parses one DER certificate at the start of `input`. Returns its fields and
+/// the bytes after it (OpenSSL's trust data in a `TRUSTED CERTIFICATE`).
+pub fn parse_der(input: &[u8]) -> Result<(CertInfo, &[u8]), String> {
+    let (rest, cert) = X509Certificate::from_der(input)
+        .map_err(|e| format!("not a DER X.509 certificate: {e}"))?;
+    let der = &input[..input.len() - rest.len()];
+    Ok((info(&cert, der), rest))
+}
+
+/// Fields by SHA-256 of the DER. One root usually holds each certificate in
+/// several stores (the bundle, the directory, NSS), and it is parsed once.
+#[derive(Default)]
+pub struct CertCache {
+    seen: std::collections::HashMap<[u8; 32], CertInfo>,
+}
+
+impl CertCache {
+    /// [`parse_der`], answered from the cache when these DER bytes were seen.
+    pub fn parse<'a>(&mut self, input: &'a [u8]) -> Result<(CertInfo, &'a [u8]), String> {
+        let Some((0x30, _, rest)) = tlv(input) else {
+            return parse_der(input);
+        };
+        let der = &input[..input.len() - rest.len()];
+        let digest: [u8; 32] = sha2::Sha256::digest(der).into();
+        if let Some(info) = self.seen.get(&digest) {
+            return Ok((info.clone(), rest));
+        }
+        let (info, parsed_rest) = parse_der(input)?;
+        if parsed_rest.len() == rest.len() {
+            self.seen.insert(digest, info.clone());
+        }
+        Ok((info, parsed_rest))
+    }
+}
+
+fn info(cert: &X509Certificate<'_>, der: &[u8]) -> CertInfo {
+    let subject = cert.subject();
+    let issuer = cert.issuer();
+    let spki = cert.public_key();
+    let key_oid = spki.algorithm.algorithm.to_id_string();
+    let curve = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.as_oid().ok())
+        .map(|o| o.to_id_string());
+    CertInfo {
+        common_name: first_value(subject, OID_CN),
+        subject: oneline(subject),
+        issuer: oneline(issuer),
+        organization: first_value(subject, OID_O),
+        serial: serial_hex(cert.raw_serial()),
+        not_valid_before: cert.validity().not_before.timestamp(),
+        not_valid_after: cert.validity().not_after.timestamp(),
+        sha1: hex(&sha1::Sha1::digest(der)),
+        sha256: hex(&sha2::Sha256::digest(der)),
+        key_strength: key_bits(cert, &key_oid, curve.as_deref()),
+        key_algorithm: openssl_name(&key_oid)
+            .map(str::to_string)
+            .unwrap_or(key_oid),
+        signing_algorithm: {
+            let oid = cert.signature_algorithm.algorithm.to_id_string();
+            openssl_name(&oid).map(str::to_string).unwrap_or(oid)
+        },
+        ca: cert
+            .basic_constraints()
+            .ok()
+            .flatten()
+            .is_some_and(|bc| bc.value.ca),
+        self_signed: issued_by_itself(cert),
+    }
+}
+
+/// OpenSSL's `X509_check_issued(cert, cert)`, which osquery uses for
+/// `self_signed`: the names match, the authority key identifier (when both it
+/// and the subject key identifier are present) names this key, and a key usage
+/// extension, if any, allows certificate signing. Like osquery, the signature
+/// itself is not verified.
+fn issued_by_itself(cert: &X509Certificate<'_>) -> bool {
+    let (s, i) = (cert.subject(), cert.issuer());
+    if s.as_raw() != i.as_raw() && oneline(s) != oneline(i) {
+        return false;
+    }
+    let mut ski: Option<&[u8]> = None;
+    let mut aki_keyid: Option<&[u8]> = None;
+    let mut aki_serial: Option<&[u8]> = None;
+    for ext in cert.extensions() {
+        match ext.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(k) => ski = Some(k.0),
+            ParsedExtension::AuthorityKeyIdentifier(a) => {
+                aki_keyid = a.key_identifier.as_ref().map(|k| k.0);
+                aki_serial = a.authority_cert_serial;
+            }
+            _ => {}
+        }
+    }
+    if let (Some(ski), Some(aki)) = (ski, aki_keyid)
+        && ski != aki
+    {
+        return false;
+    }
+    if let Some(serial) = aki_serial
+        && strip_zeros(serial) != strip_zeros(cert.raw_serial())
+    {
+        return false;
+    }
+    match cert.key_usage() {
+        Ok(Some(ku)) => ku.value.key_cert_sign(),
+        _ => true,
+    }
+}
+
+fn key_bits(cert: &X509Certificate<'_>, key_oid: &str, curve: Option<&str>) -> Option<i64> {
+    match key_oid {
+        "1.3.101.112" => return Some(253), // Ed25519, as EVP_PKEY_bits says
+        "1.3.101.113" => return Some(456), // Ed448
+        "1.2.840.10045.2.1" => {
+            if let Some(bits) = curve.and_then(curve_bits) {
+                return Some(bits);
+            }
+        }
+        _ => {}
+    }
+    match cert.public_key().parsed() {
+        Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => {
+            let m = strip_zeros(rsa.modulus);
+            let first = *m.first()?;
+            Some(((m.len() - 1) * 8 + (8 - first.leading_zeros() as usize)) as i64)
+        }
+        Ok(k) => Some(k.key_size() as i64).filter(|&b| b > 0),
+        Err(_) => None,
+    }
+}
+
+/// Order sizes of the named curves OpenSSL reports through `EVP_PKEY_bits`.
+fn curve_bits(oid: &str) -> Option<i64> {
+    Some(match oid {
+        "1.2.840.10045.3.1.7" | "1.3.132.0.10" | "1.3.36.3.3.2.8.1.1.7" => 256,
+        "1.3.132.0.34" | "1.3.36.3.3.2.8.1.1.11" => 384,
+        "1.3.132.0.35" => 521,
+        "1.3.132.0.33" => 224,
+        "1.2.840.10045.3.1.1" => 192,
+        "1.3.36.3.3.2.8.1.1.13" => 512,
+        _ => return None,
+    })
+}
+
+/// OpenSSL's long names (`OBJ_nid2ln`, what osquery prints) of the key and
+/// signature algorithms met in trust stores.
+fn openssl_name(oid: &str) -> Option<&'static str> {
+    Some(match oid {
+        "1.2.840.113549.1.1.1" => "rsaEncryption",
+        "1.2.840.113549.1.1.10" => "rsassaPss",
+        "1.2.840.10045.2.1" => "id-ecPublicKey",
+        "1.2.840.10040.4.1" => "dsaEncryption",
+        "1.3.101.112" => "ED25519",
+        "1.3.101.113" => "ED448",
+        "1.2.643.7.1.1.1.1" => "GOST R 34.10-2012 with 256 bit modulus",
+        "1.2.643.7.1.1.1.2" => "GOST R 34.10-2012 with 512 bit modulus",
+        "1.2.840.113549.1.1.2" => "md2WithRSAEncryption",
+        "1.2.840.113549.1.1.4" => "md5WithRSAEncryption",
+        "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption",
+        "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption",
+        "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption",
+        "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption",
+        "1.2.840.113549.1.1.14" => "sha224WithRSAEncryption",
+        "1.2.840.10045.4.1" => "ecdsa-with-SHA1",
+        "1.2.840.10045.4.3.1" => "ecdsa-with-SHA224",
+        "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256",
+        "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384",
+        "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512",
+        "1.2.840.10040.4.3" => "dsa_with_SHA1",
+        "2.16.840.1.101.3.4.3.2" => "dsa_with_SHA256",
+        "1.2.643.7.1.1.3.2" => "GOST R 34.10-2012 with GOST R 34.11-2012 (256 bit)",
+        "1.2.643.7.1.1.3.3" => "GOST R 34.10-2012 with GOST R 34.11-2012 (512 bit)",
+        _ => return None,
+    })
+}
+
+/// OpenSSL's short names of attribute types, as `X509_NAME_oneline` writes them.
+fn attribute_short_name(oid: &str) -> Option<&'static str> {
+    Some(match oid {
+        "2.5.4.3" => "CN",
+        "2.5.4.4" => "SN",
+        "2.5.4.5" => "serialNumber",
+        "2.5.4.6" => "C",
+        "2.5.4.7" => "L",
+        "2.5.4.8" => "ST",
+        "2.5.4.9" => "street",
+        "2.5.4.10" => "O",
+        "2.5.4.11" => "OU",
+        "2.5.4.12" => "title",
+        "2.5.4.15" => "businessCategory",
+        "2.5.4.17" => "postalCode",
+        "2.5.4.42" => "GN",
+        "2.5.4.43" => "initials",
+        "2.5.4.44" => "generationQualifier",
+        "2.5.4.46" => "dnQualifier",
+        "2.5.4.65" => "pseudonym",
+        "2.5.4.97" => "organizationIdentifier",
+        "1.2.840.113549.1.9.1" => "emailAddress",
+        "0.9.2342.19200300.100.1.1" => "UID",
+        "0.9.2342.19200300.100.1.25" => "DC",
+        "1.3.6.1.4.1.311.60.2.1.1" => "jurisdictionL",
+        "1.3.6.1.4.1.311.60.2.1.2" => "jurisdictionST",
+        "1.3.6.1.4.1.311.60.2.1.3" => "jurisdictionC",
+        _ => return None,
+    })
+}
+
+/// `/C=US/O=Org/CN=Name`, in the certificate's own attribute order. Unlike
+/// `X509_NAME_oneline`, non-ASCII text is kept as UTF-8 rather than escaped.
+pub fn oneline(name: &X509Name<'_>) -> String {
+    let mut s = String::with_capacity(96);
+    for attr in name.iter_attributes() {
+        s.push('/');
+        match short_name_of(attr.attr_type().as_bytes()) {
+            Some(n) => s.push_str(n),
+            None => s.push_str(&attr.attr_type().to_id_string()),
+        }
+        s.push('=');
+        s.push_str(&attr_text(attr.attr_value()));
+    }
+    s
+}
+
+const OID_CN: &[u8] = &[0x55, 0x04, 0x03];
+const OID_O: &[u8] = &[0x55, 0x04, 0x0a];
+
+fn first_value(name: &X509Name<'_>, oid: &[u8]) -> Option<String> {
+    name.iter_attributes()
+        .find(|a| a.attr_type().as_bytes() == oid)
+        .map(|a| attr_text(a.attr_value()))
+}
+
+/// [`attribute_short_name`] looked up by the OID's encoded bytes, without
+/// formatting the OID for every attribute of every certificate.
+fn short_name_of(encoded: &[u8]) -> Option<&'static str> {
+    static TABLE: std::sync::OnceLock<Vec<(Vec<u8>, &'static str)>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        ATTRIBUTE_OIDS
+            .iter()
+            .filter_map(|dotted| Some((encode_oid(dotted)?, attribute_short_name(dotted)?)))
+            .collect()
+    });
+    table.iter().find(|(e, _)| e == encoded).map(|(_, n)| *n)
+}
+
+const ATTRIBUTE_OIDS: &[&str] = &[
+    "2.5.4.3",
+    "2.5.4.6",
+    "2.5.4.10",
+    "2.5.4.11",
+    "2.5.4.8",
+    "2.5.4.7",
+    "2.5.4.5",
+    "2.5.4.4",
+    "2.5.4.9",
+    "2.5.4.12",
+    "2.5.4.15",
+    "2.5.4.17",
+    "2.5.4.42",
+    "2.5.4.43",
+    "2.5.4.44",
+    "2.5.4.46",
+    "2.5.4.65",
+    "2.5.4.97",
+    "1.2.840.113549.1.9.1",
+    "0.9.2342.19200300.100.1.1",
+    "0.9.2342.19200300.100.1.25",
+    "1.3.6.1.4.1.311.60.2.1.1",
+    "1.3.6.1.4.1.311.60.2.1.2",
+    "1.3.6.1.4.1.311.60.2.1.3",
+];
+
+/// The DER content bytes of a dotted OID.
+fn encode_oid(dotted: &str) -> Option<Vec<u8>> {
+    let arcs: Vec<u64> = dotted
+        .split('.')
+        .map(|a| a.parse().ok())
+        .collect::<Option<_>>()?;
+    let (&first, rest) = arcs.split_first()?;
+    let (&second, rest) = rest.split_first()?;
+    let mut out = Vec::new();
+    for arc in std::iter::once(first * 40 + second).chain(rest.iter().copied()) {
+        let mut groups = vec![(arc & 0x7f) as u8];
+        let mut v = arc >> 7;
+        while v > 0 {
+            groups.push((v & 0x7f) as u8 | 0x80);
+            v >>= 7;
+        }
+        out.extend(groups.iter().rev());
+    }
+    Some(out)
+}
+
+/// The text of a directory string, whatever its ASN.1 string type.
+fn attr_text(v: &x509_parser::der_parser::asn1_rs::Any<'_>) -> String {
+    let data: &[u8] = v.data;
+    match v.header.tag().0 {
+        // BMPString: UTF-16BE.
+        30 => {
+            let units: Vec<u16> = data
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16_lossy(&units)
+        }
+        // UniversalString: UTF-32BE.
+        28 => data
+            .chunks_exact(4)
+            .map(|c| {
+                char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])).unwrap_or('\u{fffd}')
+            })
+            .collect(),
+        // T61String is in practice Latin-1.
+        20 => match std::str::from_utf8(data) {
+            Ok(s) => s.to_string(),
+            Err(_) => data.iter().map(|&b| b as char).collect(),
+        },
+        _ => String::from_utf8_lossy(data).into_owned(),
+    }
+}
+
+fn strip_zeros(b: &[u8]) -> &[u8] {
+    let n = b
+        .iter()
+        .take_while(|&&x| x == 0)
+        .count()
+        .min(b.len().saturating_sub(1));
+    &b[n..]
+}
+
+fn serial_hex(raw: &[u8]) -> String {
+    hex(strip_zeros(raw))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// OpenSSL's trust settings after the certificate in a `TRUSTED CERTIFICATE`
+/// block (`X509_CERT_AUX`): purposes trusted, purposes rejected.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuxTrust {
+    pub trusted: Vec<&'static str>,
+    pub rejected: Vec<&'static str>,
+}
+
+impl AuxTrust {
+    /// Purposes trusted and not also rejected.
+    pub fn effective(&self) -> Vec<&'static str> {
+        self.trusted
+            .iter()
+            .copied()
+            .filter(|p| !self.rejected.contains(p) && !self.rejected.contains(&"any"))
+            .collect()
+    }
+}
+
+/// Parses `X509_CERT_AUX ::= SEQUENCE { trust SEQUENCE OF OID OPTIONAL,
+/// reject [0] IMPLICIT SEQUENCE OF OID OPTIONAL, alias UTF8String OPTIONAL, … }`.
+/// Empty input means the block carried no trust settings.
+pub fn parse_openssl_aux(aux: &[u8]) -> Result<AuxTrust, String> {
+    let mut out = AuxTrust::default();
+    if aux.is_empty() {
+        return Ok(out);
+    }
+    let (tag, body, _) = tlv(aux).ok_or("trust data after the certificate is not DER")?;
+    if tag != 0x30 {
+        return Err(format!(
+            "trust data starts with tag {tag:#04x}, not a SEQUENCE"
+        ));
+    }
+    let mut rest = body;
+    while !rest.is_empty() {
+        let (tag, content, next) = tlv(rest).ok_or("truncated trust data")?;
+        rest = next;
+        let list = match tag {
+            0x30 => &mut out.trusted,
+            0xa0 => &mut out.rejected,
+            _ => continue, // alias, keyid, other: not trust
+        };
+        let mut oids = content;
+        while !oids.is_empty() {
+            let (tag, oid, next) = tlv(oids).ok_or("truncated purpose list")?;
+            oids = next;
+            if tag != 0x06 {
+                return Err("a purpose that is not an OID".into());
+            }
+            if let Some(p) = purpose_of_eku(oid) {
+                list.push(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Encoded OID contents of the extended key usages stores talk about.
+fn purpose_of_eku(oid: &[u8]) -> Option<&'static str> {
+    const KP: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03];
+    if oid == [0x55, 0x1d, 0x25, 0x00] {
+        return Some("any");
+    }
+    let last = oid.strip_prefix(KP)?;
+    match last {
+        [1] => Some("server_auth"),
+        [2] => Some("client_auth"),
+        [3] => Some("code_signing"),
+        [4] => Some("email"),
+        _ => None,
+    }
+}
+
+/// One DER TLV (definite lengths only): tag, content, rest.
+fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let tag = *b.first()?;
+    let first = *b.get(1)? as usize;
+    let (len, hdr) = if first < 0x80 {
+        (first, 2)
+    } else {
+        let n = first & 0x7f;
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let mut len = 0usize;
+        for i in 0..n {
+            len = (len << 8) | *b.get(2 + i)? as usize;
+        }
+        (len, 2 + n)
+    };
+    let end = hdr.checked_add(len)?;
+    if end > b.len() {
+        return None;
+    }
+    Some((tag, &b[hdr..end], &b[end..]))
+}
+
+/// One `-----BEGIN label-----` … `-----END label-----` block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PemBlock {
+    pub label: String,
+    pub der: Vec<u8>,
+    /// 1-based line of the BEGIN line, for messages.
+    pub line: usize,
+}
+
+/// The PEM blocks of `data`, in order; a bad block is an `Err` with its line
+/// and the reason, and scanning goes on after it. Text outside blocks
+/// (comments, p11-kit's attribute sections) is skipped.
+pub fn pem_blocks(data: &[u8]) -> Vec<Result<PemBlock, String>> {
+    use memchr::memmem;
+    let begin = memmem::Finder::new(b"-----BEGIN ");
+    let end = memmem::Finder::new(b"-----END ");
+    let mut out = Vec::new();
+    let mut pos = 0;
+    // Lines are counted incrementally, for messages.
+    let (mut counted_to, mut line) = (0usize, 1usize);
+    let mut line_at = |offset: usize| {
+        line += memchr::memchr_iter(b'\n', &data[counted_to..offset]).count();
+        counted_to = offset;
+        line
+    };
+    while let Some(i) = begin.find(&data[pos..]) {
+        let start = pos + i;
+        let at = line_at(start);
+        let eol = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |j| start + j);
+        let header = trim_ascii(&data[start + 11..eol]);
+        pos = (eol + 1).min(data.len());
+        let Some(label) = header.strip_suffix(b"-----") else {
+            out.push(Err(format!("line {at}: malformed BEGIN line")));
+            continue;
+        };
+        let label = String::from_utf8_lossy(label).into_owned();
+        let next_begin = begin.find(&data[pos..]).map(|j| pos + j);
+        let Some(end_at) = end
+            .find(&data[pos..])
+            .map(|j| pos + j)
+            .filter(|&e| next_begin.is_none_or(|b| e < b))
+        else {
+            out.push(Err(format!("line {at}: {label} block has no END line")));
+            continue;
+        };
+        let end_eol = memchr::memchr(b'\n', &data[end_at..]).map_or(data.len(), |j| end_at + j);
+        let end_label = trim_ascii(&data[end_at + 9..end_eol]);
+        let end_label = end_label.strip_suffix(b"-----").unwrap_or(end_label);
+        let body = skip_pem_headers(&data[pos..end_at]);
+        pos = (end_eol + 1).min(data.len());
+        if end_label != label.as_bytes() {
+            out.push(Err(format!(
+                "line {at}: BEGIN {label} ends with END {}",
+                String::from_utf8_lossy(end_label)
+            )));
+            continue;
+        }
+        out.push(match base64_decode(body) {
+            Ok(der) => Ok(PemBlock {
+                label,
+                der,
+                line: at,
+            }),
+            Err(e) => Err(format!("line {at}: {label} block: {e}")),
+        });
+    }
+    out
+}
+
+/// Drops RFC 1421 headers (`Proc-Type: …` lines, then a blank line) before the base64 text.
+fn skip_pem_headers(mut body: &[u8]) -> &[u8] {
+    let first_line = |b: &[u8]| memchr::memchr(b'\n', b).map_or(b.len(), |i| i + 1);
+    let mut skipped = false;
+    while !body.is_empty() {
+        let n = first_line(body);
+        if memchr::memchr(b':', &body[..n]).is_none() {
+            break;
+        }
+        body = &body[n..];
+        skipped = true;
+    }
+    if skipped && !body.is_empty() {
+        let n = first_line(body);
+        if trim_ascii(&body[..n]).is_empty() {
+            body = &body[n..];
+        }
+    }
+    body
+}
+
+fn trim_ascii(mut s: &[u8]) -> &[u8] {
+    while let [rest @ .., last] = s
+        && last.is_ascii_whitespace()
+    {
+        s = rest;
+    }
+    while let [first, rest @ ..] = s
+        && first.is_ascii_whitespace()
+    {
+        s = rest;
+    }
+    s
+}
+
+const B64_SPACE: u8 = 0xfe;
+const B64_PAD: u8 = 0xfd;
+const B64_BAD: u8 = 0xff;
+
+static B64: [u8; 256] = {
+    let mut t = [B64_BAD; 256];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut i = 0;
+    while i < 64 {
+        t[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    t[b' ' as usize] = B64_SPACE;
+    t[b'\t' as usize] = B64_SPACE;
+    t[b'\r' as usize] = B64_SPACE;
+    t[b'\n' as usize] = B64_SPACE;
+    t[b'=' as usize] = B64_PAD;
+    t
+};
+
+/// Standard base64 with padding; whitespace anywhere is ignored.
+// `is_multiple_of` is newer than the crate's rust-version.
+#[allow(clippy::manual_is_multiple_of)]
+fn base64_decode(text: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut n = 0usize; // significant characters so far
+    let mut padding = 0usize;
+    let mut i = 0;
+    while i < text.len() {
+        // Fast path: four alphabet characters at a quad boundary.
+        if n % 4 == 0
+            && padding == 0
+            && let Some(q) = text.get(i..i + 4)
+        {
+            let (a, b, c, d) = (
+                B64[q[0] as usize],
+                B64[q[1] as usize],
+                B64[q[2] as usize],
+                B64[q[3] as usize],
+            );
+            if (a | b | c | d) < 64 {
+                let v = (a as u32) << 18 | (b as u32) << 12 | (c as u32) << 6 | d as u32;
+                out.extend_from_slice(&[(v >> 16) as u8, (v >> 8) as u8, v as u8]);
+                i += 4;
+                n += 4;
+                continue;
+            }
+        }
+        let c = text[i];
+        let v = B64[c as usize];
+        i += 1;
+        if v < 64 {
+            if padding > 0 {
+                return Err("base64 text after padding".into());
+            }
+            acc = (acc << 6) | v as u32;
+            n += 1;
+            if n % 4 == 0 {
+                out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+                acc = 0;
+            }
+        } else if v == B64_SPACE {
+            continue;
+        } else if v == B64_PAD {
+            padding += 1;
+        } else {
+            return Err(format!(
+                "invalid base64 character {:?} at offset {}",
+                c as char,
+                i - 1
+            ));
+        }
+    }
+    match (n % 4, padding) {
+        (0, 0) => {}
+        (2, 0 | 2) => out.push((acc >> 4) as u8),
+        (3, 0 | 1) => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
+        _ => return Err("base64 text has a bad length".into()),
+    }
+    Ok(out)
+}
+
+/// Whether a certificate file's bytes are PEM text (otherwise they may be DER).
+pub fn looks_like_pem(data: &[u8]) -> bool {
+    memchr::memmem::find(data, b"-----BEGIN").is_some()
+}
+
+/// Labels whose blocks hold a certificate.
+pub fn is_certificate_label(label: &str) -> bool {
+    matches!(
+        label,
+        "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trips_and_rejects_garbage() {
+        assert_eq!(base64_decode(b"aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(base64_decode(b"aGVsbG8h").unwrap(), b"hello!");
+        assert!(base64_decode(b"aGV*bG8=").is_err());
+        assert!(base64_decode(b"aGVsb").is_err());
+    }
+
+    #[test]
+    fn pem_blocks_report_bad_blocks_and_go_on() {
+        let text = b"junk\n-----BEGIN CERTIFICATE-----\naGVsbG8=\n-----END CERTIFICATE-----\n\
+            -----BEGIN CERTIFICATE-----\n%%%%\n-----END CERTIFICATE-----\n\
+            -----BEGIN PUBLIC KEY-----\r\naGk=\r\n-----END PUBLIC KEY-----\r\n-----BEGIN CERTIFICATE-----\nAAAA\n";
+        let blocks = pem_blocks(text);
+        assert_eq!(blocks.len(), 4);
+        assert_eq!(blocks[0].as_ref().unwrap().der, b"hello");
+        assert_eq!(blocks[0].as_ref().unwrap().line, 2);
+        assert!(blocks[1].as_ref().unwrap_err().contains("line 5"));
+        assert_eq!(blocks[2].as_ref().unwrap().label, "PUBLIC KEY");
+        assert!(blocks[3].as_ref().unwrap_err().contains("no END line"));
+    }
+
+    #[test]
+    fn aux_trust_lists_are_read() {
+        // SEQUENCE { SEQUENCE { serverAuth, emailProtection }, [0] { codeSigning }, UTF8String "x" }
+        let aux = [
+            0x30, 0x1c, 0x30, 0x14, 0x06, 0x08, 0x2b, 6, 1, 5, 5, 7, 3, 1, 0x06, 0x08, 0x2b, 6, 1,
+            5, 5, 7, 3, 4, 0xa0, 0x0a, 0x06, 0x08, 0x2b, 6, 1, 5, 5, 7, 3, 3, 0x0c, 0x01, b'x',
+        ];
+        let mut aux = aux.to_vec();
+        aux[1] = (aux.len() - 2) as u8;
+        let t = parse_openssl_aux(&aux).unwrap();
+        assert_eq!(t.trusted, vec!["server_auth", "email"]);
+        assert_eq!(t.rejected, vec!["code_signing"]);
+        assert!(parse_openssl_aux(&[0x30, 0x05, 0x30]).is_err());
+    }
+
+    #[test]
+    fn oids_encode_as_der_does() {
+        assert_eq!(encode_oid("2.5.4.3").unwrap(), OID_CN);
+        assert_eq!(
+            encode_oid("1.2.840.113549.1.9.1").unwrap(),
+            [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01]
+        );
+        assert_eq!(
+            ATTRIBUTE_OIDS
+                .iter()
+                .filter_map(|o| encode_oid(o))
+                .filter_map(|e| short_name_of(&e))
+                .count(),
+            ATTRIBUTE_OIDS.len()
+        );
+    }
+
+    #[test]
+    fn truncated_der_is_an_error() {
+        assert!(parse_der(&[0x30, 0x82, 0x05, 0x00, 0x30]).is_err());
+        assert!(parse_der(&[]).is_err());
+    }
+}

@@ -1,0 +1,347 @@
+//! `installed_certificates`: every certificate in the root's trust stores.
+
+use std::collections::HashSet;
+
+use crate::collectors::pem_stores::{self, FileCert};
+use crate::collectors::{nss, x509};
+use crate::error::{ErrorKind, FsError};
+use crate::query::Query;
+use crate::spec::{Platform, Row, TableSpec};
+use crate::table::{Ctx, Declared};
+
+crate::declare_table! {
+    /// One row per certificate per store file (or database).
+    pub struct InstalledCertificate {
+        /// The subject's first commonName.
+        common_name: Text,
+        /// Subject as one line, OpenSSL style: `/C=US/O=Org/CN=Name`.
+        subject: Text,
+        /// Issuer as one line, OpenSSL style.
+        issuer: Text,
+        /// The subject's first organizationName.
+        organization: Text,
+        /// Serial number, lowercase hex without separators or leading zero bytes.
+        serial: Text,
+        /// Start of validity, Unix seconds UTC.
+        not_valid_before: BigInt,
+        /// End of validity, Unix seconds UTC.
+        not_valid_after: BigInt,
+        /// SHA-1 of the certificate's DER as stored, lowercase hex.
+        sha1: Text [index],
+        /// SHA-256 of the certificate's DER as stored, lowercase hex.
+        sha256: Text [index],
+        /// Public-key algorithm, OpenSSL's name (`rsaEncryption`, `id-ecPublicKey`).
+        key_algorithm: Text,
+        /// Public-key size in bits.
+        key_strength: Integer,
+        /// Signature algorithm, OpenSSL's name (`sha256WithRSAEncryption`).
+        signing_algorithm: Text,
+        /// 1 when basicConstraints says the certificate is a CA.
+        ca: Integer,
+        /// 1 when the certificate names itself as issuer (OpenSSL's X509_check_issued on itself; the signature is not verified).
+        self_signed: Integer,
+        /// Store kind: bundle, directory, anchor or nss on Linux.
+        store: Text [index],
+        /// system or user.
+        store_location: Text,
+        /// trusted, distrusted or unspecified, as the store says.
+        trust: Text,
+        /// Comma list of purposes the store trusts it for (server_auth, client_auth, code_signing, email), where the store says.
+        purposes: Text,
+        /// Owner of a per-user store.
+        user: Text,
+        /// The store file the certificate was read from.
+        path: Text,
+    }
+}
+
+pub static SPEC: TableSpec = TableSpec {
+    name: "installed_certificates",
+    description: "Certificates in the scanned root's trust stores: system bundles, OpenSSL's certificate directory, update-ca-certificates and p11-kit anchors and blocklists, and NSS databases (system, ~/.pki, Firefox, Thunderbird).",
+    columns: <InstalledCertificate as Row>::COLUMNS,
+    platforms: &[Platform::Linux],
+    examples: &[
+        "SELECT common_name, store, trust, path FROM installed_certificates WHERE subject LIKE '%Kaspersky%'",
+        "SELECT store, trust, count(*) FROM installed_certificates GROUP BY store, trust",
+    ],
+};
+
+pub static TABLE: Declared<InstalledCertificate> = Declared {
+    spec: &SPEC,
+    generate,
+};
+
+/// One store file to read.
+struct StoreFile {
+    store: &'static str,
+    trust: &'static str,
+    path: String,
+    is_link: bool,
+}
+
+fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
+    let root = ctx.root();
+    let mut rows = Vec::new();
+    let mut cache = x509::CertCache::default();
+    // Files read so far, by resolved path: a file reached again through a
+    // link (a `<hash>.0` link, `/etc/ssl/certs/foo.pem` pointing at an anchor,
+    // the bundle's own entry in `/etc/ssl/certs`) belongs to the store that
+    // claimed it first. Stores the query does not want still claim their
+    // files, so that a pushed-down `store = ...` gives the same rows as a full scan.
+    let mut seen: HashSet<String> = HashSet::new();
+    // Listed paths already claimed: a `<hash>.0 -> name.pem` link to one of
+    // them is known to be claimed without walking the target's links again.
+    let mut claimed: HashSet<String> = HashSet::new();
+    for f in store_files(ctx, q) {
+        if f.is_link && links_to_claimed(root, &f.path, &claimed) {
+            continue;
+        }
+        if !q.admits("store", f.store) {
+            if let Ok(r) = root.resolve(&f.path) {
+                seen.insert(r.path);
+                claimed.insert(f.path);
+            }
+            continue;
+        }
+        // Opening resolves the path once, for both the claim and the read.
+        let Some((mut file, resolved)) = ctx.ok_if_present(root.open(&f.path)) else {
+            continue;
+        };
+        if !seen.insert(resolved.path) {
+            continue;
+        }
+        claimed.insert(f.path.clone());
+        let result = pem_stores::read_cert_file(
+            &mut file,
+            &f.path,
+            &mut cache,
+            |c: FileCert| {
+                let (trust, purposes) = match &c.aux {
+                    Some(aux) => aux_trust(aux),
+                    None => (f.trust, None),
+                };
+                rows.push(row(
+                    c.info, f.store, "system", trust, purposes, None, &f.path,
+                ));
+            },
+            |e| ctx.report(e),
+        );
+        ctx.ok(result);
+    }
+    if q.admits("store", "nss") {
+        from_nss(ctx, &mut cache, &mut rows);
+    }
+    if let Some(wanted) = q.texts("sha1") {
+        rows.retain(|r| r.sha1.as_ref().is_some_and(|s| wanted.contains(s)));
+    }
+    if let Some(wanted) = q.texts("sha256") {
+        rows.retain(|r| r.sha256.as_ref().is_some_and(|s| wanted.contains(s)));
+    }
+    rows
+}
+
+/// The store files to read, in claiming order: bundles, then anchor folders,
+/// then the certificate directory.
+fn store_files(ctx: &Ctx<'_>, q: &Query) -> Vec<StoreFile> {
+    let root = ctx.root();
+    let mut out = Vec::new();
+    let mut claim = |store: &'static str, trust: &'static str, path: String, is_link: bool| {
+        out.push(StoreFile {
+            store,
+            trust,
+            path,
+            is_link,
+        });
+    };
+    for b in pem_stores::BUNDLES {
+        claim("bundle", "trusted", b.to_string(), false);
+    }
+    for a in pem_stores::ANCHOR_DIRS {
+        let keep = |name: &str| !a.crt_only || name.ends_with(".crt");
+        let mut errors = Vec::new();
+        let files =
+            pem_stores::list_files(root, a.path, a.recursive, &keep, &mut |e| errors.push(e));
+        let trust = if a.distrusted {
+            "distrusted"
+        } else {
+            "trusted"
+        };
+        if q.admits("store", "anchor") {
+            errors.into_iter().for_each(|e| ctx.report(e));
+            ctx.ok_if_present(files.as_ref().map(|_| ()).map_err(Clone::clone));
+        }
+        for f in files.unwrap_or_default() {
+            claim("anchor", trust, f.path, f.is_link);
+        }
+    }
+    for d in pem_stores::DIRECTORIES {
+        let mut files = pem_stores::list_files(
+            root,
+            d,
+            false,
+            &pem_stores::is_directory_cert_name,
+            &mut |_| {},
+        );
+        // Named entries first, so that a certificate's row carries its name
+        // rather than that of a `<hash>.0` link to it.
+        if let Ok(f) = files.as_mut() {
+            f.sort_by_key(|f| {
+                let name = f.path.rsplit('/').next().unwrap_or(&f.path);
+                (pem_stores::is_hash_link_name(name), f.path.clone())
+            });
+        }
+        if q.admits("store", "directory") {
+            ctx.ok_if_present(files.as_ref().map(|_| ()).map_err(Clone::clone));
+        }
+        for f in files.unwrap_or_default() {
+            claim("directory", "trusted", f.path, f.is_link);
+        }
+    }
+    out
+}
+
+/// Whether the link at `path` names, in its own directory, a file already claimed.
+fn links_to_claimed(root: &crate::root::Root, path: &str, claimed: &HashSet<String>) -> bool {
+    let Ok(target) = root.read_link(path) else {
+        return false;
+    };
+    if target.contains('/') || target == "." || target == ".." {
+        return false;
+    }
+    let Some((dir, _)) = path.rsplit_once('/') else {
+        return false;
+    };
+    claimed.contains(&format!("{dir}/{target}"))
+}
+
+/// Trust from OpenSSL's aux data: the purposes trusted and not rejected; a
+/// certificate with only rejections is distrusted.
+fn aux_trust(aux: &x509::AuxTrust) -> (&'static str, Option<String>) {
+    let effective = aux.effective();
+    if !effective.is_empty() {
+        ("trusted", Some(effective.join(",")))
+    } else if !aux.rejected.is_empty() {
+        ("distrusted", None)
+    } else {
+        ("unspecified", None)
+    }
+}
+
+/// NSS databases: the system one, then each home's `.pki/nssdb`, Firefox
+/// (also the snap's) and Thunderbird profiles.
+fn nss_databases(ctx: &Ctx<'_>) -> Vec<(String, Option<String>)> {
+    let root = ctx.root();
+    let mut dirs: Vec<(String, Option<String>)> = vec![("/etc/pki/nssdb".into(), None)];
+    let mut homes: Vec<(String, String)> = vec![("/root".into(), "root".into())];
+    if let Some(entries) = ctx.ok_if_present(root.read_dir("/home")) {
+        homes.extend(
+            entries
+                .into_iter()
+                .map(|e| (format!("/home/{}", e.name), e.name)),
+        );
+    }
+    for (home, user) in homes {
+        dirs.push((format!("{home}/.pki/nssdb"), Some(user.clone())));
+        for profiles in [
+            ".mozilla/firefox",
+            "snap/firefox/common/.mozilla/firefox",
+            ".thunderbird",
+        ] {
+            let parent = format!("{home}/{profiles}");
+            let Ok(entries) = root.read_dir(&parent) else {
+                continue;
+            };
+            for e in entries {
+                dirs.push((format!("{parent}/{}", e.name), Some(user.clone())));
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for (dir, user) in dirs {
+        let db = format!("{dir}/cert9.db");
+        match root.resolve(&db) {
+            Ok(r) => {
+                if seen.insert(r.path) {
+                    out.push((db, user));
+                }
+            }
+            Err(e) if e.kind == ErrorKind::NotFound => {
+                // Berkeley DB stores from before NSS 3.35 (2018).
+                let old = format!("{dir}/cert8.db");
+                if root.exists(&old) {
+                    ctx.report(FsError::new(
+                        ErrorKind::Unsupported,
+                        old,
+                        "legacy NSS cert8.db (Berkeley DB) is not read",
+                    ));
+                }
+            }
+            Err(e) => ctx.report(e),
+        }
+    }
+    out
+}
+
+fn from_nss(ctx: &Ctx<'_>, cache: &mut x509::CertCache, rows: &mut Vec<InstalledCertificate>) {
+    for (db, user) in nss_databases(ctx) {
+        let Some(certs) = ctx.ok(nss::read_cert9(ctx.root(), &db)) else {
+            continue;
+        };
+        let location = if user.is_some() { "user" } else { "system" };
+        for c in certs {
+            let info = match cache.parse(&c.der) {
+                Ok((info, _)) => info,
+                Err(e) => {
+                    let nick = c.nickname.as_deref().unwrap_or("(no nickname)");
+                    ctx.report(FsError::parse(&db, format!("certificate {nick:?}: {e}")));
+                    continue;
+                }
+            };
+            let purposes = c.purposes();
+            let purposes = (!purposes.is_empty()).then(|| purposes.join(","));
+            rows.push(row(
+                info,
+                "nss",
+                location,
+                c.trust_word(),
+                purposes,
+                user.clone(),
+                &db,
+            ));
+        }
+    }
+}
+
+fn row(
+    c: x509::CertInfo,
+    store: &str,
+    location: &str,
+    trust: &str,
+    purposes: Option<String>,
+    user: Option<String>,
+    path: &str,
+) -> InstalledCertificate {
+    InstalledCertificate {
+        common_name: c.common_name,
+        subject: Some(c.subject),
+        issuer: Some(c.issuer),
+        organization: c.organization,
+        serial: Some(c.serial),
+        not_valid_before: Some(c.not_valid_before),
+        not_valid_after: Some(c.not_valid_after),
+        sha1: Some(c.sha1),
+        sha256: Some(c.sha256),
+        key_algorithm: Some(c.key_algorithm),
+        key_strength: c.key_strength,
+        signing_algorithm: Some(c.signing_algorithm),
+        ca: Some(c.ca as i64),
+        self_signed: Some(c.self_signed as i64),
+        store: Some(store.into()),
+        store_location: Some(location.into()),
+        trust: Some(trust.into()),
+        purposes,
+        user,
+        path: Some(path.into()),
+    }
+}
