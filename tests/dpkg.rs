@@ -82,7 +82,7 @@ fn write(root: &Path, rel: &str, content: &[u8]) {
 }
 
 fn errors(root: &Path) -> Vec<serde_json::Value> {
-    json_rows(root, "SELECT table_name, path, kind, message FROM scan_errors")
+    json_rows(root, "SELECT table_name, path, kind, message FROM scan_errors WHERE table_name = 'installed_software'")
 }
 
 #[cfg(unix)]
