@@ -3,3 +3,4 @@
 
 pub mod dpkg;
 pub mod os_release;
+pub mod rpmdb;
