@@ -4,3 +4,5 @@
 pub mod dpkg;
 pub mod os_release;
 pub mod rpmdb;
+pub mod flatpak;
+pub mod snap;

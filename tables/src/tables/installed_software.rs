@@ -1,6 +1,6 @@
 //! `installed_software`: every package manager's view, in one table.
 
-use crate::collectors::dpkg;
+use crate::collectors::{dpkg, flatpak, rpmdb, snap};
 use crate::query::Query;
 use crate::spec::{Platform, Row, TableSpec};
 use crate::table::{Ctx, Declared};
@@ -55,7 +55,104 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledSoftware> {
     if q.admits("source", "deb") {
         from_dpkg(ctx, q, &mut rows);
     }
+    if q.admits("source", "rpm") {
+        from_rpmdb(ctx, q, &mut rows);
+    }
+    if q.admits("source", "snap") {
+        from_snap(ctx, q, &mut rows);
+    }
+    if q.admits("source", "flatpak") {
+        from_flatpak(ctx, q, &mut rows);
+    }
     rows
+}
+
+fn wanted(names: &Option<Vec<String>>, name: &str) -> bool {
+    names.as_ref().is_none_or(|n| n.iter().any(|w| w == name))
+}
+
+fn from_rpmdb(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
+    let names = q.texts("name");
+    rpmdb::read_all(
+        ctx.root(),
+        |path, p| {
+            if !wanted(&names, &p.name) {
+                return;
+            }
+            rows.push(InstalledSoftware {
+                version: Some(p.evr()),
+                identifier: Some(p.nevra()),
+                publisher: p.vendor.or(p.packager),
+                source: Some("rpm".into()),
+                arch: p.arch,
+                install_location: None,
+                install_time: p.install_time,
+                size: p.size,
+                status: Some("installed".into()),
+                installed: Some(1),
+                user: None,
+                path: Some(path.into()),
+                name: Some(p.name),
+            });
+        },
+        |e| ctx.report(e),
+    );
+}
+
+fn from_snap(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
+    let names = q.texts("name");
+    snap::read_all(
+        ctx.root(),
+        |s| {
+            if !wanted(&names, &s.name) {
+                return;
+            }
+            rows.push(InstalledSoftware {
+                version: s.version,
+                publisher: s.publisher,
+                source: Some("snap".into()),
+                identifier: s.snap_id,
+                arch: None,
+                install_location: s.install_location,
+                install_time: None,
+                size: None,
+                status: Some(s.status),
+                installed: Some(1),
+                user: None,
+                path: Some(s.path),
+                name: Some(s.name),
+            });
+        },
+        |e| ctx.report(e),
+    );
+}
+
+fn from_flatpak(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
+    let names = q.texts("name");
+    flatpak::read_all(
+        ctx.root(),
+        |a| {
+            if !wanted(&names, &a.id) {
+                return;
+            }
+            rows.push(InstalledSoftware {
+                identifier: Some(a.reference()),
+                version: a.version,
+                publisher: a.developer,
+                source: Some("flatpak".into()),
+                arch: Some(a.arch),
+                install_location: a.deployment,
+                install_time: None,
+                size: None,
+                status: Some("installed".into()),
+                installed: Some(1),
+                user: a.user,
+                path: Some(a.path),
+                name: Some(a.id),
+            });
+        },
+        |e| ctx.report(e),
+    );
 }
 
 fn from_dpkg(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
