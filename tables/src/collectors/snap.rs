@@ -165,7 +165,13 @@ fn from_mounts(root: &Root, each: &mut impl FnMut(Snap), bad: &mut impl FnMut(Fs
             continue;
         }
         seen_dirs.push(r.path);
-        let Some(entries) = root.read_dir(dir).map_err(|e| bad(e)).ok() else { continue };
+        let entries = match root.read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                bad(e);
+                continue;
+            }
+        };
         for entry in entries.iter().filter(|e| e.entry_type == EntryType::Dir) {
             let current = format!("{dir}/{}/current", entry.name);
             let Ok(revision) = root.read_link(&current) else { continue };
