@@ -42,7 +42,7 @@ pub struct Scan {
     pub as_of: i64,
     os_family: OnceLock<OsFamily>,
     /// The banned-vendor catalog the catalog tables show (default: the embedded one).
-    pub catalog: Arc<Catalog>,
+    catalog: OnceLock<Arc<Catalog>>,
     /// Tables generated without constraints so far: their problems are all in
     /// `errors` already.
     complete: Mutex<HashSet<&'static str>>,
@@ -65,7 +65,7 @@ impl Scan {
             scanned_at: now,
             as_of: now,
             os_family: OnceLock::new(),
-            catalog: Catalog::embedded(),
+            catalog: OnceLock::new(),
             complete: Mutex::default(),
             cache: None,
         }
@@ -117,9 +117,15 @@ impl Scan {
             .contains(table)
     }
 
+    /// The catalog; the embedded one is parsed on first use, so that queries
+    /// which never touch it do not pay for it.
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        self.catalog.get_or_init(Catalog::embedded)
+    }
+
     /// Shows `catalog` (from `--catalog`) instead of the embedded one.
     pub fn with_catalog(mut self, catalog: Arc<Catalog>) -> Self {
-        self.catalog = catalog;
+        self.catalog = OnceLock::from(catalog);
         self
     }
 

@@ -42,7 +42,7 @@ pub static TABLE: Declared<BannedVendorIndicator> = Declared { spec: &SPEC, gene
 
 fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<BannedVendorIndicator> {
     ctx.scan
-        .catalog
+        .catalog()
         .indicators()
         .filter(|(v, i)| q.admits("vendor_id", &v.id) && q.admits("kind", i.kind.as_str()))
         .map(|(v, i)| BannedVendorIndicator {

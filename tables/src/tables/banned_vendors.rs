@@ -49,7 +49,7 @@ pub static TABLE: Declared<BannedVendor> = Declared { spec: &SPEC, generate };
 
 fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<BannedVendor> {
     let mut rows = Vec::new();
-    for v in ctx.scan.catalog.vendors().iter().filter(|v| q.admits("vendor_id", &v.id)) {
+    for v in ctx.scan.catalog().vendors().iter().filter(|v| q.admits("vendor_id", &v.id)) {
         let base = BannedVendor {
             vendor_id: Some(v.id.clone()),
             vendor: Some(v.name.clone()),
