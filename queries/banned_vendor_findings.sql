@@ -5,43 +5,48 @@
 WITH
 host AS (SELECT hostname, os_family, as_of FROM scan_host),
 -- Catalog indicators for this host's OS family. k1 is the first character
--- of every pattern that starts with a literal; joining on it lets SQLite's
--- automatic index skip almost every (value, indicator) pair.
+-- of a pattern that starts with a literal ('' for the others): joining on it
+-- lets SQLite's automatic index skip almost every (value, indicator) pair.
 ind AS MATERIALIZED (
   SELECT i.vendor_id, i.kind, i.match, i.pattern, i.confidence,
+         -- The kind of value the indicator is matched against.
+         CASE WHEN i.kind IN ('package', 'product_name') THEN 'name'
+              WHEN i.kind IN ('service', 'driver') THEN 'service'
+              ELSE i.kind END AS okind,
          lower(i.pattern) AS lp,
          CASE WHEN i.match IN ('exact', 'prefix')
                 OR (i.match = 'glob' AND substr(i.pattern, 1, 1) NOT IN ('*', '?', '['))
-              THEN substr(lower(i.pattern), 1, 1) END AS k1
+              THEN substr(lower(i.pattern), 1, 1) ELSE '' END AS k1
   FROM banned_vendor_indicators AS i
   WHERE i.platform IN ('all', (SELECT os_family FROM host))
 ),
 -- Every value a catalog indicator can be matched against, with what it is
 -- evidence of. `observed` is the component's own state.
 obs AS (
-  SELECT 'software' AS evidence, k.kind AS ikind, lower(s.name) AS lv,
+  SELECT 'software' AS evidence, 'name' AS ikind, lower(s.name) AS lv,
          s.name AS name, s.version AS version, s.publisher AS detail,
          CASE WHEN s.installed = 1 THEN 'installed'
               WHEN s.status LIKE '%config-files' THEN 'config_only'
               ELSE 'present' END AS observed,
          'installed_software' AS source_table, s.path AS path
   FROM installed_software AS s
-  JOIN (SELECT 'package' AS kind UNION ALL SELECT 'product_name') AS k
   UNION ALL
   SELECT 'software', 'publisher', lower(s.publisher), s.name, s.version, s.publisher,
          CASE WHEN s.installed = 1 THEN 'installed'
               WHEN s.status LIKE '%config-files' THEN 'config_only'
               ELSE 'present' END,
          'installed_software', s.path
-  FROM installed_software AS s WHERE s.publisher IS NOT NULL
+  FROM installed_software AS s
+  WHERE s.publisher IS NOT NULL AND EXISTS (SELECT 1 FROM ind WHERE kind = 'publisher')
   UNION ALL
   SELECT 'software', 'bundle_id', lower(s.identifier), s.name, s.version, s.publisher,
          CASE WHEN s.installed = 1 THEN 'installed' ELSE 'present' END,
          'installed_software', s.path
-  FROM installed_software AS s WHERE s.identifier IS NOT NULL
+  FROM installed_software AS s
+  WHERE s.identifier IS NOT NULL AND EXISTS (SELECT 1 FROM ind WHERE kind = 'bundle_id')
   UNION ALL
   SELECT CASE WHEN v.kind = 'windows_driver' THEN 'driver' ELSE 'service' END,
-         k.kind, lower(v.unit), v.name, NULL, v.start_type,
+         'service', lower(v.unit), v.name, NULL, v.start_type,
          CASE WHEN v.state = 'running' THEN 'running'
               WHEN v.start_type IN ('disabled', 'masked', 'masked-runtime', 'indirect', 'bad') THEN 'disabled'
               ELSE 'enabled' END,
@@ -51,35 +56,39 @@ obs AS (
         -- systemd units also match by their name without the suffix.
         SELECT *, substr(name, 1, length(name) - 8) FROM installed_services
         WHERE kind = 'systemd' AND name LIKE '%.service') AS v
-  JOIN (SELECT 'service' AS kind UNION ALL SELECT 'driver') AS k
   UNION ALL
   SELECT 'certificate', c.ikind, lower(c.value), c.sha1, NULL, c.common_name,
          CASE WHEN c.trust = 'distrusted' THEN 'distrusted'
               WHEN c.trust = 'trusted' THEN 'trusted' ELSE 'present' END,
          'installed_certificates', c.path
-  FROM (SELECT 'cert_subject' AS ikind, common_name AS value, * FROM installed_certificates
-        UNION ALL SELECT 'cert_subject', subject, * FROM installed_certificates
-        UNION ALL SELECT 'cert_issuer', regex_match(issuer, 'CN=([^/,]+)', 1), * FROM installed_certificates
-        UNION ALL SELECT 'cert_issuer', issuer, * FROM installed_certificates
-        UNION ALL SELECT 'publisher', organization, * FROM installed_certificates) AS c
+  -- The catalog's certificate patterns name a whole CN= or O= attribute
+  -- inside the one-line subject and issuer.
+  FROM (SELECT 'cert_subject' AS ikind, subject AS value, * FROM installed_certificates
+        WHERE EXISTS (SELECT 1 FROM ind WHERE kind = 'cert_subject')
+        UNION ALL
+        SELECT 'cert_issuer', issuer, * FROM installed_certificates
+        WHERE EXISTS (SELECT 1 FROM ind WHERE kind = 'cert_issuer')) AS c
   WHERE c.value IS NOT NULL
   UNION ALL
   SELECT 'process', 'process', lower(p.value), p.name, NULL, p.cmdline, 'running',
          'running_processes', p.path
   FROM (SELECT name AS value, * FROM running_processes
+        WHERE EXISTS (SELECT 1 FROM ind WHERE kind = 'process')
         UNION ALL
         SELECT regex_match(path, '([^/\\]+)$', 1), * FROM running_processes
-        WHERE path IS NOT NULL AND regex_match(path, '([^/\\]+)$', 1) <> name) AS p
+        WHERE EXISTS (SELECT 1 FROM ind WHERE kind = 'process') AND path IS NOT NULL AND regex_match(path, '([^/\\]+)$', 1) <> name) AS p
   UNION ALL
   SELECT 'browser_extension', 'browser_extension', lower(b.id), b.id, b.version,
          b.browser || ': ' || coalesce(b.name, ''),
          CASE WHEN b.enabled = 0 THEN 'disabled' ELSE 'enabled' END,
          'browser_extensions', b.path
   FROM browser_extensions AS b
+  WHERE EXISTS (SELECT 1 FROM ind WHERE kind = 'browser_extension')
 ),
+-- CROSS JOIN: obs is the outer loop, each value probing the index on ind.
 hits AS (
   SELECT o.*, i.vendor_id, i.confidence, i.kind || ' ' || i.match || ' ' || i.pattern AS indicator
-  FROM obs AS o JOIN ind AS i ON i.kind = o.ikind AND i.k1 = substr(o.lv, 1, 1)
+  FROM obs AS o CROSS JOIN ind AS i ON i.okind = o.ikind AND i.k1 = substr(o.lv, 1, 1)
   WHERE CASE i.match
           WHEN 'exact' THEN o.lv = i.lp
           WHEN 'prefix' THEN substr(o.lv, 1, length(i.lp)) = i.lp
@@ -87,7 +96,7 @@ hits AS (
         END
   UNION ALL
   SELECT o.*, i.vendor_id, i.confidence, i.kind || ' ' || i.match || ' ' || i.pattern
-  FROM obs AS o JOIN ind AS i ON i.kind = o.ikind AND i.k1 IS NULL
+  FROM obs AS o CROSS JOIN ind AS i ON i.okind = o.ikind AND i.k1 = ''
   WHERE CASE i.match
           WHEN 'glob' THEN o.lv GLOB i.lp
           WHEN 'regex' THEN regex_match(o.lv, i.pattern, 0) IS NOT NULL

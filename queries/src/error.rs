@@ -26,6 +26,8 @@ pub enum Problem {
     UnknownWord { what: &'static str, value: String, expected: String },
     #[error("the pattern is empty")]
     EmptyPattern,
+    #[error("must not be empty")]
+    EmptyField,
     #[error("the pattern is {bytes} bytes, more than the {max}-byte limit")]
     PatternTooLong { bytes: usize, max: usize },
     #[error("invalid regex: {message}")]

@@ -216,21 +216,9 @@ impl Locator<'_> {
 
 fn non_empty(at: &Locator<'_>, value: &Spanned<String>, field: &str) -> Result<(), CatalogError> {
     if value.get_ref().trim().is_empty() {
-        return Err(at.error(
-            value,
-            field,
-            Problem::BadValue { what: field_name(field), value: String::new(), reason: "must not be empty".into() },
-        ));
+        return Err(at.error(value, field, Problem::EmptyField));
     }
     Ok(())
-}
-
-fn field_name(field: &str) -> &'static str {
-    match field.rsplit('.').next() {
-        Some("source") => "source",
-        Some("name") => "name",
-        _ => "value",
-    }
 }
 
 fn word<T>(

@@ -329,13 +329,15 @@ fn structure_errors_name_the_file_and_line() {
         let e = refuse(&path(p, m));
         assert!(matches!(e.problem, Problem::BadValue { what: "path indicator", .. }), "{p}: {e}");
     }
-    // Missing sources are refused.
-    let e = refuse(
-        &GOOD
-            .replace("source = \"https://example.org/acme\"\n\"", "")
-            .replace("source = \"https://example.org/acme\"\n", "source = \"\"\n"),
-    );
-    assert!(matches!(e.problem, Problem::BadValue { .. }), "{e}");
+    // Missing sources are refused, with the field that lacks one.
+    let e = refuse(&GOOD.replacen(r#"source = "https://example.org/acme""#, r#"source = " ""#, 2));
+    assert_eq!(e.problem, Problem::EmptyField);
+    assert_eq!(e.field.as_deref(), Some("authorities[0].source"));
+    let src = r#"source = "https://example.org/acme""#;
+    let at = GOOD.rfind(src).unwrap();
+    let e = refuse(&format!("{}source = \"\"{}", &GOOD[..at], &GOOD[at + src.len()..]));
+    assert_eq!(e.field.as_deref(), Some("indicators[0].source"));
+    assert_eq!(e.line, Some(19));
     // Duplicate indicators.
     let twice = format!("{GOOD}\n{}", &GOOD[GOOD.find("[[indicators]]").unwrap()..]);
     assert!(matches!(refuse(&twice).problem, Problem::DuplicateIndicator { first: 0 }));

@@ -4,10 +4,13 @@
 pub mod chromium;
 pub mod dpkg;
 pub mod firefox;
+pub mod flatpak;
 pub mod nss;
 pub mod os_release;
 pub mod pem_stores;
 pub mod procs;
+pub mod rpmdb;
+pub mod snap;
 pub mod systemd;
 pub mod sysv;
 pub mod x509;

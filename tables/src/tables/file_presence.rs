@@ -132,6 +132,31 @@ fn lookup_path(asked: &str, windows: bool) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Value;
+    use crate::table::Scan;
+
+    fn ask(root: &std::path::Path, paths: &[&str]) -> (Vec<FilePresence>, Scan) {
+        let scan = Scan::new(Root::new(root).unwrap());
+        let q = Query::all().with("path", paths.iter().map(|p| Value::Text(p.to_string())).collect());
+        let rows = generate(&scan.ctx("file_presence"), &q);
+        (rows, scan)
+    }
+
+    #[test]
+    fn hostile_paths_stay_inside_the_root_and_never_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = format!("/{}", "x".repeat(5000));
+        let asked = ["/../../../../etc/passwd", "/etc/passwd", "/nul\0byte", long.as_str(), "", "relative/path"];
+        let (rows, scan) = ask(dir.path(), &asked);
+        assert_eq!(rows.len(), asked.len());
+        for (row, p) in rows.iter().zip(&asked) {
+            assert_eq!(row.path.as_deref(), Some(*p));
+            // The analyst's own /etc/passwd is outside the (empty) root.
+            assert_ne!(row.exists, Some(1), "{p}");
+        }
+        // Problems other than absence are reported, not raised.
+        assert!(scan.errors.snapshot().iter().all(|e| e.table_name == "file_presence"));
+    }
 
     #[test]
     fn windows_forms_become_root_paths() {

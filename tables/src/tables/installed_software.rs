@@ -1,6 +1,6 @@
 //! `installed_software`: every package manager's view, in one table.
 
-use crate::collectors::dpkg;
+use crate::collectors::{dpkg, flatpak, rpmdb, snap};
 use crate::query::Query;
 use crate::spec::{Platform, Row, TableSpec};
 use crate::table::{Ctx, Declared};
@@ -39,7 +39,7 @@ crate::declare_table! {
 
 pub static SPEC: TableSpec = TableSpec {
     name: "installed_software",
-    description: "Software installed on the scanned root, from every package manager embargo reads: dpkg, rpm, snap and flatpak on Linux.",
+    description: "Software installed on the scanned root, from every package manager embargo reads: on Linux dpkg, rpm (the SQLite rpmdb; Berkeley DB and ndb databases are reported in scan_errors as unsupported), snap (snapd state.json) and flatpak apps (system and per-user).",
     columns: <InstalledSoftware as Row>::COLUMNS,
     platforms: &[Platform::Linux],
     examples: &[
@@ -58,7 +58,104 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledSoftware> {
     if q.admits("source", "deb") {
         from_dpkg(ctx, q, &mut rows);
     }
+    if q.admits("source", "rpm") {
+        from_rpmdb(ctx, q, &mut rows);
+    }
+    if q.admits("source", "snap") {
+        from_snap(ctx, q, &mut rows);
+    }
+    if q.admits("source", "flatpak") {
+        from_flatpak(ctx, q, &mut rows);
+    }
     rows
+}
+
+fn wanted(names: &Option<Vec<String>>, name: &str) -> bool {
+    names.as_ref().is_none_or(|n| n.iter().any(|w| w == name))
+}
+
+fn from_rpmdb(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
+    let names = q.texts("name");
+    rpmdb::read_all(
+        ctx.root(),
+        |path, p| {
+            if !wanted(&names, &p.name) {
+                return;
+            }
+            rows.push(InstalledSoftware {
+                version: Some(p.evr()),
+                identifier: Some(p.nevra()),
+                publisher: p.vendor.or(p.packager),
+                source: Some("rpm".into()),
+                arch: p.arch,
+                install_location: None,
+                install_time: p.install_time,
+                size: p.size,
+                status: Some("installed".into()),
+                installed: Some(1),
+                user: None,
+                path: Some(path.into()),
+                name: Some(p.name),
+            });
+        },
+        |e| ctx.report(e),
+    );
+}
+
+fn from_snap(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
+    let names = q.texts("name");
+    snap::read_all(
+        ctx.root(),
+        |s| {
+            if !wanted(&names, &s.name) {
+                return;
+            }
+            rows.push(InstalledSoftware {
+                version: s.version,
+                publisher: s.publisher,
+                source: Some("snap".into()),
+                identifier: s.snap_id,
+                arch: None,
+                install_location: s.install_location,
+                install_time: None,
+                size: None,
+                status: Some(s.status),
+                installed: Some(1),
+                user: None,
+                path: Some(s.path),
+                name: Some(s.name),
+            });
+        },
+        |e| ctx.report(e),
+    );
+}
+
+fn from_flatpak(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
+    let names = q.texts("name");
+    flatpak::read_all(
+        ctx.root(),
+        |a| {
+            if !wanted(&names, &a.id) {
+                return;
+            }
+            rows.push(InstalledSoftware {
+                identifier: Some(a.reference()),
+                version: a.version,
+                publisher: a.developer,
+                source: Some("flatpak".into()),
+                arch: Some(a.arch),
+                install_location: a.deployment,
+                install_time: None,
+                size: None,
+                status: Some("installed".into()),
+                installed: Some(1),
+                user: a.user,
+                path: Some(a.path),
+                name: Some(a.id),
+            });
+        },
+        |e| ctx.report(e),
+    );
 }
 
 fn from_dpkg(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
@@ -94,4 +191,68 @@ fn from_dpkg(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
         |e| ctx.report(e),
     );
     ctx.ok_if_present(result);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::root::Root;
+    use crate::spec::Value;
+    use crate::table::Scan;
+    use std::path::Path;
+
+    fn rows_of(fixture: &str, q: &Query) -> (Vec<InstalledSoftware>, Scan) {
+        let root = Root::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(fixture)).unwrap();
+        let scan = Scan::new(root);
+        let rows = generate(&scan.ctx(SPEC.name), q);
+        (rows, scan)
+    }
+
+    #[test]
+    fn rpm_rows_follow_the_contract() {
+        let (rows, scan) = rows_of("rpm", &Query::all());
+        assert!(scan.errors.is_empty(), "{:?}", scan.errors.snapshot());
+        assert_eq!(rows.len(), 3);
+        let by = |n: &str| rows.iter().find(|r| r.name.as_deref() == Some(n)).unwrap();
+        let kesl = by("kesl");
+        assert_eq!(kesl.source.as_deref(), Some("rpm"));
+        assert_eq!(kesl.publisher.as_deref(), Some("AO Kaspersky Lab"));
+        assert_eq!(kesl.identifier.as_deref(), Some("kesl-12.1.0.1297-1.noarch"));
+        assert_eq!(kesl.version.as_deref(), Some("12.1.0.1297-1"));
+        assert_eq!((kesl.status.as_deref(), kesl.installed), (Some("installed"), Some(1)));
+        assert_eq!(kesl.path.as_deref(), Some("/var/lib/rpm/rpmdb.sqlite"));
+        // Packager stands in for a missing Vendor.
+        let ep = by("epoch-packager");
+        assert_eq!(ep.publisher.as_deref(), Some("Jane Doe <jane@example.com>"));
+        assert_eq!(ep.version.as_deref(), Some("2:0.9-1.el9"));
+
+        let q = Query::all().with("source", vec![Value::Text("deb".into())]);
+        assert!(rows_of("rpm", &q).0.is_empty());
+        let q = Query::all().with("name", vec![Value::Text("kesl".into())]);
+        assert_eq!(rows_of("rpm", &q).0.len(), 1);
+    }
+
+    #[test]
+    fn snap_and_flatpak_rows() {
+        let (rows, scan) = rows_of("snap/state", &Query::all());
+        assert!(scan.errors.is_empty(), "{:?}", scan.errors.snapshot());
+        let ff = rows.iter().find(|r| r.name.as_deref() == Some("firefox")).unwrap();
+        assert_eq!(ff.source.as_deref(), Some("snap"));
+        assert_eq!(ff.identifier.as_deref(), Some("3wdHCAVyZEmYsCMFDE9qt92UV8rC8Wdk"));
+        assert_eq!(ff.install_location.as_deref(), Some("/snap/firefox/4173"));
+        assert_eq!(ff.publisher, None);
+
+        let (rows, scan) = rows_of("flatpak", &Query::all());
+        assert!(scan.errors.is_empty(), "{:?}", scan.errors.snapshot());
+        let users: Vec<_> = rows.iter().map(|r| (r.identifier.as_deref().unwrap(), r.user.as_deref())).collect();
+        assert_eq!(
+            users,
+            [
+                ("app/org.example.Hello/x86_64/stable", None),
+                ("app/org.example.Legacy/aarch64/beta", None),
+                ("app/org.example.Notes/x86_64/stable", Some("alice")),
+            ]
+        );
+        assert!(rows.iter().all(|r| r.source.as_deref() == Some("flatpak") && r.installed == Some(1)));
+    }
 }
