@@ -349,6 +349,25 @@ fn ultraav_is_context_and_kaspersky_remnants_are_leftovers() {
 }
 
 #[test]
+fn kesl_in_the_rpm_database_is_medium() {
+    let r = root("rpm-kesl");
+    if peer("rpm") {
+        let db = r.join("var/lib/rpm");
+        let q = run_peer("rpm", &["-q", "--dbpath", db.to_str().unwrap(), "--queryformat", "%{VENDOR} %{VERSION}-%{RELEASE}", "kesl"]);
+        assert_eq!(q, "AO Kaspersky Lab 12.1.0.1297-1");
+    }
+    let (code, v) = scan(&r, &[]);
+    assert_eq!(finding_keys(rows_of(&v, "findings")), keys(&[("software", "kesl", "installed")]));
+    let e = exposure_of(&v, "kaspersky");
+    // software installed 30 × high 1; one kind → 30, medium.
+    assert_eq!((e["score"].as_i64(), e["level"].as_str()), (Some(30), Some("medium")), "{e}");
+    assert_eq!(e["reasons"], "package kesl 12.1.0.1297-1 installed");
+    assert_counts(e, &[("software", 1), ("services", 0), ("paths", 0)]);
+    assert_eq!(code, Some(1));
+    assert_other_vendors_none(&v, "kaspersky");
+}
+
+#[test]
 fn scan_json_has_host_exposure_and_findings() {
     let (_, v) = scan(&root("config-only"), &[]);
     let obj = v.as_object().unwrap();
