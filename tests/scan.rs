@@ -34,7 +34,17 @@ fn scan(root: &Path, extra: &[&str]) -> (Option<i32>, Value) {
 
 /// Rows of a canned query file, run with `query -f`.
 fn canned_rows(root: &Path, file: &str) -> Vec<Value> {
-    let o = embargo(&["--root", root.to_str().unwrap(), "--as-of", AS_OF, "--format", "json", "query", "-f", &canned(file)]);
+    let o = embargo(&[
+        "--root",
+        root.to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+        "query",
+        "-f",
+        &canned(file),
+    ]);
     assert!(o.status.success(), "{file}: {}", stderr(&o));
     match serde_json::from_slice(&o.stdout).expect("json") {
         Value::Array(rows) => rows,
@@ -100,7 +110,8 @@ fn openssl_sha1s(bundle: &Path, needle: &str) -> Vec<String> {
         }
         let f = dir.path().join(format!("{i}.pem"));
         std::fs::write(&f, block).unwrap();
-        let s = run_peer("openssl", &["x509", "-in", f.to_str().unwrap(), "-noout", "-subject", "-fingerprint", "-sha1"]);
+        let s =
+            run_peer("openssl", &["x509", "-in", f.to_str().unwrap(), "-noout", "-subject", "-fingerprint", "-sha1"]);
         if s.contains(needle) {
             let fp = s.lines().find_map(|l| l.split_once("Fingerprint=")).unwrap().1;
             out.push(fp.replace(':', "").to_lowercase());
@@ -206,7 +217,10 @@ fn installed_kesl_with_agent_service_and_root_is_critical() {
     ];
     let mut actual = finding_keys(findings);
     let sha1 = if peer("openssl") {
-        let s = openssl_sha1s(&r.join("etc/ssl/certs/ca-certificates.crt"), "Kaspersky Anti-Virus Personal Root Certificate");
+        let s = openssl_sha1s(
+            &r.join("etc/ssl/certs/ca-certificates.crt"),
+            "Kaspersky Anti-Virus Personal Root Certificate",
+        );
         assert_eq!(s.len(), 1);
         s[0].clone()
     } else {
@@ -235,7 +249,15 @@ fn installed_kesl_with_agent_service_and_root_is_critical() {
     assert_eq!(e["level"], "critical");
     assert_counts(
         e,
-        &[("software", 2), ("services", 1), ("drivers", 0), ("certificates", 1), ("processes", 0), ("extensions", 0), ("paths", 1)],
+        &[
+            ("software", 2),
+            ("services", 1),
+            ("drivers", 0),
+            ("certificates", 1),
+            ("processes", 0),
+            ("extensions", 0),
+            ("paths", 1),
+        ],
     );
     // The three heaviest: the certificate (45) and both packages (30).
     let reasons: BTreeSet<&str> = e["reasons"].as_str().unwrap().split("; ").collect();
@@ -329,7 +351,8 @@ fn ultraav_is_context_and_kaspersky_remnants_are_leftovers() {
     let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/catalog");
     for f in ["kaspersky.toml", "ultraav.toml"] {
         let text = std::fs::read_to_string(catalog.join(f)).unwrap();
-        let text = if f == "ultraav.toml" { text.replace("platform = \"windows\"", "platform = \"all\"") } else { text };
+        let text =
+            if f == "ultraav.toml" { text.replace("platform = \"windows\"", "platform = \"all\"") } else { text };
         std::fs::write(dir.path().join(f), text).unwrap();
     }
     let cat = dir.path().to_str().unwrap();
@@ -337,7 +360,17 @@ fn ultraav_is_context_and_kaspersky_remnants_are_leftovers() {
     let matched = format!("{lib}\nSELECT vendor_id, name FROM best WHERE rank = 1 AND vendor_id = 'ultraav'");
     let sql = sql_dir.path().join("matched.sql");
     std::fs::write(&sql, matched).unwrap();
-    let o = embargo(&["--root", r.to_str().unwrap(), "--catalog", cat, "--format", "json", "query", "-f", sql.to_str().unwrap()]);
+    let o = embargo(&[
+        "--root",
+        r.to_str().unwrap(),
+        "--catalog",
+        cat,
+        "--format",
+        "json",
+        "query",
+        "-f",
+        sql.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(rows, serde_json::json!([{"vendor_id": "ultraav", "name": "ultraav"}]));
@@ -349,11 +382,52 @@ fn ultraav_is_context_and_kaspersky_remnants_are_leftovers() {
 }
 
 #[test]
+fn a_root_added_with_update_ca_certificates_is_critical() {
+    let r = root("deb-local-anchor");
+    let (code, v) = scan(&r, &[]);
+    assert_eq!(code, Some(1));
+    let findings = rows_of(&v, "findings");
+    assert!(findings.iter().any(|f| f["evidence"] == "software" && f["name"] == "kesl" && f["state"] == "installed"));
+    let certs: BTreeSet<&str> =
+        findings.iter().filter(|f| f["evidence"] == "certificate").map(|f| f["name"].as_str().unwrap()).collect();
+    if peer("openssl") {
+        let want = openssl_sha1s(&r.join("usr/local/share/ca-certificates/kaspersky.crt"), "Kaspersky Anti-Virus");
+        assert_eq!(certs, want.iter().map(String::as_str).collect());
+    }
+    assert!(findings.iter().all(|f| f["evidence"] != "certificate" || f["state"] == "trusted"), "{findings:?}");
+    let e = exposure_of(&v, "kaspersky");
+    // certificate trusted 45 + software installed 30 + one further kind 5 = 80.
+    assert_eq!((e["score"].as_i64(), e["level"].as_str()), (Some(80), Some("critical")), "{e}");
+}
+
+/// One certificate in two stores (bundle and anchor folder, as every
+/// update-ca-certificates install leaves it) is two findings rows, so the
+/// same reason fills two of the three reason slots.
+#[test]
+#[ignore = "embargo bug: a certificate present in two stores repeats its reason in host_exposure.reasons"]
+fn reasons_name_each_piece_of_evidence_once() {
+    let (_, v) = scan(&root("deb-local-anchor"), &[]);
+    let e = exposure_of(&v, "kaspersky");
+    let mut reasons: Vec<&str> = e["reasons"].as_str().unwrap().split("; ").collect();
+    reasons.sort();
+    assert_eq!(
+        reasons,
+        [
+            "package kesl 12.1.0-1297 installed",
+            "trusted certificate \"Kaspersky Anti-Virus Personal Root Certificate\""
+        ]
+    );
+}
+
+#[test]
 fn kesl_in_the_rpm_database_is_medium() {
     let r = root("rpm-kesl");
     if peer("rpm") {
         let db = r.join("var/lib/rpm");
-        let q = run_peer("rpm", &["-q", "--dbpath", db.to_str().unwrap(), "--queryformat", "%{VENDOR} %{VERSION}-%{RELEASE}", "kesl"]);
+        let q = run_peer(
+            "rpm",
+            &["-q", "--dbpath", db.to_str().unwrap(), "--queryformat", "%{VENDOR} %{VERSION}-%{RELEASE}", "kesl"],
+        );
         assert_eq!(q, "AO Kaspersky Lab 12.1.0.1297-1");
     }
     let (code, v) = scan(&r, &[]);
@@ -383,16 +457,39 @@ fn scan_json_has_host_exposure_and_findings() {
         .collect();
     assert_eq!(host.keys().cloned().collect::<BTreeSet<_>>(), columns);
     let exposure_cols: BTreeSet<&str> = [
-        "hostname", "vendor_id", "vendor", "score", "level", "software", "services", "drivers", "certificates",
-        "processes", "extensions", "paths", "reasons", "authority", "days_without_updates", "action",
+        "hostname",
+        "vendor_id",
+        "vendor",
+        "score",
+        "level",
+        "software",
+        "services",
+        "drivers",
+        "certificates",
+        "processes",
+        "extensions",
+        "paths",
+        "reasons",
+        "authority",
+        "days_without_updates",
+        "action",
     ]
     .into();
     for e in rows_of(&v, "exposure") {
         assert_eq!(e.as_object().unwrap().keys().map(String::as_str).collect::<BTreeSet<_>>(), exposure_cols);
     }
     let finding_cols: BTreeSet<&str> = [
-        "vendor_id", "vendor", "evidence", "name", "version", "detail", "state", "confidence", "indicator",
-        "source_table", "path",
+        "vendor_id",
+        "vendor",
+        "evidence",
+        "name",
+        "version",
+        "detail",
+        "state",
+        "confidence",
+        "indicator",
+        "source_table",
+        "path",
     ]
     .into();
     for f in rows_of(&v, "findings") {
@@ -418,7 +515,10 @@ fn a_bad_catalog_is_refused_before_scanning() {
         ("unknown kind", vec![("bad.toml", format!("{VENDOR_HEAD}{}", indicator("registry_wizard", "x", "exact")))]),
         (
             "duplicate vendor id",
-            vec![("a.toml", format!("{VENDOR_HEAD}{good_indicator}")), ("bad.toml", format!("{VENDOR_HEAD}{good_indicator}"))],
+            vec![
+                ("a.toml", format!("{VENDOR_HEAD}{good_indicator}")),
+                ("bad.toml", format!("{VENDOR_HEAD}{good_indicator}")),
+            ],
         ),
         (
             "bad date",
@@ -438,9 +538,22 @@ fn a_bad_catalog_is_refused_before_scanning() {
         }
         let bad = dir.path().join("bad.toml");
         let r = root("deb-critical");
-        let o = embargo(&["--root", r.to_str().unwrap(), "--catalog", dir.path().to_str().unwrap(), "--format", "json", "scan"]);
+        let o = embargo(&[
+            "--root",
+            r.to_str().unwrap(),
+            "--catalog",
+            dir.path().to_str().unwrap(),
+            "--format",
+            "json",
+            "scan",
+        ]);
         assert_eq!(o.status.code(), Some(2), "{what}: {}", stderr(&o));
-        assert!(stderr(&o).contains(bad.to_str().unwrap()), "{what}: stderr {:?} does not name {}", stderr(&o), bad.display());
+        assert!(
+            stderr(&o).contains(bad.to_str().unwrap()),
+            "{what}: stderr {:?} does not name {}",
+            stderr(&o),
+            bad.display()
+        );
         let problem = match what {
             "invalid regex" => "invalid regex",
             "unknown kind" => "registry_wizard",
