@@ -31,13 +31,12 @@ obs AS (
          'installed_software' AS source_table, s.path AS path
   FROM installed_software AS s
   UNION ALL
-  SELECT 'software', 'publisher', lower(s.publisher), s.name, s.version, s.publisher,
-         CASE WHEN s.installed = 1 THEN 'installed'
-              WHEN s.status LIKE '%config-files' THEN 'config_only'
-              ELSE 'present' END,
-         'installed_software', s.path
-  FROM installed_software AS s
-  WHERE s.publisher IS NOT NULL AND EXISTS (SELECT 1 FROM ind WHERE kind = 'publisher')
+  -- Publishers repeat: each distinct one is matched once, and joined back
+  -- to its packages in `evidence` below. A Maintainer's e-mail address is
+  -- not part of the name.
+  SELECT 'software', 'publisher', p.lv, NULL, NULL, NULL, NULL, 'installed_software', NULL
+  FROM (SELECT DISTINCT lower(trim(CASE WHEN instr(publisher, '<') > 1 THEN substr(publisher, 1, instr(publisher, '<') - 1) ELSE publisher END)) AS lv FROM installed_software
+        WHERE publisher IS NOT NULL AND EXISTS (SELECT 1 FROM ind WHERE kind = 'publisher')) AS p
   UNION ALL
   SELECT 'software', 'bundle_id', lower(s.identifier), s.name, s.version, s.publisher,
          CASE WHEN s.installed = 1 THEN 'installed' ELSE 'present' END,
@@ -108,12 +107,25 @@ hits AS (
   FROM ind AS i JOIN file_presence AS f ON f.path = i.pattern
   WHERE i.kind = 'path' AND f."exists" = 1
 ),
+evidence AS (
+  SELECT * FROM hits WHERE ikind <> 'publisher'
+  UNION ALL
+  SELECT h.evidence, h.ikind, h.lv, s.name, s.version, s.publisher,
+         CASE WHEN s.installed = 1 THEN 'installed'
+              WHEN s.status LIKE '%config-files' THEN 'config_only'
+              ELSE 'present' END,
+         'installed_software', s.path, h.vendor_id, h.confidence, h.indicator
+  FROM hits AS h JOIN installed_software AS s
+    ON lower(trim(CASE WHEN instr(s.publisher, '<') > 1 THEN substr(s.publisher, 1, instr(s.publisher, '<') - 1)
+                       ELSE s.publisher END)) = h.lv
+  WHERE h.ikind = 'publisher'
+),
 -- One row per piece of evidence: the strongest indicator wins.
 best AS (
   SELECT *, row_number() OVER (
            PARTITION BY vendor_id, evidence, name, path
            ORDER BY CASE confidence WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, indicator) AS rank
-  FROM hits
+  FROM evidence
 ),
 vendors AS (SELECT DISTINCT vendor_id, vendor, banned FROM banned_vendors),
 installed_vendors AS (

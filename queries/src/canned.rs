@@ -48,6 +48,29 @@ fn compose(name: &'static str, body: &str) -> Canned {
     }
 }
 
+/// The name of the temporary table [`materialize_findings`] fills.
+pub const FINDINGS_TABLE: &str = "embargo_findings";
+
+/// SQL that stores the `findings` of the evidence model in a temporary
+/// table, so that several canned queries of one scan share one evaluation.
+pub fn materialize_findings() -> String {
+    let lib_body: Vec<&str> = LIB.lines().skip_while(|l| l.starts_with("--")).collect();
+    format!("CREATE TEMP TABLE {FINDINGS_TABLE} AS\n{}\nSELECT * FROM findings", lib_body.join("\n"))
+}
+
+/// The canned query `name` over the table [`materialize_findings`] made
+/// instead of over the whole evidence model.
+pub fn over_findings_table(name: &str) -> Result<String, String> {
+    let (_, body) = BODIES.iter().find(|(n, _)| *n == name).ok_or_else(|| format!("no canned query named {name:?}"))?;
+    let body: Vec<&str> = body.lines().skip_while(|l| l.starts_with("-- ")).collect();
+    Ok(format!(
+        "WITH\nhost AS (SELECT hostname, os_family, as_of FROM scan_host),\n\
+         vendors AS (SELECT DISTINCT vendor_id, vendor, banned FROM banned_vendors),\n\
+         findings AS (SELECT * FROM temp.{FINDINGS_TABLE})\n{}",
+        body.join("\n")
+    ))
+}
+
 pub fn all() -> Vec<Canned> {
     BODIES.iter().map(|(name, body)| compose(name, body)).collect()
 }

@@ -67,11 +67,17 @@ pub struct Report {
 }
 
 pub fn run(engine: &Engine) -> Result<Report> {
-    // One snapshot of the root for all three queries: the row cache is kept.
+    use embargo_catalog::canned;
     engine.scan.forget_rows();
     let host = engine.table("SELECT * FROM scan_host")?;
-    let exposure = engine.table(&embargo_catalog::canned::sql("host_exposure").map_err(anyhow::Error::msg)?)?;
-    let findings = engine.table(&embargo_catalog::canned::sql("banned_vendor_findings").map_err(anyhow::Error::msg)?)?;
+    // The evidence model is evaluated once; both reports read its result.
+    engine
+        .conn
+        .execute_batch(&format!("DROP TABLE IF EXISTS temp.{}", canned::FINDINGS_TABLE))
+        .map_err(crate::engine::explain)?;
+    engine.conn.execute_batch(&canned::materialize_findings()).map_err(crate::engine::explain)?;
+    let exposure = engine.table(&canned::over_findings_table("host_exposure").map_err(anyhow::Error::msg)?)?;
+    let findings = engine.table(&canned::over_findings_table("banned_vendor_findings").map_err(anyhow::Error::msg)?)?;
     let errors = engine.scan.errors.len();
     Ok(Report { host, exposure, findings, errors })
 }
@@ -127,12 +133,12 @@ impl Report {
                 Cell::Integer(t) => embargo_tables::dates::format_iso_date(*t),
                 _ => String::new(),
             };
+            let os = format!("{} {}", h.text(row, "os_name"), h.text(row, "os_version")).trim().to_string();
+            let os = if os.is_empty() { h.text(row, "os_family") } else { os };
             writeln!(
                 out,
-                "embargo scan of {} ({} {}), root {}, as of {}\n",
+                "embargo scan of {} ({os}), root {}, as of {}\n",
                 or_unknown(h.text(row, "hostname")),
-                h.text(row, "os_name"),
-                h.text(row, "os_version"),
                 h.text(row, "root"),
                 as_of
             )?;
