@@ -171,7 +171,9 @@ per_vendor AS (
 counts AS (
   SELECT vendor_id,
          sum(evidence = 'software') AS software, sum(evidence = 'service') AS services,
-         sum(evidence = 'driver') AS drivers, sum(evidence = 'certificate') AS certificates,
+         sum(evidence = 'driver') AS drivers,
+         -- One certificate in several stores is one certificate.
+         count(DISTINCT CASE WHEN evidence = 'certificate' THEN name END) AS certificates,
          sum(evidence = 'process') AS processes, sum(evidence = 'browser_extension') AS extensions,
          sum(evidence = 'path') AS paths
   FROM findings GROUP BY vendor_id
@@ -179,8 +181,8 @@ counts AS (
 reasons AS (
   SELECT vendor_id, group_concat(reason, '; ') AS reasons
   FROM (SELECT vendor_id, reason,
-               row_number() OVER (PARTITION BY vendor_id ORDER BY weight DESC, reason) AS n
-        FROM weighed)
+               row_number() OVER (PARTITION BY vendor_id ORDER BY max(weight) DESC, reason) AS n
+        FROM weighed GROUP BY vendor_id, reason)
   WHERE n <= 3
   GROUP BY vendor_id
 ),

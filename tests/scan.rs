@@ -186,7 +186,6 @@ fn an_unofficial_extension_using_the_name_is_not_kaspersky() {
 /// rowid is the row's position within one filtered scan, so the second
 /// branch's first row (rowid 0) is taken for the first branch's.
 #[test]
-#[ignore = "embargo bug: rowid is the position within one xFilter result, so SQLite's MULTI-INDEX OR de-duplication drops rows"]
 fn an_or_of_indexed_constraints_returns_every_branch() {
     let rows = json_rows(
         &root("neg-dpkg-names"),
@@ -404,7 +403,6 @@ fn a_root_added_with_update_ca_certificates_is_critical() {
 /// update-ca-certificates install leaves it) is two findings rows, so the
 /// same reason fills two of the three reason slots.
 #[test]
-#[ignore = "embargo bug: a certificate present in two stores repeats its reason in host_exposure.reasons"]
 fn reasons_name_each_piece_of_evidence_once() {
     let (_, v) = scan(&root("deb-local-anchor"), &[]);
     let e = exposure_of(&v, "kaspersky");

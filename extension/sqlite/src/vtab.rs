@@ -207,8 +207,24 @@ unsafe impl VTabCursor for EmbargoCursor {
         }
     }
 
+    /// A hash of the row's cells. SQLite's MULTI-INDEX OR plan reads the
+    /// table once per branch and drops rows whose rowid it has seen, so the
+    /// same row must get the same rowid in every read, whatever the
+    /// constraints (a position in one read would drop different rows).
     fn rowid(&self) -> Result<i64> {
-        Ok(self.row as i64)
+        use std::hash::{Hash, Hasher};
+        let Some(rows) = &self.rows else { return Ok(0) };
+        // DefaultHasher::new() has fixed keys: stable within and across runs.
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for col in 0..self.table.spec().columns.len() {
+            match rows.cell(self.row, col) {
+                ValueRef::Null => 0u8.hash(&mut h),
+                ValueRef::Integer(v) => (1u8, v).hash(&mut h),
+                ValueRef::Double(v) => (2u8, v.to_bits()).hash(&mut h),
+                ValueRef::Text(v) => (3u8, v).hash(&mut h),
+            }
+        }
+        Ok(h.finish() as i64)
     }
 }
 
