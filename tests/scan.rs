@@ -400,8 +400,8 @@ fn a_root_added_with_update_ca_certificates_is_critical() {
 }
 
 /// One certificate in two stores (bundle and anchor folder, as every
-/// update-ca-certificates install leaves it) is two findings rows, so the
-/// same reason fills two of the three reason slots.
+/// update-ca-certificates install leaves it) is two findings rows (it must
+/// leave both), but one reason and one certificate in the counts.
 #[test]
 fn reasons_name_each_piece_of_evidence_once() {
     let (_, v) = scan(&root("deb-local-anchor"), &[]);
@@ -415,6 +415,7 @@ fn reasons_name_each_piece_of_evidence_once() {
             "trusted certificate \"Kaspersky Anti-Virus Personal Root Certificate\""
         ]
     );
+    assert_eq!(e["certificates"], 1, "{e}");
 }
 
 #[test]
