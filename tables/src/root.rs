@@ -68,6 +68,10 @@ pub struct Resolved {
 pub struct Root {
     base: PathBuf,
     fold_case: bool,
+    /// Host paths already seen to be real directories (not links). Walks
+    /// pass through the same few directories thousands of times; this saves
+    /// an lstat per component. A scan treats the root as unchanging.
+    known_dirs: std::sync::Arc<std::sync::RwLock<std::collections::HashSet<PathBuf>>>,
 }
 
 impl Root {
@@ -80,7 +84,7 @@ impl Root {
                 format!("{} is not a directory", dir.as_ref().display()),
             ));
         }
-        Ok(Root { base, fold_case: false })
+        Ok(Root { base, fold_case: false, known_dirs: Default::default() })
     }
 
     /// Looks names up without regard to case when the exact name is missing,
@@ -203,6 +207,10 @@ impl Root {
             }
             stack.push(comp);
             let host = self.host_path(&stack);
+            if !pending.is_empty() && self.known_dirs.read().is_ok_and(|d| d.contains(&host)) {
+                last_meta = None;
+                continue;
+            }
             let meta = match fs::symlink_metadata(&host) {
                 Ok(m) => m,
                 Err(e) if self.fold_case && e.kind() == std::io::ErrorKind::NotFound => {
@@ -237,6 +245,11 @@ impl Root {
             }
             if !is_last && !meta.is_dir() {
                 return Err(FsError::new(ErrorKind::NotFound, path, "a path component is not a directory"));
+            }
+            if meta.is_dir()
+                && let Ok(mut dirs) = self.known_dirs.write()
+            {
+                dirs.insert(self.host_path(&stack));
             }
             last_meta = Some(meta);
         }
