@@ -194,6 +194,8 @@ impl Root {
     fn walk(&self, path: &str, follow_last: bool) -> Result<Resolved, FsError> {
         let mut pending: VecDeque<OsString> = components(path, self.fold_case).collect();
         let mut stack: Vec<OsString> = Vec::new();
+        // Always `base` joined with `stack`, kept in step with it.
+        let mut host = self.base.clone();
         let mut links = 0usize;
         let mut last_meta: Option<Metadata> = None;
         while let Some(comp) = pending.pop_front() {
@@ -201,12 +203,14 @@ impl Root {
                 continue;
             }
             if comp == ".." {
-                stack.pop();
+                if stack.pop().is_some() {
+                    host.pop();
+                }
                 last_meta = None;
                 continue;
             }
+            host.push(&comp);
             stack.push(comp);
-            let host = self.host_path(&stack);
             if !pending.is_empty() && self.known_dirs.read().is_ok_and(|d| d.contains(&host)) {
                 last_meta = None;
                 continue;
@@ -215,7 +219,11 @@ impl Root {
                 Ok(m) => m,
                 Err(e) if self.fold_case && e.kind() == std::io::ErrorKind::NotFound => {
                     match self.fold(&mut stack) {
-                        Some(m) => m,
+                        Some(m) => {
+                            host.pop();
+                            host.push(stack.last().map(OsString::as_os_str).unwrap_or_default());
+                            m
+                        }
                         None => return Err(FsError::io(path, &e)),
                     }
                 }
@@ -231,11 +239,13 @@ impl Root {
                         format!("more than {MAX_SYMLINKS} symbolic links (a loop?)"),
                     ));
                 }
-                let target = fs::read_link(self.host_path(&stack)).map_err(|e| FsError::io(path, &e))?;
+                let target = fs::read_link(&host).map_err(|e| FsError::io(path, &e))?;
                 stack.pop();
+                host.pop();
                 let target = target.to_string_lossy().into_owned();
                 if target.starts_with('/') {
                     stack.clear();
+                    host = self.base.clone();
                 }
                 for c in components(&target, self.fold_case).collect::<Vec<_>>().into_iter().rev() {
                     pending.push_front(c);
@@ -249,16 +259,16 @@ impl Root {
             if meta.is_dir()
                 && let Ok(mut dirs) = self.known_dirs.write()
             {
-                dirs.insert(self.host_path(&stack));
+                dirs.insert(host.clone());
             }
             last_meta = Some(meta);
         }
         let metadata = match last_meta {
             Some(m) => m,
             // The walk ended on the root itself or after `..`: stat the directory.
-            None => fs::symlink_metadata(self.host_path(&stack)).map_err(|e| FsError::io(path, &e))?,
+            None => fs::symlink_metadata(&host).map_err(|e| FsError::io(path, &e))?,
         };
-        Ok(Resolved { host: self.host_path(&stack), path: virtual_path(&stack), metadata })
+        Ok(Resolved { host, path: virtual_path(&stack), metadata })
     }
 
     fn host_path(&self, stack: &[OsString]) -> PathBuf {

@@ -30,34 +30,32 @@ fn text(ctx: &Context<'_>, i: usize) -> Result<Option<String>> {
 fn regex_match(ctx: &Context<'_>) -> Result<Value> {
     let (Some(value), Some(pattern)) = (text(ctx, 0)?, text(ctx, 1)?) else { return Ok(Value::Null) };
     let index: i64 = ctx.get(2)?;
-    let re = compiled(&pattern)
-        .map_err(|e| Error::UserFunctionError(format!("regex_match: invalid pattern {pattern:?}: {e}").into()))?;
     let Ok(index) = usize::try_from(index) else { return Ok(Value::Null) };
-    Ok(re
-        .captures(&value)
-        .and_then(|c| c.get(index))
-        .map_or(Value::Null, |m| Value::Text(m.as_str().to_string())))
+    with_compiled(&pattern, |re| {
+        re.captures(&value).and_then(|c| c.get(index)).map_or(Value::Null, |m| Value::Text(m.as_str().to_string()))
+    })
+    .map_err(|e| Error::UserFunctionError(format!("regex_match: invalid pattern {pattern:?}: {e}").into()))
 }
 
 thread_local! {
     static REGEXES: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> = Default::default();
 }
 
-/// A compiled pattern, kept per thread. SQLite's own aux-data cache only
-/// helps when the pattern is a literal; in the canned queries it comes from
-/// a joined catalog row, and recompiling it per row would dominate a scan.
-fn compiled(pattern: &str) -> std::result::Result<regex::Regex, regex::Error> {
+/// Runs `f` with `pattern` compiled, kept per thread. SQLite's own aux-data
+/// cache only helps when the pattern is a literal; in the canned queries it
+/// comes from a joined catalog row, and recompiling it per row would
+/// dominate a scan. The Regex is borrowed, not cloned: a clone starts with
+/// an empty matching cache, which costs as much as the match.
+fn with_compiled<T>(pattern: &str, f: impl FnOnce(&regex::Regex) -> T) -> std::result::Result<T, regex::Error> {
     REGEXES.with(|cache| {
-        if let Some(re) = cache.borrow().get(pattern) {
-            return Ok(re.clone());
-        }
-        let re = regex::Regex::new(pattern)?;
         let mut cache = cache.borrow_mut();
-        if cache.len() > 4096 {
-            cache.clear();
+        if !cache.contains_key(pattern) {
+            if cache.len() > 4096 {
+                cache.clear();
+            }
+            cache.insert(pattern.to_string(), regex::Regex::new(pattern)?);
         }
-        cache.insert(pattern.to_string(), re.clone());
-        Ok(re)
+        Ok(f(&cache[pattern]))
     })
 }
 
