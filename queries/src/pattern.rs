@@ -33,7 +33,35 @@ pub enum Matcher {
     /// Lowercased pattern; the value must start with it.
     Prefix(String),
     /// A glob or regex, run on the lowercased value.
-    Regex(regex::Regex),
+    Regex(LazyRegex),
+}
+
+/// A regex checked when the catalog loads and compiled when first used:
+/// scans match in SQL, and compiling every catalog regex at each start
+/// would cost more than reading a package database.
+#[derive(Clone, Debug)]
+pub struct LazyRegex {
+    source: String,
+    compiled: std::sync::OnceLock<regex::Regex>,
+}
+
+impl LazyRegex {
+    /// Checks `source` with the regex parser (what `Regex::new` would refuse
+    /// for its syntax) without building the automaton.
+    fn checked(source: String) -> Result<LazyRegex, String> {
+        regex_syntax::Parser::new().parse(&source).map_err(|e| first_line(&e.to_string()))?;
+        Ok(LazyRegex { source, compiled: std::sync::OnceLock::new() })
+    }
+
+    pub fn get(&self) -> &regex::Regex {
+        // The syntax was checked; only a size limit could still refuse it,
+        // and then nothing matches rather than anything.
+        self.compiled.get_or_init(|| regex::Regex::new(&self.source).unwrap_or_else(|_| regex::Regex::new("[^\\s\\S]").expect("empty class")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
 }
 
 impl Matcher {
@@ -51,9 +79,9 @@ impl Matcher {
             MatchKind::Glob => Ok(Matcher::Regex(compile_glob(pattern)?)),
             MatchKind::Regex => {
                 check_regex_dialect(pattern)?;
-                regex::Regex::new(pattern)
+                LazyRegex::checked(pattern.to_string())
                     .map(Matcher::Regex)
-                    .map_err(|e| Problem::InvalidRegex { message: first_line(&e.to_string()) })
+                    .map_err(|message| Problem::InvalidRegex { message })
             }
         }
     }
@@ -65,7 +93,7 @@ impl Matcher {
             Matcher::Prefix(p) => {
                 value.len() >= p.len() && value.is_char_boundary(p.len()) && value[..p.len()].eq_ignore_ascii_case(p)
             }
-            Matcher::Regex(re) => re.is_match(&value.to_ascii_lowercase()),
+            Matcher::Regex(re) => re.get().is_match(&value.to_ascii_lowercase()),
         }
     }
 }
@@ -73,7 +101,7 @@ impl Matcher {
 /// Globs are whole-string: `*` is any run (also empty), `?` exactly one
 /// character. Brackets are refused rather than given a meaning, because
 /// SQLite's GLOB reads `[...]` as a class and the two must agree.
-fn compile_glob(pattern: &str) -> Result<regex::Regex, Problem> {
+fn compile_glob(pattern: &str) -> Result<LazyRegex, Problem> {
     if pattern.contains(['[', ']']) {
         return Err(Problem::BadGlob { reason: "`[` and `]` are not allowed in a glob".into() });
     }
@@ -95,7 +123,7 @@ fn compile_glob(pattern: &str) -> Result<regex::Regex, Problem> {
         }
     }
     re.push('$');
-    regex::Regex::new(&re).map_err(|e| Problem::BadGlob { reason: first_line(&e.to_string()) })
+    LazyRegex::checked(re).map_err(|reason| Problem::BadGlob { reason })
 }
 
 /// Refuses what either Rust's `regex` or ECMAScript would read differently

@@ -49,7 +49,12 @@ pub struct Scan {
     /// Rows kept for the life of one statement, so that a query which reads a
     /// table several times sees one consistent snapshot and pays for it once.
     cache: Option<Mutex<HashMap<(String, String), SharedRows>>>,
+    /// The live process table, read once per statement: running_processes
+    /// and the state of installed_services both need it.
+    processes: Mutex<Option<LiveProcesses>>,
 }
+
+pub type LiveProcesses = Arc<Result<Vec<crate::collectors::procs::Process>, String>>;
 
 pub type SharedRows = Arc<dyn RowSet + Sync>;
 
@@ -68,6 +73,7 @@ impl Scan {
             catalog: OnceLock::new(),
             complete: Mutex::default(),
             cache: None,
+            processes: Mutex::default(),
         }
     }
 
@@ -82,16 +88,35 @@ impl Scan {
         if let Some(cache) = &self.cache {
             cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
         }
+        *self.processes.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Every live process. Kept until [`Scan::forget_rows`] when rows are
+    /// cached, read afresh on every call otherwise.
+    pub fn live_processes(&self) -> LiveProcesses {
+        let mut slot = self.processes.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(list) = &*slot {
+            return list.clone();
+        }
+        let list = Arc::new(crate::collectors::procs::list(None));
+        if self.cache.is_some() {
+            *slot = Some(list.clone());
+        }
+        list
     }
 
     /// Runs `table`'s generator for `query`. Every surface goes through here.
     pub fn rows(&self, table: &dyn Table, query: &Query) -> SharedRows {
         let name = table.spec().name;
         let key = (name.to_string(), format!("{query:?}"));
-        if let Some(cache) = &self.cache
-            && let Some(rows) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
-        {
-            return rows.clone();
+        if let Some(cache) = &self.cache {
+            let cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+            // Rows generated without constraints serve every later query of
+            // the table: SQLite re-checks each constraint on each row.
+            let all = (name.to_string(), format!("{:?}", Query::all()));
+            if let Some(rows) = cache.get(&key).or_else(|| cache.get(&all)) {
+                return rows.clone();
+            }
         }
         let rows: SharedRows = Arc::from(table.generate(&self.ctx(name), query));
         if query.constraints.is_empty() {
@@ -107,6 +132,21 @@ impl Scan {
                 .insert(key, rows.clone());
         }
         rows
+    }
+
+    /// Generates `tables` in full, in parallel, into the row cache, so that
+    /// a statement reading all of them waits for the slowest collector
+    /// rather than for their sum. Only useful with [`Scan::with_row_cache`].
+    pub fn prefetch(&self, tables: &[&dyn Table]) {
+        std::thread::scope(|s| {
+            for &table in tables {
+                s.spawn(move || {
+                    // A panic stays in its thread; the statement will run
+                    // the collector again and report it as an SQL error.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.rows(table, &Query::all())));
+                });
+            }
+        });
     }
 
     /// Whether `table` has been generated in full during this scan.

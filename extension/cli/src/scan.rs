@@ -70,6 +70,12 @@ pub fn run(engine: &Engine) -> Result<Report> {
     use embargo_catalog::canned;
     engine.scan.forget_rows();
     let host = engine.table("SELECT * FROM scan_host")?;
+    let tables: Vec<&dyn embargo_tables::Table> = embargo_tables::tables::all()
+        .iter()
+        .copied()
+        .filter(|t| !t.spec().columns.iter().any(|c| c.options.required) && t.spec().name != "scan_errors")
+        .collect();
+    engine.scan.prefetch(&tables);
     // The evidence model is evaluated once; both reports read its result.
     engine
         .conn

@@ -28,13 +28,25 @@ fn text(ctx: &Context<'_>, i: usize) -> Result<Option<String>> {
 /// `regex_match(value, pattern, index)`: group `index` of the first match of
 /// `pattern` in `value` (0 is the whole match), or NULL.
 fn regex_match(ctx: &Context<'_>) -> Result<Value> {
-    let (Some(value), Some(pattern)) = (text(ctx, 0)?, text(ctx, 1)?) else { return Ok(Value::Null) };
+    let (Some(value), Some(pattern)) = (borrowed_text(ctx, 0)?, borrowed_text(ctx, 1)?) else { return Ok(Value::Null) };
     let index: i64 = ctx.get(2)?;
     let Ok(index) = usize::try_from(index) else { return Ok(Value::Null) };
     with_compiled(&pattern, |re| {
-        re.captures(&value).and_then(|c| c.get(index)).map_or(Value::Null, |m| Value::Text(m.as_str().to_string()))
+        // `find` runs the lazy DFA; capture groups need the slower engines.
+        let m = if index == 0 { re.find(&value) } else { re.captures(&value).and_then(|c| c.get(index)) };
+        m.map_or(Value::Null, |m| Value::Text(m.as_str().to_string()))
     })
     .map_err(|e| Error::UserFunctionError(format!("regex_match: invalid pattern {pattern:?}: {e}").into()))
+}
+
+/// Argument `i` as text, borrowed from SQLite when it already is valid text.
+fn borrowed_text<'a>(ctx: &'a Context<'_>, i: usize) -> Result<Option<std::borrow::Cow<'a, str>>> {
+    Ok(match ctx.get_raw(i) {
+        ValueRef::Null => None,
+        ValueRef::Integer(v) => Some(v.to_string().into()),
+        ValueRef::Real(v) => Some(v.to_string().into()),
+        ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t)),
+    })
 }
 
 thread_local! {

@@ -95,19 +95,20 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledService> {
             });
         }
     }
-    fill_state(ctx.root(), &mut rows);
+    fill_state(ctx, &mut rows);
     rows
 }
 
 /// Sets `state`. The process list is read once, and only on the live root.
-fn fill_state(root: &Root, rows: &mut [InstalledService]) {
+fn fill_state(ctx: &Ctx<'_>, rows: &mut [InstalledService]) {
+    let root = ctx.root();
     if !root.is_live() || rows.is_empty() {
         for r in rows.iter_mut() {
             r.state = Some("unknown".into());
         }
         return;
     }
-    let exes = running_executables();
+    let exes = running_executables(ctx);
     for r in rows.iter_mut() {
         let resolved = r.exec_path.as_deref().map(|p| canonical_exec(root, p));
         r.state = Some(process_state(resolved.as_deref(), &exes).into());
@@ -140,18 +141,11 @@ fn canonical_exec(root: &Root, exec: &str) -> String {
     exec.to_string()
 }
 
-fn running_executables() -> HashSet<String> {
-    use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, RefreshKind, System, UpdateKind};
-    let kind = ProcessRefreshKind::nothing().with_exe(UpdateKind::OnlyIfNotSet).without_tasks();
-    let Ok(mut sys) = System::new_with_specifics(RefreshKind::nothing()) else { return HashSet::new() };
-    sys.refresh_processes_specifics(ProcessesToUpdate::All, true, kind);
-    sys.processes()
-        .values()
-        .filter_map(|p| p.exe())
-        .map(|e| {
-            let s = e.to_string_lossy();
-            s.strip_suffix(" (deleted)").unwrap_or(&s).to_string()
-        })
+fn running_executables(ctx: &Ctx<'_>) -> HashSet<String> {
+    let Ok(list) = &*ctx.scan.live_processes() else { return HashSet::new() };
+    list.iter()
+        .filter_map(|p| p.exe.as_deref())
+        .map(|e| e.strip_suffix(" (deleted)").unwrap_or(e).to_string())
         .collect()
 }
 

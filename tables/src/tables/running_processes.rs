@@ -58,7 +58,14 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<RunningProcess> {
     if pids.as_ref().is_some_and(|p| p.is_empty()) {
         return Vec::new();
     }
-    let list = match procs::list(pids.as_deref()) {
+    let list = match pids {
+        Some(pids) => procs::list(Some(&pids)),
+        None => match &*ctx.scan.live_processes() {
+            Ok(list) => Ok(list.clone()),
+            Err(e) => Err(e.clone()),
+        },
+    };
+    let list = match list {
         Ok(list) => list,
         Err(message) => {
             ctx.report(FsError::new(ErrorKind::IoError, "/proc", message));
