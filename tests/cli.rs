@@ -116,3 +116,36 @@ fn scan_host_describes_the_root() {
     assert_eq!(r["machine_id"], "0123456789abcdef0123456789abcdef");
     assert_eq!(r["root"], std::fs::canonicalize(&root).unwrap().to_str().unwrap());
 }
+
+#[test]
+fn the_shell_runs_statements_and_dot_commands() {
+    use std::io::Write;
+    let home = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_embargo"))
+        .args(["--root", fixture("roots/debian-mini").to_str().unwrap(), "shell"])
+        .env("HOME", home.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b".tables\n.mode csv\nSELECT hostname\n  FROM scan_host;\n.schema scan_host\n.mode xml\nSELECT * FROM nope;\n.quit\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(out.contains("\ninstalled_software\n"), "{out}");
+    // A statement may span lines; .mode csv applies to it.
+    assert!(out.contains("hostname\ndebian-mini\n"), "{out}");
+    assert!(out.contains("CREATE TABLE `scan_host`"), "{out}");
+    let err = stderr(&o);
+    assert!(err.contains("unknown mode \"xml\""), "{err}");
+    assert!(err.contains("no such table: nope"), "{err}");
+    // History is kept for the next session.
+    let history = std::fs::read_to_string(home.path().join(".embargo_history")).unwrap();
+    assert!(history.contains("FROM scan_host;"), "{history}");
+}
