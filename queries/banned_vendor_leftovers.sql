@@ -1,6 +1,6 @@
 -- name: banned_vendor_leftovers
 -- description: Components of a banned vendor's software that remain when none of its software is installed any more (drivers, services, a trusted root certificate, program-data folders), for instance after Kaspersky's September 2024 swap of US installs to UltraAV.
--- platforms: linux, windows, darwin
+-- platforms: linux
 -- interval: 86400
 WITH
 host AS (SELECT hostname, os_family, as_of FROM scan_host),

@@ -1,6 +1,6 @@
 -- name: host_exposure
 -- description: One row per banned vendor: how exposed this host is (score 0-100 and level), the evidence counted by kind, the top reasons, the authority that bans the vendor, how long its software has gone without lawful updates, and what to do.
--- platforms: linux, windows, darwin
+-- platforms: linux
 -- interval: 3600
 , weighed AS (
   -- The scoring model (README, "Exposure score"): what the component can do
@@ -23,29 +23,34 @@
          END || CASE WHEN f.state = 'leftover' THEN ' (leftover)' ELSE '' END AS reason
   FROM findings AS f
 ),
-per_kind AS (
-  SELECT vendor_id, evidence, max(weight) AS weight FROM weighed GROUP BY vendor_id, evidence
+-- Every per-vendor figure comes from one chain over `weighed`: a query that
+-- referred to the findings several times would make SQLite expand the whole
+-- evidence model once per reference (SQLite 3.54 refuses that as "nested too
+-- deep").
+ranked AS (
+  SELECT *,
+         max(weight) OVER (PARTITION BY vendor_id, evidence) AS kind_weight,
+         row_number() OVER (PARTITION BY vendor_id, evidence ORDER BY weight DESC) AS kind_n,
+         -- One certificate in several stores is one reason.
+         row_number() OVER (PARTITION BY vendor_id, reason ORDER BY weight DESC) AS reason_n
+  FROM weighed
+),
+ordered AS (
+  SELECT *, row_number() OVER (PARTITION BY vendor_id, reason_n = 1 ORDER BY weight DESC, reason) AS reason_pos
+  FROM ranked
 ),
 per_vendor AS (
-  SELECT vendor_id, sum(weight) AS base, count(*) AS kinds, sum(evidence <> 'path') AS solid_kinds
-  FROM per_kind GROUP BY vendor_id
-),
-counts AS (
   SELECT vendor_id,
+         sum(CASE WHEN kind_n = 1 THEN kind_weight ELSE 0 END) AS base,
+         sum(kind_n = 1) AS kinds,
+         sum(kind_n = 1 AND evidence <> 'path') AS solid_kinds,
          sum(evidence = 'software') AS software, sum(evidence = 'service') AS services,
          sum(evidence = 'driver') AS drivers,
-         -- One certificate in several stores is one certificate.
          count(DISTINCT CASE WHEN evidence = 'certificate' THEN name END) AS certificates,
          sum(evidence = 'process') AS processes, sum(evidence = 'browser_extension') AS extensions,
-         sum(evidence = 'path') AS paths
-  FROM findings GROUP BY vendor_id
-),
-reasons AS (
-  SELECT vendor_id, group_concat(reason, '; ') AS reasons
-  FROM (SELECT vendor_id, reason,
-               row_number() OVER (PARTITION BY vendor_id ORDER BY max(weight) DESC, reason) AS n
-        FROM weighed GROUP BY vendor_id, reason)
-  WHERE n <= 3
+         sum(evidence = 'path') AS paths,
+         group_concat(CASE WHEN reason_n = 1 AND reason_pos <= 3 THEN reason END, '; ') AS reasons
+  FROM (SELECT * FROM ordered ORDER BY vendor_id, reason_n <> 1, reason_pos)
   GROUP BY vendor_id
 ),
 authority AS (
@@ -57,7 +62,8 @@ authority AS (
   WHERE n = 1
 ),
 scored AS (
-  SELECT v.vendor_id, v.vendor,
+  SELECT v.vendor_id, v.vendor, p.software, p.services, p.drivers, p.certificates, p.processes,
+         p.extensions, p.paths, p.reasons,
          CASE
            WHEN p.vendor_id IS NULL THEN 0
            -- Several independent kinds of evidence raise confidence; paths
@@ -71,11 +77,11 @@ scored AS (
 SELECT h.hostname, s.vendor_id, s.vendor, s.score,
        CASE WHEN s.score = 0 THEN 'none' WHEN s.score < 20 THEN 'low' WHEN s.score < 45 THEN 'medium'
             WHEN s.score < 70 THEN 'high' ELSE 'critical' END AS level,
-       coalesce(c.software, 0) AS software, coalesce(c.services, 0) AS services,
-       coalesce(c.drivers, 0) AS drivers, coalesce(c.certificates, 0) AS certificates,
-       coalesce(c.processes, 0) AS processes, coalesce(c.extensions, 0) AS extensions,
-       coalesce(c.paths, 0) AS paths,
-       r.reasons,
+       coalesce(s.software, 0) AS software, coalesce(s.services, 0) AS services,
+       coalesce(s.drivers, 0) AS drivers, coalesce(s.certificates, 0) AS certificates,
+       coalesce(s.processes, 0) AS processes, coalesce(s.extensions, 0) AS extensions,
+       coalesce(s.paths, 0) AS paths,
+       s.reasons,
        a.authority || coalesce(' (' || a.citation || ')', '') AS authority,
        CASE WHEN a.updates_end_date IS NULL THEN NULL
             ELSE (h.as_of - CAST(strftime('%s', a.updates_end_date) AS INTEGER)) / 86400 END AS days_without_updates,
@@ -87,7 +93,5 @@ SELECT h.hostname, s.vendor_id, s.vendor, s.score,
        END AS action
 FROM scored AS s
 CROSS JOIN host AS h
-LEFT JOIN counts AS c USING (vendor_id)
-LEFT JOIN reasons AS r USING (vendor_id)
 LEFT JOIN authority AS a USING (vendor_id)
 ORDER BY s.score DESC, s.vendor_id
