@@ -48,7 +48,9 @@ fn fixture_agrees_with_dpkg_query() {
     let rows = json_rows(&root, "SELECT name, status, installed, size, version FROM installed_software ORDER BY name");
     let states: Vec<(String, String, i64)> = rows
         .iter()
-        .map(|r| (r["name"].as_str().unwrap().into(), r["status"].as_str().unwrap().into(), r["installed"].as_i64().unwrap()))
+        .map(|r| {
+            (r["name"].as_str().unwrap().into(), r["status"].as_str().unwrap().into(), r["installed"].as_i64().unwrap())
+        })
         .collect();
     assert_eq!(
         states,
@@ -69,7 +71,10 @@ fn fixture_agrees_with_dpkg_query() {
 #[test]
 fn pushdown_returns_exactly_what_sql_asks() {
     let root = fixture("roots/debian-mini");
-    let rows = json_rows(&root, "SELECT name FROM installed_software WHERE name IN ('bash', 'zlib1g', 'absent') AND source = 'deb' ORDER BY 1");
+    let rows = json_rows(
+        &root,
+        "SELECT name FROM installed_software WHERE name IN ('bash', 'zlib1g', 'absent') AND source = 'deb' ORDER BY 1",
+    );
     assert_eq!(rows, vec![serde_json::json!({"name": "bash"}), serde_json::json!({"name": "zlib1g"})]);
     let rows = json_rows(&root, "SELECT name FROM installed_software WHERE source = 'rpm'");
     assert!(rows.is_empty());
@@ -120,7 +125,14 @@ fn malformed_stanzas_cost_only_themselves() {
     // Truncated mid-stanza, as a crash during a dpkg run leaves it.
     status.extend_from_slice(b"Package: trunc");
     write(dir.path(), "var/lib/dpkg/status", &status);
-    let o = embargo(&["--root", dir.path().to_str().unwrap(), "--format", "json", "query", "SELECT name FROM installed_software ORDER BY 1"]);
+    let o = embargo(&[
+        "--root",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+        "query",
+        "SELECT name FROM installed_software ORDER BY 1",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(rows, vec![serde_json::json!({"name": "good-one"}), serde_json::json!({"name": "good-two"})]);
@@ -161,6 +173,11 @@ fn binary_garbage_everywhere_is_survived() {
     write(dir.path(), "var/lib/dpkg/status", &bytes);
     write(dir.path(), "etc/os-release", &bytes[..5000]);
     write(dir.path(), "etc/hostname", &bytes[..100]);
-    let o = embargo(&["--root", dir.path().to_str().unwrap(), "query", "SELECT count(*) FROM installed_software; SELECT * FROM scan_host; SELECT count(*) FROM scan_errors"]);
+    let o = embargo(&[
+        "--root",
+        dir.path().to_str().unwrap(),
+        "query",
+        "SELECT count(*) FROM installed_software; SELECT * FROM scan_host; SELECT count(*) FROM scan_errors",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }

@@ -30,10 +30,7 @@ pub fn synth(root: &Path, n: usize) -> anyhow::Result<()> {
     }
     fs::write(dir.join("ca-certificates.crt"), bundle)?;
     for i in in_bundle..n {
-        fs::write(
-            dir.join(format!("synth-{i:06}.pem")),
-            blocks[i % blocks.len()],
-        )?;
+        fs::write(dir.join(format!("synth-{i:06}.pem")), blocks[i % blocks.len()])?;
     }
     Ok(())
 }

@@ -10,7 +10,13 @@ pub fn synth(root: &Path, n: usize) -> anyhow::Result<()> {
     let dir = root.join("var/lib/dpkg");
     std::fs::create_dir_all(&dir)?;
     let mut out = BufWriter::new(std::fs::File::create(dir.join("status"))?);
-    let states = ["install ok installed", "install ok installed", "install ok installed", "hold ok installed", "deinstall ok config-files"];
+    let states = [
+        "install ok installed",
+        "install ok installed",
+        "install ok installed",
+        "hold ok installed",
+        "deinstall ok config-files",
+    ];
     for i in 0..n {
         let state = states[i % states.len()];
         write!(

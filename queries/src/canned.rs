@@ -77,11 +77,7 @@ pub fn all() -> Vec<Canned> {
 
 /// The runnable SQL of the canned query `name`.
 pub fn sql(name: &str) -> Result<String, String> {
-    all()
-        .into_iter()
-        .find(|c| c.name == name)
-        .map(|c| c.sql)
-        .ok_or_else(|| format!("no canned query named {name:?}"))
+    all().into_iter().find(|c| c.name == name).map(|c| c.sql).ok_or_else(|| format!("no canned query named {name:?}"))
 }
 
 #[cfg(test)]
@@ -97,7 +93,11 @@ mod tests {
                 std::fs::write(&path, &c.sql).unwrap();
                 continue;
             }
-            assert!(committed == c.sql, "{} is stale: run `EMBARGO_BLESS=1 cargo test -p embargo-catalog canned`", path.display());
+            assert!(
+                committed == c.sql,
+                "{} is stale: run `EMBARGO_BLESS=1 cargo test -p embargo-catalog canned`",
+                path.display()
+            );
         }
     }
 }

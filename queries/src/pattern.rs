@@ -56,7 +56,9 @@ impl LazyRegex {
     pub fn get(&self) -> &regex::Regex {
         // The syntax was checked; only a size limit could still refuse it,
         // and then nothing matches rather than anything.
-        self.compiled.get_or_init(|| regex::Regex::new(&self.source).unwrap_or_else(|_| regex::Regex::new("[^\\s\\S]").expect("empty class")))
+        self.compiled.get_or_init(|| {
+            regex::Regex::new(&self.source).unwrap_or_else(|_| regex::Regex::new("[^\\s\\S]").expect("empty class"))
+        })
     }
 
     pub fn as_str(&self) -> &str {

@@ -17,32 +17,22 @@ fn time(label: &str, root: Root) {
     for _ in 0..10 {
         let scan = Scan::new(root.clone());
         let t = Instant::now();
-        rows = installed_certificates::TABLE
-            .generate(&scan.ctx("installed_certificates"), &Query::all())
-            .len();
+        rows = installed_certificates::TABLE.generate(&scan.ctx("installed_certificates"), &Query::all()).len();
         best = best.min(t.elapsed().as_secs_f64());
         errors = scan.errors.len();
     }
-    println!(
-        "{label}: {rows} rows, {errors} scan errors, best of 10: {:.2} ms",
-        best * 1e3
-    );
+    println!("{label}: {rows} rows, {errors} scan errors, best of 10: {:.2} ms", best * 1e3);
 }
 
 fn main() -> anyhow::Result<()> {
     // `once`: one scan of the host, for timing the whole process from outside.
     if std::env::args().nth(1).as_deref() == Some("once") {
         let scan = Scan::new(Root::new("/")?);
-        let rows = installed_certificates::TABLE
-            .generate(&scan.ctx("installed_certificates"), &Query::all());
+        let rows = installed_certificates::TABLE.generate(&scan.ctx("installed_certificates"), &Query::all());
         println!("{}", rows.len());
         return Ok(());
     }
-    let n: usize = std::env::args()
-        .nth(1)
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(10_000);
+    let n: usize = std::env::args().nth(1).map(|s| s.parse()).transpose()?.unwrap_or(10_000);
     time("host /", Root::new("/")?);
     let dir = tempfile::tempdir()?;
     certs::synth(dir.path(), n)?;
@@ -52,10 +42,7 @@ fn main() -> anyhow::Result<()> {
     let bundle = std::fs::read(dir.path().join("etc/ssl/certs/ca-certificates.crt"))?;
     let t = Instant::now();
     let mut parsed = 0;
-    for block in embargo_tables::collectors::x509::pem_blocks(&bundle)
-        .into_iter()
-        .flatten()
-    {
+    for block in embargo_tables::collectors::x509::pem_blocks(&bundle).into_iter().flatten() {
         parsed += embargo_tables::collectors::x509::parse_der(&block.der).is_ok() as usize;
     }
     println!(

@@ -57,11 +57,7 @@ pub struct FsError {
 
 impl FsError {
     pub fn new(kind: ErrorKind, path: impl Into<String>, message: impl Into<String>) -> Self {
-        FsError {
-            kind,
-            path: path.into(),
-            message: message.into(),
-        }
+        FsError { kind, path: path.into(), message: message.into() }
     }
 
     pub fn io(path: impl Into<String>, e: &std::io::Error) -> Self {
@@ -97,10 +93,7 @@ impl ErrorLog {
     }
 
     pub fn snapshot(&self) -> Vec<ScanError> {
-        self.errors
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.errors.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn len(&self) -> usize {

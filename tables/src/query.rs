@@ -53,8 +53,7 @@ impl Query {
 
     /// Whether rows whose `column` is `value` can be wanted.
     pub fn admits(&self, column: &str, value: &str) -> bool {
-        self.texts(column)
-            .is_none_or(|vals| vals.iter().any(|v| v == value))
+        self.texts(column).is_none_or(|vals| vals.iter().any(|v| v == value))
     }
 }
 
@@ -65,10 +64,7 @@ mod tests {
     #[test]
     fn constraints_on_one_column_intersect() {
         let q = Query::all()
-            .with(
-                "source",
-                vec![Value::Text("deb".into()), Value::Text("rpm".into())],
-            )
+            .with("source", vec![Value::Text("deb".into()), Value::Text("rpm".into())])
             .with("source", vec![Value::Text("rpm".into())]);
         assert_eq!(q.texts("source"), Some(vec!["rpm".to_string()]));
         assert!(q.admits("source", "rpm"));

@@ -34,7 +34,7 @@ pub enum EntryType {
 }
 
 impl EntryType {
-    fn of(ft: fs::FileType) -> Self {
+    pub fn of(ft: fs::FileType) -> Self {
         if ft.is_symlink() {
             EntryType::Symlink
         } else if ft.is_dir() {
@@ -217,16 +217,14 @@ impl Root {
             }
             let meta = match fs::symlink_metadata(&host) {
                 Ok(m) => m,
-                Err(e) if self.fold_case && e.kind() == std::io::ErrorKind::NotFound => {
-                    match self.fold(&mut stack) {
-                        Some(m) => {
-                            host.pop();
-                            host.push(stack.last().map(OsString::as_os_str).unwrap_or_default());
-                            m
-                        }
-                        None => return Err(FsError::io(path, &e)),
+                Err(e) if self.fold_case && e.kind() == std::io::ErrorKind::NotFound => match self.fold(&mut stack) {
+                    Some(m) => {
+                        host.pop();
+                        host.push(stack.last().map(OsString::as_os_str).unwrap_or_default());
+                        m
                     }
-                }
+                    None => return Err(FsError::io(path, &e)),
+                },
                 Err(e) => return Err(FsError::io(path, &e)),
             };
             let is_last = pending.is_empty();
@@ -285,10 +283,8 @@ impl Root {
         let (last, parent) = stack.split_last_mut()?;
         let wanted = last.to_string_lossy().to_lowercase();
         let dir = self.host_path(parent);
-        let found = fs::read_dir(&dir)
-            .ok()?
-            .flatten()
-            .find(|e| e.file_name().to_string_lossy().to_lowercase() == wanted)?;
+        let found =
+            fs::read_dir(&dir).ok()?.flatten().find(|e| e.file_name().to_string_lossy().to_lowercase() == wanted)?;
         *last = found.file_name();
         fs::symlink_metadata(dir.join(last)).ok()
     }

@@ -132,11 +132,7 @@ impl fmt::Display for Value {
             Value::Integer(i) => write!(f, "{i}"),
             Value::Double(d) => write!(f, "{d}"),
             Value::Text(s) => write!(f, "'{}'", s.replace('\'', "''")),
-            Value::Blob(b) => write!(
-                f,
-                "x'{}'",
-                b.iter().map(|b| format!("{b:02x}")).collect::<String>()
-            ),
+            Value::Blob(b) => write!(f, "x'{}'", b.iter().map(|b| format!("{b:02x}")).collect::<String>()),
         }
     }
 }

@@ -60,10 +60,7 @@ pub type SharedRows = Arc<dyn RowSet + Sync>;
 
 impl Scan {
     pub fn new(root: Root) -> Self {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         Scan {
             root,
             errors: ErrorLog::default(),
@@ -120,16 +117,10 @@ impl Scan {
         }
         let rows: SharedRows = Arc::from(table.generate(&self.ctx(name), query));
         if query.constraints.is_empty() {
-            self.complete
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(name);
+            self.complete.lock().unwrap_or_else(|p| p.into_inner()).insert(name);
         }
         if let Some(cache) = &self.cache {
-            cache
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(key, rows.clone());
+            cache.lock().unwrap_or_else(|p| p.into_inner()).insert(key, rows.clone());
         }
         rows
     }
@@ -151,10 +142,7 @@ impl Scan {
 
     /// Whether `table` has been generated in full during this scan.
     pub fn is_complete(&self, table: &str) -> bool {
-        self.complete
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(table)
+        self.complete.lock().unwrap_or_else(|p| p.into_inner()).contains(table)
     }
 
     /// The catalog; the embedded one is parsed on first use, so that queries
@@ -180,10 +168,7 @@ impl Scan {
             let folding = self.root.clone().with_case_folding(true);
             if folding.exists("/Windows/System32/config/SOFTWARE") {
                 OsFamily::Windows
-            } else if self
-                .root
-                .exists("/System/Library/CoreServices/SystemVersion.plist")
-            {
+            } else if self.root.exists("/System/Library/CoreServices/SystemVersion.plist") {
                 OsFamily::Macos
             } else {
                 OsFamily::Linux

@@ -7,9 +7,7 @@ use std::cmp::Ordering;
 pub fn dpkg_cmp(a: &str, b: &str) -> Ordering {
     let (ea, ua, ra) = split_evr(a);
     let (eb, ub, rb) = split_evr(b);
-    ea.cmp(&eb)
-        .then_with(|| verrevcmp(ua, ub))
-        .then_with(|| verrevcmp(ra, rb))
+    ea.cmp(&eb).then_with(|| verrevcmp(ua, ub)).then_with(|| verrevcmp(ra, rb))
 }
 
 /// `[epoch:]upstream[-revision]`; a missing or bad epoch is 0.
@@ -78,9 +76,7 @@ fn verrevcmp(a: &str, b: &str) -> Ordering {
 pub fn rpm_cmp(a: &str, b: &str) -> Ordering {
     let (ea, va, ra) = split_evr(a);
     let (eb, vb, rb) = split_evr(b);
-    ea.cmp(&eb)
-        .then_with(|| rpmvercmp(va, vb))
-        .then_with(|| rpmvercmp(ra, rb))
+    ea.cmp(&eb).then_with(|| rpmvercmp(va, vb)).then_with(|| rpmvercmp(ra, rb))
 }
 
 fn rpmvercmp(a: &str, b: &str) -> Ordering {
@@ -88,11 +84,8 @@ fn rpmvercmp(a: &str, b: &str) -> Ordering {
         return Ordering::Equal;
     }
     let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
-    let skip = |s: &[u8]| {
-        s.iter()
-            .position(|&c| c.is_ascii_alphanumeric() || c == b'~' || c == b'^')
-            .unwrap_or(s.len())
-    };
+    let skip =
+        |s: &[u8]| s.iter().position(|&c| c.is_ascii_alphanumeric() || c == b'~' || c == b'^').unwrap_or(s.len());
     loop {
         a = &a[skip(a)..];
         b = &b[skip(b)..];
@@ -130,23 +123,13 @@ fn rpmvercmp(a: &str, b: &str) -> Ordering {
         let numeric = a[0].is_ascii_digit();
         let seg = |s: &[u8]| {
             s.iter()
-                .position(|c| {
-                    if numeric {
-                        !c.is_ascii_digit()
-                    } else {
-                        !c.is_ascii_alphabetic()
-                    }
-                })
+                .position(|c| if numeric { !c.is_ascii_digit() } else { !c.is_ascii_alphabetic() })
                 .unwrap_or(s.len())
         };
         let (na, nb) = (seg(a), seg(b));
         let (sa, sb) = (&a[..na], &b[..nb]);
         if sb.is_empty() {
-            return if numeric {
-                Ordering::Greater
-            } else {
-                Ordering::Less
-            };
+            return if numeric { Ordering::Greater } else { Ordering::Less };
         }
         let ord = if numeric {
             let ta = &sa[sa.iter().position(|&c| c != b'0').unwrap_or(sa.len())..];

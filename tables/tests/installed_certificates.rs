@@ -61,12 +61,7 @@ fn openssl_x509(input: &[u8], args: &[&str]) -> String {
 
 /// `sha256 Fingerprint=AB:CD:…` → `abcd…`
 fn normalise_fingerprint(line: &str) -> String {
-    line.trim()
-        .split_once('=')
-        .unwrap()
-        .1
-        .replace(':', "")
-        .to_lowercase()
+    line.trim().split_once('=').unwrap().1.replace(':', "").to_lowercase()
 }
 
 #[test]
@@ -75,38 +70,22 @@ fn host_bundle_fingerprints_agree_with_openssl() {
     if !Path::new(bundle).exists() || !peer_available("openssl") {
         return;
     }
-    let (rows, _) = scan(
-        Path::new("/"),
-        &Query::all().with("store", vec![Value::Text("bundle".into())]),
-    );
-    let ours: Vec<&InstalledCertificate> =
-        rows.iter().filter(|r| text(&r.path) == bundle).collect();
+    let (rows, _) = scan(Path::new("/"), &Query::all().with("store", vec![Value::Text("bundle".into())]));
+    let ours: Vec<&InstalledCertificate> = rows.iter().filter(|r| text(&r.path) == bundle).collect();
     let blocks = pem_blocks(&std::fs::read_to_string(bundle).unwrap());
-    let (mut sha256_ok, mut sha1_ok, mut serial_ok, mut subject_ok, mut subject_compared) =
-        (0, 0, 0, 0, 0);
+    let (mut sha256_ok, mut sha1_ok, mut serial_ok, mut subject_ok, mut subject_compared) = (0, 0, 0, 0, 0);
     let mut theirs_sha256 = Vec::new();
     for (i, block) in blocks.iter().enumerate() {
         let out = openssl_x509(
             block.as_bytes(),
-            &[
-                "-noout",
-                "-fingerprint",
-                "-sha256",
-                "-serial",
-                "-subject",
-                "-nameopt",
-                "compat",
-            ],
+            &["-noout", "-fingerprint", "-sha256", "-serial", "-subject", "-nameopt", "compat"],
         );
         let out = out + &openssl_x509(block.as_bytes(), &["-noout", "-fingerprint", "-sha1"]);
         let lines: Vec<&str> = out.lines().collect();
-        let sha256 =
-            normalise_fingerprint(lines.iter().find(|l| l.starts_with("sha256 ")).unwrap());
+        let sha256 = normalise_fingerprint(lines.iter().find(|l| l.starts_with("sha256 ")).unwrap());
         let sha1 = normalise_fingerprint(lines.iter().find(|l| l.starts_with("sha1 ")).unwrap());
-        let serial =
-            normalise_fingerprint(lines.iter().find(|l| l.starts_with("serial=")).unwrap());
-        let subject = lines.iter().find(|l| l.starts_with("subject=")).unwrap()["subject=".len()..]
-            .to_string();
+        let serial = normalise_fingerprint(lines.iter().find(|l| l.starts_with("serial=")).unwrap());
+        let subject = lines.iter().find(|l| l.starts_with("subject=")).unwrap()["subject=".len()..].to_string();
         theirs_sha256.push(sha256.clone());
         let Some(row) = ours.get(i) else { continue };
         sha256_ok += (text(&row.sha256) == sha256) as usize;
@@ -125,19 +104,13 @@ fn host_bundle_fingerprints_agree_with_openssl() {
     let mut ours_sha256: Vec<String> = ours.iter().map(|r| text(&r.sha256).to_string()).collect();
     ours_sha256.sort();
     theirs_sha256.sort();
-    assert_eq!(
-        ours_sha256, theirs_sha256,
-        "the sets of SHA-256 fingerprints differ"
-    );
+    assert_eq!(ours_sha256, theirs_sha256, "the sets of SHA-256 fingerprints differ");
     assert_eq!((sha256_ok, sha1_ok, serial_ok), (n, n, n));
     assert_eq!(subject_ok, subject_compared);
 }
 
 fn find<'a>(rows: &'a [InstalledCertificate], path: &str, cn: &str) -> &'a InstalledCertificate {
-    let hits: Vec<_> = rows
-        .iter()
-        .filter(|r| text(&r.path) == path && text(&r.common_name) == cn)
-        .collect();
+    let hits: Vec<_> = rows.iter().filter(|r| text(&r.path) == path && text(&r.common_name) == cn).collect();
     assert_eq!(hits.len(), 1, "{cn} in {path}: {hits:#?}");
     hits[0]
 }
@@ -150,129 +123,53 @@ fn fixture_rows_follow_the_recipe() {
     for r in &rows {
         *per_store.entry(text(&r.store)).or_default() += 1;
     }
-    assert_eq!(
-        per_store,
-        BTreeMap::from([("anchor", 3), ("bundle", 5), ("directory", 2), ("nss", 5)])
-    );
+    assert_eq!(per_store, BTreeMap::from([("anchor", 3), ("bundle", 5), ("directory", 2), ("nss", 5)]));
 
     let kav_cn = "Kaspersky Anti-Virus Personal Root Certificate";
     let kav = find(&rows, "/etc/ssl/certs/ca-certificates.crt", kav_cn);
-    assert_eq!(
-        text(&kav.subject),
-        "/C=RU/O=AO Kaspersky Lab/CN=Kaspersky Anti-Virus Personal Root Certificate"
-    );
+    assert_eq!(text(&kav.subject), "/C=RU/O=AO Kaspersky Lab/CN=Kaspersky Anti-Virus Personal Root Certificate");
     assert_eq!(kav.subject, kav.issuer);
     assert_eq!(text(&kav.organization), "AO Kaspersky Lab");
     assert_eq!((kav.ca, kav.self_signed), (Some(1), Some(1)));
-    assert_eq!(
-        (text(&kav.key_algorithm), kav.key_strength),
-        ("rsaEncryption", Some(2048))
-    );
+    assert_eq!((text(&kav.key_algorithm), kav.key_strength), ("rsaEncryption", Some(2048)));
     assert_eq!(text(&kav.signing_algorithm), "sha256WithRSAEncryption");
-    assert_eq!(
-        kav.not_valid_after.unwrap() - kav.not_valid_before.unwrap(),
-        7300 * 86400
-    );
-    assert_eq!(
-        (text(&kav.trust), text(&kav.store_location)),
-        ("trusted", "system")
-    );
+    assert_eq!(kav.not_valid_after.unwrap() - kav.not_valid_before.unwrap(), 7300 * 86400);
+    assert_eq!((text(&kav.trust), text(&kav.store_location)), ("trusted", "system"));
 
-    let bakery = find(
-        &rows,
-        "/etc/ssl/certs/ca-certificates.crt",
-        "Kasperski Bakery Root CA",
-    );
-    assert_eq!(
-        (text(&bakery.key_algorithm), bakery.key_strength),
-        ("rsaEncryption", Some(3072))
-    );
+    let bakery = find(&rows, "/etc/ssl/certs/ca-certificates.crt", "Kasperski Bakery Root CA");
+    assert_eq!((text(&bakery.key_algorithm), bakery.key_strength), ("rsaEncryption", Some(3072)));
     assert_eq!(text(&bakery.signing_algorithm), "sha384WithRSAEncryption");
-    let example = find(
-        &rows,
-        "/etc/ssl/certs/ca-certificates.crt",
-        "Example Root CA",
-    );
-    assert_eq!(
-        (text(&example.key_algorithm), example.key_strength),
-        ("id-ecPublicKey", Some(256))
-    );
+    let example = find(&rows, "/etc/ssl/certs/ca-certificates.crt", "Example Root CA");
+    assert_eq!((text(&example.key_algorithm), example.key_strength), ("id-ecPublicKey", Some(256)));
 
     // The Kaspersky root is an update-ca-certificates anchor; its /etc/ssl/certs link is that file, not a new one.
-    let anchor = find(
-        &rows,
-        "/usr/local/share/ca-certificates/kaspersky/kav.crt",
-        kav_cn,
-    );
-    assert_eq!(
-        (text(&anchor.store), text(&anchor.trust)),
-        ("anchor", "trusted")
-    );
-    assert!(
-        !rows
-            .iter()
-            .any(|r| text(&r.path).ends_with("kav.pem") || text(&r.path).ends_with(".0"))
-    );
+    let anchor = find(&rows, "/usr/local/share/ca-certificates/kaspersky/kav.crt", kav_cn);
+    assert_eq!((text(&anchor.store), text(&anchor.trust)), ("anchor", "trusted"));
+    assert!(!rows.iter().any(|r| text(&r.path).ends_with("kav.pem") || text(&r.path).ends_with(".0")));
     assert!(!rows.iter().any(|r| text(&r.path).contains("not-a-crt")));
     find(&rows, "/etc/ssl/certs/example.pem", "Example Root CA");
-    find(
-        &rows,
-        "/etc/ssl/certs/bakery.pem",
-        "Kasperski Bakery Root CA",
-    );
+    find(&rows, "/etc/ssl/certs/bakery.pem", "Kasperski Bakery Root CA");
 
-    let leaf = find(
-        &rows,
-        "/etc/pki/ca-trust/source/anchors/leaf.der",
-        "leaf.example.test",
-    );
+    let leaf = find(&rows, "/etc/pki/ca-trust/source/anchors/leaf.der", "leaf.example.test");
     assert_eq!((leaf.ca, leaf.self_signed), (Some(0), Some(0)));
     assert_eq!(text(&leaf.serial), "ab12");
-    assert_eq!(
-        text(&leaf.issuer),
-        "/C=US/O=Example Trust/CN=Example Root CA"
-    );
-    assert_eq!(
-        (text(&leaf.key_algorithm), leaf.key_strength),
-        ("id-ecPublicKey", Some(384))
-    );
+    assert_eq!(text(&leaf.issuer), "/C=US/O=Example Trust/CN=Example Root CA");
+    assert_eq!((text(&leaf.key_algorithm), leaf.key_strength), ("id-ecPublicKey", Some(384)));
     assert_eq!(text(&leaf.signing_algorithm), "ecdsa-with-SHA256");
 
-    let blocked = find(
-        &rows,
-        "/etc/pki/ca-trust/source/blocklist/revoked.pem",
-        "Revoked Example CA",
-    );
-    assert_eq!(
-        (text(&blocked.store), text(&blocked.trust)),
-        ("anchor", "distrusted")
-    );
+    let blocked = find(&rows, "/etc/pki/ca-trust/source/blocklist/revoked.pem", "Revoked Example CA");
+    assert_eq!((text(&blocked.store), text(&blocked.trust)), ("anchor", "distrusted"));
 
     let trust_bundle = "/etc/pki/ca-trust/extracted/openssl/ca-bundle.trust.crt";
     let t = find(&rows, trust_bundle, "Example Root CA");
-    assert_eq!(
-        (text(&t.trust), text(&t.purposes)),
-        ("trusted", "server_auth,email")
-    );
-    assert_eq!(
-        t.sha256, example.sha256,
-        "the trust data is not part of the fingerprint"
-    );
+    assert_eq!((text(&t.trust), text(&t.purposes)), ("trusted", "server_auth,email"));
+    assert_eq!(t.sha256, example.sha256, "the trust data is not part of the fingerprint");
     let t = find(&rows, trust_bundle, "Revoked Example CA");
-    assert_eq!(
-        (text(&t.trust), t.purposes.as_deref()),
-        ("distrusted", None)
-    );
+    assert_eq!((text(&t.trust), t.purposes.as_deref()), ("distrusted", None));
 
     let system_nss = find(&rows, "/etc/pki/nssdb/cert9.db", "Example Root CA");
-    assert_eq!(
-        (text(&system_nss.store_location), system_nss.user.as_deref()),
-        ("system", None)
-    );
-    assert_eq!(
-        (text(&system_nss.trust), text(&system_nss.purposes)),
-        ("trusted", "server_auth")
-    );
+    assert_eq!((text(&system_nss.store_location), system_nss.user.as_deref()), ("system", None));
+    assert_eq!((text(&system_nss.trust), text(&system_nss.purposes)), ("trusted", "server_auth"));
 }
 
 #[test]
@@ -283,18 +180,12 @@ fn fixture_fingerprints_agree_with_openssl() {
     let (rows, _) = scan(&fixture(), &Query::all());
     let mut by_path: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in rows.iter().filter(|r| text(&r.store) != "nss") {
-        by_path
-            .entry(text(&r.path).to_string())
-            .or_default()
-            .push(text(&r.sha256).to_string());
+        by_path.entry(text(&r.path).to_string()).or_default().push(text(&r.sha256).to_string());
     }
     for (path, mut ours) in by_path {
         let bytes = Root::new(fixture()).unwrap().read(&path).unwrap();
         let mut theirs: Vec<String> = if path.ends_with(".der") {
-            vec![openssl_x509(
-                &bytes,
-                &["-inform", "DER", "-noout", "-fingerprint", "-sha256"],
-            )]
+            vec![openssl_x509(&bytes, &["-inform", "DER", "-noout", "-fingerprint", "-sha256"])]
         } else {
             pem_blocks(std::str::from_utf8(&bytes).unwrap())
                 .iter()
@@ -344,46 +235,22 @@ fn nss_rows_agree_with_certutil() {
     let profile = "/home/alice/.mozilla/firefox/abcd1234.default-release";
     let db = format!("{profile}/cert9.db");
     let dir = format!("sql:{}", fixture().join(&profile[1..]).display());
-    let (rows, _) = scan(
-        &fixture(),
-        &Query::all().with("store", vec![Value::Text("nss".into())]),
-    );
+    let (rows, _) = scan(&fixture(), &Query::all().with("store", vec![Value::Text("nss".into())]));
     let ours: Vec<&InstalledCertificate> = rows.iter().filter(|r| text(&r.path) == db).collect();
-    let listing = Command::new("certutil")
-        .args(["-L", "-d", &dir])
-        .output()
-        .unwrap();
+    let listing = Command::new("certutil").args(["-L", "-d", &dir]).output().unwrap();
     let listing = String::from_utf8(listing.stdout).unwrap();
     let mut seen = 0;
     for line in listing.lines().skip(4).filter(|l| !l.trim().is_empty()) {
         let line = line.trim_end();
         let (nick, flags) = line.rsplit_once(char::is_whitespace).unwrap();
         let nick = nick.trim();
-        let der = Command::new("certutil")
-            .args(["-L", "-d", &dir, "-n", nick, "-r"])
-            .output()
-            .unwrap()
-            .stdout;
+        let der = Command::new("certutil").args(["-L", "-d", &dir, "-n", nick, "-r"]).output().unwrap().stdout;
         let sha256 = embargo_tables::collectors::x509::hex(&sha2::Sha256::digest(&der));
-        let row = ours
-            .iter()
-            .find(|r| text(&r.sha256) == sha256)
-            .unwrap_or_else(|| panic!("{nick} missing"));
+        let row = ours.iter().find(|r| text(&r.sha256) == sha256).unwrap_or_else(|| panic!("{nick} missing"));
         let (trust, purposes) = expected_from_flags(flags);
-        assert_eq!(
-            (text(&row.trust), row.purposes.clone()),
-            (trust, purposes),
-            "{nick} ({flags})"
-        );
-        assert_eq!(
-            (text(&row.store_location), text(&row.user)),
-            ("user", "alice")
-        );
-        assert_eq!(
-            text(&row.common_name),
-            nick,
-            "the fixture names each certificate by its CN"
-        );
+        assert_eq!((text(&row.trust), row.purposes.clone()), (trust, purposes), "{nick} ({flags})");
+        assert_eq!((text(&row.store_location), text(&row.user)), ("user", "alice"));
+        assert_eq!(text(&row.common_name), nick, "the fixture names each certificate by its CN");
         seen += 1;
     }
     assert_eq!((seen, ours.len()), (4, 4));
@@ -397,15 +264,11 @@ fn bad_input_is_one_error_each_and_the_rest_comes_back() {
     let r = dir.path();
     let certs = r.join("etc/ssl/certs");
     std::fs::create_dir_all(&certs).unwrap();
-    let good =
-        std::fs::read_to_string(fixture().join("usr/share/ca-certificates/test/example.crt"))
-            .unwrap();
+    let good = std::fs::read_to_string(fixture().join("usr/share/ca-certificates/test/example.crt")).unwrap();
     let other = std::fs::read(fixture().join("usr/share/ca-certificates/test/bakery.crt")).unwrap();
     std::fs::write(
         certs.join("ca-certificates.crt"),
-        format!(
-            "{good}-----BEGIN CERTIFICATE-----\nMIIB%%%not*base64\n-----END CERTIFICATE-----\n"
-        ),
+        format!("{good}-----BEGIN CERTIFICATE-----\nMIIB%%%not*base64\n-----END CERTIFICATE-----\n"),
     )
     .unwrap();
     std::fs::write(certs.join("good.pem"), &other).unwrap();
@@ -415,27 +278,13 @@ fn bad_input_is_one_error_each_and_the_rest_comes_back() {
     symlink("loop.pem", certs.join("loop.pem")).unwrap();
     let nssdb = r.join("home/bob/.pki/nssdb");
     std::fs::create_dir_all(&nssdb).unwrap();
-    std::fs::write(
-        nssdb.join("cert9.db"),
-        b"SQLite format 3\0 but not really, just garbage bytes".repeat(40),
-    )
-    .unwrap();
+    std::fs::write(nssdb.join("cert9.db"), b"SQLite format 3\0 but not really, just garbage bytes".repeat(40)).unwrap();
 
     let (rows, errors) = scan(r, &Query::all());
-    let mut got: Vec<(&str, &str)> = rows
-        .iter()
-        .map(|r| (text(&r.store), text(&r.common_name)))
-        .collect();
+    let mut got: Vec<(&str, &str)> = rows.iter().map(|r| (text(&r.store), text(&r.common_name))).collect();
     got.sort();
-    assert_eq!(
-        got,
-        [
-            ("bundle", "Example Root CA"),
-            ("directory", "Kasperski Bakery Root CA")
-        ]
-    );
-    let mut errs: Vec<(&str, ErrorKind)> =
-        errors.iter().map(|e| (e.path.as_str(), e.kind)).collect();
+    assert_eq!(got, [("bundle", "Example Root CA"), ("directory", "Kasperski Bakery Root CA")]);
+    let mut errs: Vec<(&str, ErrorKind)> = errors.iter().map(|e| (e.path.as_str(), e.kind)).collect();
     errs.sort();
     assert_eq!(
         errs,
@@ -454,29 +303,12 @@ fn bad_input_is_one_error_each_and_the_rest_comes_back() {
 fn store_pushdown_gives_the_rows_of_a_full_scan() {
     let (all, _) = scan(&fixture(), &Query::all());
     for store in ["bundle", "directory", "anchor", "nss"] {
-        let (some, errors) = scan(
-            &fixture(),
-            &Query::all().with("store", vec![Value::Text(store.into())]),
-        );
-        let expected: Vec<_> = all
-            .iter()
-            .filter(|r| text(&r.store) == store)
-            .cloned()
-            .collect();
+        let (some, errors) = scan(&fixture(), &Query::all().with("store", vec![Value::Text(store.into())]));
+        let expected: Vec<_> = all.iter().filter(|r| text(&r.store) == store).cloned().collect();
         assert_eq!(some, expected, "store = {store}");
         assert!(errors.is_empty());
     }
-    let kav = all
-        .iter()
-        .find(|r| text(&r.common_name).starts_with("Kaspersky"))
-        .unwrap();
-    let (by_sha1, _) = scan(
-        &fixture(),
-        &Query::all().with("sha1", vec![Value::Text(text(&kav.sha1).into())]),
-    );
-    assert_eq!(
-        by_sha1.len(),
-        3,
-        "bundle, anchor and Firefox hold the Kaspersky root"
-    );
+    let kav = all.iter().find(|r| text(&r.common_name).starts_with("Kaspersky")).unwrap();
+    let (by_sha1, _) = scan(&fixture(), &Query::all().with("sha1", vec![Value::Text(text(&kav.sha1).into())]));
+    assert_eq!(by_sha1.len(), 3, "bundle, anchor and Firefox hold the Kaspersky root");
 }

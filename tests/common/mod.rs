@@ -9,11 +9,7 @@ pub fn fixture(rel: &str) -> PathBuf {
 }
 
 pub fn embargo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_embargo"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("embargo runs")
+    Command::new(env!("CARGO_BIN_EXE_embargo")).args(args).stdin(Stdio::null()).output().expect("embargo runs")
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -35,16 +31,7 @@ pub fn json_rows(root: &Path, sql: &str) -> Vec<serde_json::Value> {
 }
 
 pub fn peer(tool: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
-        .unwrap_or(false);
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("peer tool `{tool}` is missing; .ci/run must install it");
-        }
-        eprintln!("skipping: peer tool `{tool}` is not installed");
-    }
-    found
+    embargo_tables::testing::peer_available(tool)
 }
 
 pub fn run_peer(cmd: &str, args: &[&str]) -> String {

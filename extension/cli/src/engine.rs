@@ -86,7 +86,8 @@ impl Engine {
 }
 
 pub fn find_table(name: &str) -> Result<&'static dyn Table> {
-    embargo_tables::tables::find(name).ok_or_else(|| anyhow!("no such table: {name} (the tables are: {})", table_list()))
+    embargo_tables::tables::find(name)
+        .ok_or_else(|| anyhow!("no such table: {name} (the tables are: {})", table_list()))
 }
 
 fn table_list() -> String {

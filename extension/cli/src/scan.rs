@@ -50,9 +50,7 @@ impl Table {
             self.rows
                 .iter()
                 .map(|r| {
-                    serde_json::Value::Object(
-                        self.columns.iter().cloned().zip(r.iter().map(Cell::to_json)).collect(),
-                    )
+                    serde_json::Value::Object(self.columns.iter().cloned().zip(r.iter().map(Cell::to_json)).collect())
                 })
                 .collect(),
         )
@@ -86,7 +84,8 @@ pub fn run(engine: &Engine) -> Result<Report> {
     let findings = engine.table(&canned::over_findings_table("banned_vendor_findings").map_err(anyhow::Error::msg)?)?;
     // "Processes are read only on the live system" is a fact about the
     // root, not a problem reading it.
-    let errors = engine.scan.errors.snapshot().iter().filter(|e| e.kind != embargo_tables::ErrorKind::Unsupported).count();
+    let errors =
+        engine.scan.errors.snapshot().iter().filter(|e| e.kind != embargo_tables::ErrorKind::Unsupported).count();
     Ok(Report { host, exposure, findings, errors })
 }
 
@@ -109,7 +108,8 @@ impl Report {
                 writeln!(out)?;
             }
             Format::Jsonl => {
-                for (record, table) in [("host", &self.host), ("exposure", &self.exposure), ("finding", &self.findings)] {
+                for (record, table) in [("host", &self.host), ("exposure", &self.exposure), ("finding", &self.findings)]
+                {
                     if let serde_json::Value::Array(rows) = table.json_objects() {
                         for mut row in rows {
                             if let serde_json::Value::Object(m) = &mut row {

@@ -135,7 +135,10 @@ mod tests {
     fn functions_behave_like_osquery() {
         let c = Connection::open_in_memory().unwrap();
         register_functions(&c).unwrap();
-        assert_eq!(one(&c, "SELECT regex_match('kaspersky-endpoint', '^kaspersky-(.*)$', 1)"), Value::Text("endpoint".into()));
+        assert_eq!(
+            one(&c, "SELECT regex_match('kaspersky-endpoint', '^kaspersky-(.*)$', 1)"),
+            Value::Text("endpoint".into())
+        );
         assert_eq!(one(&c, "SELECT regex_match('klogd', '^kaspersky', 0)"), Value::Null);
         assert_eq!(one(&c, "SELECT split('a,,b;c', ',;', 1)"), Value::Text("b".into()));
         assert_eq!(one(&c, "SELECT split('a', ',', 3)"), Value::Null);

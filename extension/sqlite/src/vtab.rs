@@ -16,8 +16,8 @@ use embargo_tables::spec::{Value, ValueRef};
 use embargo_tables::table::SharedRows;
 use embargo_tables::{Scan, Table, TableSpec};
 use rusqlite::vtab::{
-    Context, Filters, IndexConstraintOp, IndexInfo, Module, VTab, VTabConfig, VTabConnection, VTabCursor,
-    sqlite3_vtab, sqlite3_vtab_cursor,
+    Context, Filters, IndexConstraintOp, IndexInfo, Module, VTab, VTabConfig, VTabConnection, VTabCursor, sqlite3_vtab,
+    sqlite3_vtab_cursor,
 };
 use rusqlite::{Connection, Error, Result, types::ValueRef as SqlValueRef};
 
@@ -131,11 +131,8 @@ fn plan(spec: &TableSpec, info: &mut IndexInfo) {
         rows /= 100.0;
         pushed.push(Pushed { column, in_list });
     }
-    let missing_required = spec
-        .columns
-        .iter()
-        .enumerate()
-        .any(|(i, c)| c.options.required && !pushed.iter().any(|p| p.column == i));
+    let missing_required =
+        spec.columns.iter().enumerate().any(|(i, c)| c.options.required && !pushed.iter().any(|p| p.column == i));
     let cost = if missing_required { 1e300 } else { rows.max(1.0) * 10.0 };
     info.set_estimated_cost(cost);
     info.set_estimated_rows(rows.max(1.0) as i64);
@@ -166,8 +163,11 @@ unsafe impl VTabCursor for EmbargoCursor {
         guard(|| {
             let spec = self.table.spec();
             let pushed = decode(idx_str.unwrap_or(""));
-            if let Some(col) =
-                spec.columns.iter().enumerate().find(|(i, c)| c.options.required && !pushed.iter().any(|p| p.column == *i))
+            if let Some(col) = spec
+                .columns
+                .iter()
+                .enumerate()
+                .find(|(i, c)| c.options.required && !pushed.iter().any(|p| p.column == *i))
             {
                 return Err(Error::ModuleError(format!(
                     "{} needs a constraint `{} = ...` or `{} IN (...)` (a required column), e.g. {}",
@@ -179,7 +179,11 @@ unsafe impl VTabCursor for EmbargoCursor {
             }
             let mut query = Query::all();
             for (argv, p) in pushed.iter().enumerate() {
-                let values = if p.in_list { in_values(args, argv)? } else { vec![args.iter().nth(argv).map_or(Value::Null, owned)] };
+                let values = if p.in_list {
+                    in_values(args, argv)?
+                } else {
+                    vec![args.iter().nth(argv).map_or(Value::Null, owned)]
+                };
                 query.constraints.push(Constraint { column: spec.columns[p.column].name, values });
             }
             self.rows = Some(self.scan.rows(self.table, &query));
@@ -334,7 +338,11 @@ mod tests {
         }
     }
     fn probes(_ctx: &Ctx<'_>, q: &Query) -> Vec<Probe> {
-        q.texts("path").unwrap_or_default().into_iter().map(|p| Probe { len: Some(p.len() as i64), path: Some(p) }).collect()
+        q.texts("path")
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| Probe { len: Some(p.len() as i64), path: Some(p) })
+            .collect()
     }
     static PROBE_SPEC: TableSpec = TableSpec {
         name: "probe",
@@ -381,13 +389,17 @@ mod tests {
     fn sqlite_still_checks_what_a_generator_ignores() {
         let conn = conn();
         assert_eq!(names(&conn, "SELECT name FROM pets WHERE kind = 'bird'"), ["tweety"]);
-        assert_eq!(names(&conn, "SELECT name FROM pets WHERE legs > 1 AND name LIKE '%e%' ORDER BY 1"), ["rex", "tweety"]);
+        assert_eq!(
+            names(&conn, "SELECT name FROM pets WHERE legs > 1 AND name LIKE '%e%' ORDER BY 1"),
+            ["rex", "tweety"]
+        );
     }
 
     #[test]
     fn a_panic_becomes_an_sql_error() {
         let conn = conn();
-        let err = conn.query_row("SELECT count(*) FROM pets WHERE name = 'boom'", [], |r| r.get::<_, i64>(0)).unwrap_err();
+        let err =
+            conn.query_row("SELECT count(*) FROM pets WHERE name = 'boom'", [], |r| r.get::<_, i64>(0)).unwrap_err();
         assert!(err.to_string().contains("boom requested"), "{err}");
         // The connection is still usable.
         assert_eq!(names(&conn, "SELECT name FROM pets WHERE name = 'nemo'"), ["nemo"]);

@@ -24,7 +24,9 @@ fn kesl_is_found_by_sql() {
         )
         .unwrap();
     assert_eq!(row, ("12.1.0.1297-1".into(), "AO Kaspersky Lab".into(), "kesl-12.1.0.1297-1.noarch".into(), 1));
-    let errors: i64 = conn.query_row("SELECT count(*) FROM scan_errors WHERE table_name = 'installed_software'", [], |r| r.get(0)).unwrap();
+    let errors: i64 = conn
+        .query_row("SELECT count(*) FROM scan_errors WHERE table_name = 'installed_software'", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(errors, 0);
 }
 

@@ -102,7 +102,10 @@ fn paths_alone_never_lift_a_host_above_low() {
     let sure: Vec<F> = (0..40).map(|_| ("path", "present", "high")).collect();
     assert_eq!(exposure(&sure).1, "low");
     // A path beside real evidence still counts.
-    assert!(score(&[("service", "enabled", "high"), ("path", "present", "high")]) > score(&[("service", "enabled", "high")]));
+    assert!(
+        score(&[("service", "enabled", "high"), ("path", "present", "high")])
+            > score(&[("service", "enabled", "high")])
+    );
 }
 
 #[test]

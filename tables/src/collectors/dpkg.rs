@@ -54,17 +54,11 @@ pub fn read_status(
     while !eof {
         let start = buf.len();
         buf.resize(start + CHUNK, 0);
-        let n = file
-            .read(&mut buf[start..])
-            .map_err(|e| FsError::io(path, &e))?;
+        let n = file.read(&mut buf[start..]).map_err(|e| FsError::io(path, &e))?;
         buf.truncate(start + n);
         eof = n == 0;
         // Parse up to the last blank line; keep the tail for the next chunk.
-        let cut = if eof {
-            buf.len()
-        } else {
-            last_stanza_end(&buf)
-        };
+        let cut = if eof { buf.len() } else { last_stanza_end(&buf) };
         for stanza in split_stanzas(&buf[..cut]) {
             stanza_no += 1;
             match parse_stanza(stanza) {
@@ -145,10 +139,7 @@ pub fn parse_stanza(stanza: &[u8]) -> Result<Option<Package>, String> {
     p.name = name;
     p.status = status;
     if p.status.split_ascii_whitespace().count() != 3 {
-        return Err(format!(
-            "package {}: Status {:?} is not three words",
-            p.name, p.status
-        ));
+        return Err(format!("package {}: Status {:?} is not three words", p.name, p.status));
     }
     if p.state() == "not-installed" {
         return Ok(None);
@@ -157,14 +148,8 @@ pub fn parse_stanza(stanza: &[u8]) -> Result<Option<Package>, String> {
 }
 
 fn trim(b: &[u8]) -> &[u8] {
-    let start = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let end = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
+    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
     &b[start..end]
 }
 
@@ -184,9 +169,7 @@ mod tests {
 
     #[test]
     fn stanzas_keep_dpkg_semantics() {
-        let pkgs: Vec<Package> = split_stanzas(TWO.as_bytes())
-            .map(|s| parse_stanza(s).unwrap().unwrap())
-            .collect();
+        let pkgs: Vec<Package> = split_stanzas(TWO.as_bytes()).map(|s| parse_stanza(s).unwrap().unwrap()).collect();
         assert_eq!(pkgs.len(), 2);
         assert_eq!(pkgs[0].name, "zlib1g");
         assert_eq!(pkgs[0].version.as_deref(), Some("1:1.2.13.dfsg-1"));
@@ -198,17 +181,10 @@ mod tests {
 
     #[test]
     fn held_packages_are_installed_and_purged_ones_absent() {
-        let held = parse_stanza(b"Package: a\nStatus: hold ok installed\n")
-            .unwrap()
-            .unwrap();
+        let held = parse_stanza(b"Package: a\nStatus: hold ok installed\n").unwrap().unwrap();
         assert!(held.is_installed());
-        assert_eq!(
-            parse_stanza(b"Package: b\nStatus: purge ok not-installed\n").unwrap(),
-            None
-        );
-        let half = parse_stanza(b"Package: c\nStatus: install reinstreq half-installed\n")
-            .unwrap()
-            .unwrap();
+        assert_eq!(parse_stanza(b"Package: b\nStatus: purge ok not-installed\n").unwrap(), None);
+        let half = parse_stanza(b"Package: c\nStatus: install reinstreq half-installed\n").unwrap().unwrap();
         assert_eq!(half.state(), "half-installed");
         assert!(!half.is_installed());
     }
@@ -233,19 +209,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut body = String::new();
         for i in 0..5000 {
-            body.push_str(&format!("Package: p{i}\nStatus: install ok installed\nVersion: {i}\nDescription: x\n {}\n\n", "y".repeat(i % 300)));
+            body.push_str(&format!(
+                "Package: p{i}\nStatus: install ok installed\nVersion: {i}\nDescription: x\n {}\n\n",
+                "y".repeat(i % 300)
+            ));
         }
         std::fs::create_dir_all(dir.path().join("var/lib/dpkg")).unwrap();
         std::fs::write(dir.path().join("var/lib/dpkg/status"), body).unwrap();
         let root = Root::new(dir.path()).unwrap();
         let mut names = Vec::new();
-        read_status(
-            &root,
-            STATUS_PATH,
-            |p| names.push(p.name),
-            |e| panic!("{e}"),
-        )
-        .unwrap();
+        read_status(&root, STATUS_PATH, |p| names.push(p.name), |e| panic!("{e}")).unwrap();
         assert_eq!(names.len(), 5000);
         assert_eq!(names[4999], "p4999");
     }

@@ -103,18 +103,17 @@ fn read_installation(
                     }
                 };
                 let path = format!("{deployment}/metadata");
-                let mut app = FlatpakApp {
-                    arch: arch.clone(),
-                    branch,
-                    user: user.map(str::to_string),
-                    ..FlatpakApp::default()
-                };
+                let mut app =
+                    FlatpakApp { arch: arch.clone(), branch, user: user.map(str::to_string), ..FlatpakApp::default() };
                 match root.read_limited(&path, METADATA_LIMIT) {
                     Ok(bytes) => {
                         let meta = parse_metadata(&String::from_utf8_lossy(&bytes));
                         app.runtime = meta.runtime;
                         if let Some(name) = meta.name.filter(|n| n != &id) {
-                            bad(FsError::parse(&path, format!("[Application] name={name} differs from the directory name {id}")));
+                            bad(FsError::parse(
+                                &path,
+                                format!("[Application] name={name} differs from the directory name {id}"),
+                            ));
                         }
                     }
                     Err(e) => bad(e),
@@ -200,15 +199,9 @@ pub fn parse_appstream(xml: &str) -> Result<AppStream, String> {
     }
     let untranslated = |n: &roxmltree::Node| n.attribute((roxmltree::NS_XML_URI, "lang")).is_none();
     let text_of = |n: roxmltree::Node| n.text().map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
-    let developer = children(component, "developer_name")
-        .find(untranslated)
-        .and_then(text_of)
-        .or_else(|| {
-            children(component, "developer")
-                .flat_map(|d| children(d, "name"))
-                .find(untranslated)
-                .and_then(text_of)
-        });
+    let developer = children(component, "developer_name").find(untranslated).and_then(text_of).or_else(|| {
+        children(component, "developer").flat_map(|d| children(d, "name")).find(untranslated).and_then(text_of)
+    });
     let version = children(component, "releases")
         .flat_map(|r| children(r, "release"))
         .find_map(|r| r.attribute("version").map(str::to_string));
@@ -303,7 +296,9 @@ mod tests {
 
     #[test]
     fn metadata_keyfile() {
-        let m = parse_metadata("[Application]\nname=org.x.Y\nruntime=org.gnome.Platform/x86_64/45\n\n[Context]\nname=other\n");
+        let m = parse_metadata(
+            "[Application]\nname=org.x.Y\nruntime=org.gnome.Platform/x86_64/45\n\n[Context]\nname=other\n",
+        );
         assert_eq!(m, Metadata { name: Some("org.x.Y".into()), runtime: Some("org.gnome.Platform/x86_64/45".into()) });
         assert_eq!(parse_metadata("\u{fffd}garbage=\n[Runtime]\nname=x"), Metadata::default());
     }

@@ -45,10 +45,7 @@ impl NssCert {
         let Some(t) = &self.trust else {
             return "unspecified";
         };
-        if t.iter()
-            .flatten()
-            .any(|&v| v == TRUSTED_DELEGATOR || v == TRUSTED)
-        {
+        if t.iter().flatten().any(|&v| v == TRUSTED_DELEGATOR || v == TRUSTED) {
             return "trusted";
         }
         let set: Vec<u32> = t.iter().flatten().copied().collect();
@@ -88,31 +85,21 @@ pub fn read_cert9(root: &Root, path: &str) -> Result<Vec<NssCert>, FsError> {
     }
     // A WAL or hot journal can only be applied by a writable connection; it
     // is our private copy, so that changes nothing in the root.
-    let flags = if with_log {
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-    } else {
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-    } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let sql_err =
-        |e: rusqlite::Error| FsError::parse(path, format!("not a readable NSS database: {e}"));
+    let flags = if with_log { OpenFlags::SQLITE_OPEN_READ_WRITE } else { OpenFlags::SQLITE_OPEN_READ_ONLY }
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let sql_err = |e: rusqlite::Error| FsError::parse(path, format!("not a readable NSS database: {e}"));
     let conn = Connection::open_with_flags(&copy, flags).map_err(sql_err)?;
-    conn.busy_timeout(std::time::Duration::ZERO)
-        .map_err(sql_err)?;
+    conn.busy_timeout(std::time::Duration::ZERO).map_err(sql_err)?;
     query(&conn).map_err(sql_err)
 }
 
 fn copy_out(root: &Root, path: &str, to: &std::path::Path) -> Result<(), FsError> {
     let (file, resolved) = root.open(path)?;
     if resolved.metadata.len() > MAX_DB_BYTES {
-        return Err(FsError::new(
-            ErrorKind::TooLarge,
-            path,
-            format!("larger than {MAX_DB_BYTES} bytes"),
-        ));
+        return Err(FsError::new(ErrorKind::TooLarge, path, format!("larger than {MAX_DB_BYTES} bytes")));
     }
     let mut out = std::fs::File::create(to).map_err(|e| FsError::io(path, &e))?;
-    std::io::copy(&mut std::io::Read::take(file, MAX_DB_BYTES), &mut out)
-        .map_err(|e| FsError::io(path, &e))?;
+    std::io::copy(&mut std::io::Read::take(file, MAX_DB_BYTES), &mut out).map_err(|e| FsError::io(path, &e))?;
     out.flush().map_err(|e| FsError::io(path, &e))
 }
 
@@ -120,9 +107,8 @@ type TrustKey = (Vec<u8>, Vec<u8>);
 
 fn query(conn: &Connection) -> rusqlite::Result<Vec<NssCert>> {
     let mut trust: HashMap<TrustKey, [Option<u32>; 4]> = HashMap::new();
-    let mut stmt = conn.prepare(
-        "SELECT a0, a81, a82, ace536358, ace536359, ace53635a, ace53635b FROM nssPublic WHERE a0 = ?1",
-    )?;
+    let mut stmt =
+        conn.prepare("SELECT a0, a81, a82, ace536358, ace536359, ace53635a, ace53635b FROM nssPublic WHERE a0 = ?1")?;
     let mut rows = stmt.query([CKO_NSS_TRUST.to_be_bytes().to_vec()])?;
     while let Some(r) = rows.next()? {
         let (Some(issuer), Some(serial)) = (blob(r.get_ref(1)?), blob(r.get_ref(2)?)) else {
@@ -142,15 +128,8 @@ fn query(conn: &Connection) -> rusqlite::Result<Vec<NssCert>> {
             continue;
         };
         let nickname = blob(r.get_ref(0)?).map(|b| String::from_utf8_lossy(&b).into_owned());
-        let key = (
-            blob(r.get_ref(2)?).unwrap_or_default(),
-            blob(r.get_ref(3)?).unwrap_or_default(),
-        );
-        out.push(NssCert {
-            nickname,
-            der,
-            trust: trust.get(&key).copied(),
-        });
+        let key = (blob(r.get_ref(2)?).unwrap_or_default(), blob(r.get_ref(3)?).unwrap_or_default());
+        out.push(NssCert { nickname, der, trust: trust.get(&key).copied() });
     }
     Ok(out)
 }
@@ -162,11 +141,7 @@ fn blob(v: rusqlite::types::ValueRef<'_>) -> Option<Vec<u8>> {
         rusqlite::types::ValueRef::Text(t) => t,
         _ => return None,
     };
-    if b == [0xa5, 0x00, 0x5a] {
-        None
-    } else {
-        Some(b.to_vec())
-    }
+    if b == [0xa5, 0x00, 0x5a] { None } else { Some(b.to_vec()) }
 }
 
 fn ulong(b: Vec<u8>) -> Option<u32> {
@@ -178,40 +153,20 @@ mod tests {
     use super::*;
 
     fn cert(t: [Option<u32>; 4]) -> NssCert {
-        NssCert {
-            nickname: None,
-            der: Vec::new(),
-            trust: Some(t),
-        }
+        NssCert { nickname: None, der: Vec::new(), trust: Some(t) }
     }
 
     #[test]
     fn trust_words() {
         const MUST_VERIFY: u32 = 0xce53_4353;
-        let c = cert([
-            Some(TRUSTED_DELEGATOR),
-            Some(MUST_VERIFY),
-            Some(MUST_VERIFY),
-            Some(MUST_VERIFY),
-        ]);
-        assert_eq!(
-            (c.trust_word(), c.purposes()),
-            ("trusted", vec!["server_auth"])
-        );
+        let c = cert([Some(TRUSTED_DELEGATOR), Some(MUST_VERIFY), Some(MUST_VERIFY), Some(MUST_VERIFY)]);
+        assert_eq!((c.trust_word(), c.purposes()), ("trusted", vec!["server_auth"]));
         let c = cert([Some(NOT_TRUSTED), Some(NOT_TRUSTED), None, None]);
         assert_eq!((c.trust_word(), c.purposes()), ("distrusted", vec![]));
         let c = cert([Some(MUST_VERIFY), None, None, Some(TRUSTED)]);
         assert_eq!((c.trust_word(), c.purposes()), ("trusted", vec!["email"]));
         let c = cert([Some(MUST_VERIFY); 4]);
         assert_eq!(c.trust_word(), "unspecified");
-        assert_eq!(
-            NssCert {
-                nickname: None,
-                der: vec![],
-                trust: None
-            }
-            .trust_word(),
-            "unspecified"
-        );
+        assert_eq!(NssCert { nickname: None, der: vec![], trust: None }.trust_word(), "unspecified");
     }
 }

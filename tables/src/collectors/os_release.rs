@@ -46,8 +46,11 @@ fn unquote(v: &str) -> String {
     }
 }
 
+/// os-release's fields, by key.
+pub type Fields = HashMap<String, String>;
+
 /// The first os-release file present, parsed, with the path it came from.
-pub fn read(root: &Root) -> Result<Option<(String, HashMap<String, String>)>, FsError> {
+pub fn read(root: &Root) -> Result<Option<(String, Fields)>, FsError> {
     for path in PATHS {
         match root.read_to_string(path) {
             Ok(text) => return Ok(Some((path.to_string(), parse(&text)))),
@@ -63,11 +66,7 @@ pub fn first_line(root: &Root, path: &str) -> Result<Option<String>, FsError> {
     match root.read_limited(path, 64 * 1024) {
         Ok(bytes) => {
             let text = String::from_utf8_lossy(&bytes);
-            Ok(text
-                .lines()
-                .map(str::trim)
-                .find(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::to_string))
+            Ok(text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string))
         }
         Err(e) if e.kind == crate::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
@@ -78,9 +77,7 @@ pub fn first_line(root: &Root, path: &str) -> Result<Option<String>, FsError> {
 mod tests {
     #[test]
     fn quoting_follows_os_release() {
-        let m = super::parse(
-            "NAME=\"Debian GNU/Linux\"\nVERSION_ID='12'\nID=debian\n# c\nPRETTY=\"a \\\"q\\\" b\"\n",
-        );
+        let m = super::parse("NAME=\"Debian GNU/Linux\"\nVERSION_ID='12'\nID=debian\n# c\nPRETTY=\"a \\\"q\\\" b\"\n");
         assert_eq!(m["NAME"], "Debian GNU/Linux");
         assert_eq!(m["VERSION_ID"], "12");
         assert_eq!(m["ID"], "debian");

@@ -35,48 +35,13 @@ pub struct AnchorDir {
 }
 
 pub const ANCHOR_DIRS: &[AnchorDir] = &[
-    AnchorDir {
-        path: "/usr/local/share/ca-certificates",
-        distrusted: false,
-        recursive: true,
-        crt_only: true,
-    },
-    AnchorDir {
-        path: "/etc/pki/ca-trust/source/anchors",
-        distrusted: false,
-        recursive: false,
-        crt_only: false,
-    },
-    AnchorDir {
-        path: "/usr/share/pki/trust/anchors",
-        distrusted: false,
-        recursive: false,
-        crt_only: false,
-    },
-    AnchorDir {
-        path: "/etc/pki/ca-trust/source/blocklist",
-        distrusted: true,
-        recursive: false,
-        crt_only: false,
-    },
-    AnchorDir {
-        path: "/etc/pki/ca-trust/source/blacklist",
-        distrusted: true,
-        recursive: false,
-        crt_only: false,
-    },
-    AnchorDir {
-        path: "/usr/share/pki/trust/blocklist",
-        distrusted: true,
-        recursive: false,
-        crt_only: false,
-    },
-    AnchorDir {
-        path: "/usr/share/pki/trust/blacklist",
-        distrusted: true,
-        recursive: false,
-        crt_only: false,
-    },
+    AnchorDir { path: "/usr/local/share/ca-certificates", distrusted: false, recursive: true, crt_only: true },
+    AnchorDir { path: "/etc/pki/ca-trust/source/anchors", distrusted: false, recursive: false, crt_only: false },
+    AnchorDir { path: "/usr/share/pki/trust/anchors", distrusted: false, recursive: false, crt_only: false },
+    AnchorDir { path: "/etc/pki/ca-trust/source/blocklist", distrusted: true, recursive: false, crt_only: false },
+    AnchorDir { path: "/etc/pki/ca-trust/source/blacklist", distrusted: true, recursive: false, crt_only: false },
+    AnchorDir { path: "/usr/share/pki/trust/blocklist", distrusted: true, recursive: false, crt_only: false },
+    AnchorDir { path: "/usr/share/pki/trust/blacklist", distrusted: true, recursive: false, crt_only: false },
 ];
 
 /// Deeper than any real anchor tree; stops directory-link cycles.
@@ -137,20 +102,13 @@ fn walk(
         let is_dir = match entry.entry_type {
             EntryType::Dir => true,
             // A link to a directory is followed only when recursing.
-            EntryType::Symlink if recursive => root
-                .resolve(&path)
-                .map(|r| r.metadata.is_dir())
-                .unwrap_or(false),
+            EntryType::Symlink if recursive => root.resolve(&path).map(|r| r.metadata.is_dir()).unwrap_or(false),
             _ => false,
         };
         if is_dir {
             if recursive {
                 if depth >= MAX_DEPTH {
-                    bad(FsError::new(
-                        ErrorKind::SymlinkLoop,
-                        &path,
-                        format!("deeper than {MAX_DEPTH} levels"),
-                    ));
+                    bad(FsError::new(ErrorKind::SymlinkLoop, &path, format!("deeper than {MAX_DEPTH} levels")));
                 } else if let Err(e) = walk(root, &path, recursive, keep, bad, depth + 1, out) {
                     bad(e);
                 }
@@ -158,10 +116,7 @@ fn walk(
             continue;
         }
         if keep(&entry.name) {
-            out.push(ListedFile {
-                path,
-                is_link: entry.entry_type == EntryType::Symlink,
-            });
+            out.push(ListedFile { path, is_link: entry.entry_type == EntryType::Symlink });
         }
     }
     Ok(())
@@ -187,21 +142,11 @@ pub fn read_cert_file(
     mut bad: impl FnMut(FsError),
 ) -> Result<(), FsError> {
     // Sized from the inode, so that a file is read in one call, not a growing series.
-    let size = file
-        .metadata()
-        .map(|m| m.len())
-        .unwrap_or(0)
-        .min(DEFAULT_READ_LIMIT);
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0).min(DEFAULT_READ_LIMIT);
     let mut data = Vec::with_capacity(size as usize + 1);
-    file.take(DEFAULT_READ_LIMIT + 1)
-        .read_to_end(&mut data)
-        .map_err(|e| FsError::io(path, &e))?;
+    file.take(DEFAULT_READ_LIMIT + 1).read_to_end(&mut data).map_err(|e| FsError::io(path, &e))?;
     if data.len() as u64 > DEFAULT_READ_LIMIT {
-        return Err(FsError::new(
-            ErrorKind::TooLarge,
-            path,
-            format!("more than the {DEFAULT_READ_LIMIT}-byte limit"),
-        ));
+        return Err(FsError::new(ErrorKind::TooLarge, path, format!("more than the {DEFAULT_READ_LIMIT}-byte limit")));
     }
     parse_cert_bytes(&data, path, cache, &mut each, &mut bad);
     Ok(())
@@ -220,10 +165,7 @@ pub fn parse_cert_bytes(
     }
     if !x509::looks_like_pem(data) {
         if data[0] != 0x30 {
-            bad(FsError::parse(
-                path,
-                "neither PEM text nor a DER certificate",
-            ));
+            bad(FsError::parse(path, "neither PEM text nor a DER certificate"));
             return;
         }
         match cache.parse(data) {
@@ -274,13 +216,7 @@ mod tests {
         for ok in ["a.pem", "b.crt", "9d6523ce.0", "9D6523CE.12"] {
             assert!(is_directory_cert_name(ok), "{ok}");
         }
-        for no in [
-            "9d6523ce.r0",
-            "ca-certificates.crt.bak",
-            "java",
-            "README",
-            "1234567.0",
-        ] {
+        for no in ["9d6523ce.r0", "ca-certificates.crt.bak", "java", "README", "1234567.0"] {
             assert!(!is_directory_cert_name(no), "{no}");
         }
     }
@@ -289,32 +225,13 @@ mod tests {
     fn empty_and_garbage_files_are_one_error_each() {
         let mut errors = Vec::new();
         let mut n = 0;
-        parse_cert_bytes(
-            b"",
-            "/e",
-            &mut CertCache::default(),
-            &mut |_| n += 1,
-            &mut |e| errors.push(e),
-        );
-        parse_cert_bytes(
-            b"hello",
-            "/g",
-            &mut CertCache::default(),
-            &mut |_| n += 1,
-            &mut |e| errors.push(e),
-        );
-        parse_cert_bytes(
-            &[0x30, 0x82, 0x01],
-            "/t",
-            &mut CertCache::default(),
-            &mut |_| n += 1,
-            &mut |e| errors.push(e),
-        );
+        parse_cert_bytes(b"", "/e", &mut CertCache::default(), &mut |_| n += 1, &mut |e| errors.push(e));
+        parse_cert_bytes(b"hello", "/g", &mut CertCache::default(), &mut |_| n += 1, &mut |e| errors.push(e));
+        parse_cert_bytes(&[0x30, 0x82, 0x01], "/t", &mut CertCache::default(), &mut |_| n += 1, &mut |e| {
+            errors.push(e)
+        });
         assert_eq!(n, 0);
-        assert_eq!(
-            errors.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(),
-            ["/e", "/g", "/t"]
-        );
+        assert_eq!(errors.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(), ["/e", "/g", "/t"]);
         assert!(errors.iter().all(|e| e.kind == ErrorKind::ParseError));
     }
 }

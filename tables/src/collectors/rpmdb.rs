@@ -109,7 +109,8 @@ const MAX_DATA: usize = 256 << 20;
 
 /// Parses one `Packages.blob`: an rpm header without its 8-byte magic.
 pub fn parse_header(blob: &[u8]) -> Result<RpmPackage, String> {
-    let be32 = |at: usize| -> Option<u32> { blob.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])) };
+    let be32 =
+        |at: usize| -> Option<u32> { blob.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])) };
     let (Some(il), Some(dl)) = (be32(0), be32(4)) else {
         return Err(format!("{} bytes is too short for a header", blob.len()));
     };
@@ -119,7 +120,11 @@ pub fn parse_header(blob: &[u8]) -> Result<RpmPackage, String> {
     }
     let data_start = 8 + il * 16;
     if data_start + dl > blob.len() {
-        return Err(format!("truncated: {il} entries and {dl} data bytes need {} bytes, blob has {}", data_start + dl, blob.len()));
+        return Err(format!(
+            "truncated: {il} entries and {dl} data bytes need {} bytes, blob has {}",
+            data_start + dl,
+            blob.len()
+        ));
     }
     let data = &blob[data_start..data_start + dl];
     let mut p = RpmPackage::default();
@@ -277,7 +282,9 @@ pub fn read_sqlite(
     }
     let sql_err = |e: rusqlite::Error| {
         let kind = match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::NotADatabase) | Some(rusqlite::ErrorCode::DatabaseCorrupt) => ErrorKind::ParseError,
+            Some(rusqlite::ErrorCode::NotADatabase) | Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
+                ErrorKind::ParseError
+            }
             _ => ErrorKind::IoError,
         };
         FsError::new(kind, path, format!("rpmdb.sqlite: {e}"))
@@ -318,7 +325,11 @@ fn copy_out(root: &Root, path: &str, to: &Path, required: bool) -> Result<(), Fs
         Err(e) => return Err(e),
     };
     if r.metadata.len() > MAX_DB_BYTES {
-        return Err(FsError::new(ErrorKind::TooLarge, path, format!("{} bytes is more than the {MAX_DB_BYTES}-byte limit", r.metadata.len())));
+        return Err(FsError::new(
+            ErrorKind::TooLarge,
+            path,
+            format!("{} bytes is more than the {MAX_DB_BYTES}-byte limit", r.metadata.len()),
+        ));
     }
     let mut out = std::fs::File::create(to)
         .map_err(|e| FsError::new(ErrorKind::IoError, path, format!("cannot create a temporary copy: {e}")))?;
@@ -378,7 +389,10 @@ mod tests {
         let out = Command::new("rpm")
             .args(["-qa", "--dbpath"])
             .arg(dir.path().join("var/lib/rpm"))
-            .args(["--queryformat", "%{NAME}|%{EPOCHNUM}:%{VERSION}-%{RELEASE}|%{ARCH}|%{VENDOR}|%{PACKAGER}|%{INSTALLTIME}|%{SIZE}\\n"])
+            .args([
+                "--queryformat",
+                "%{NAME}|%{EPOCHNUM}:%{VERSION}-%{RELEASE}|%{ARCH}|%{VENDOR}|%{PACKAGER}|%{INSTALLTIME}|%{SIZE}\\n",
+            ])
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -427,7 +441,9 @@ mod tests {
         let writer = rusqlite::Connection::open(&db).unwrap();
         writer.pragma_update(None, "journal_mode", "WAL").unwrap();
         writer.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
-        let blob: Vec<u8> = writer.query_row("SELECT blob FROM Packages WHERE hnum = (SELECT min(hnum) FROM Packages)", [], |r| r.get(0)).unwrap();
+        let blob: Vec<u8> = writer
+            .query_row("SELECT blob FROM Packages WHERE hnum = (SELECT min(hnum) FROM Packages)", [], |r| r.get(0))
+            .unwrap();
         let p = parse_header(&blob).unwrap();
         writer.execute("INSERT INTO Packages(blob) VALUES (?1)", [&blob]).unwrap();
         let wal = dir.path().join("var/lib/rpm/rpmdb.sqlite-wal");
@@ -463,7 +479,8 @@ mod tests {
     fn not_sqlite_is_one_error() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("var/lib/rpm")).unwrap();
-        std::fs::write(dir.path().join("var/lib/rpm/rpmdb.sqlite"), b"this is not a database, just text".repeat(200)).unwrap();
+        std::fs::write(dir.path().join("var/lib/rpm/rpmdb.sqlite"), b"this is not a database, just text".repeat(200))
+            .unwrap();
         let (pkgs, errs) = collect(&Root::new(dir.path()).unwrap());
         assert!(pkgs.is_empty());
         assert_eq!(errs.len(), 1, "{errs:?}");
@@ -545,7 +562,10 @@ mod tests {
         let found: Vec<(&str, ErrorKind)> = errs.iter().map(|e| (e.path.as_str(), e.kind)).collect();
         assert_eq!(
             found,
-            [("/var/lib/rpm/Packages", ErrorKind::Unsupported), ("/usr/lib/sysimage/rpm/Packages.db", ErrorKind::Unsupported)]
+            [
+                ("/var/lib/rpm/Packages", ErrorKind::Unsupported),
+                ("/usr/lib/sysimage/rpm/Packages.db", ErrorKind::Unsupported)
+            ]
         );
     }
 

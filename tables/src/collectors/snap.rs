@@ -272,13 +272,36 @@ mod tests {
         assert!(errs.is_empty(), "{errs:?}");
         let short: Vec<_> = snaps
             .iter()
-            .map(|s| (s.name.as_str(), s.snap_id.as_deref(), s.revision.as_deref(), s.version.as_deref(), s.status.as_str(), s.install_location.as_deref()))
+            .map(|s| {
+                (
+                    s.name.as_str(),
+                    s.snap_id.as_deref(),
+                    s.revision.as_deref(),
+                    s.version.as_deref(),
+                    s.status.as_str(),
+                    s.install_location.as_deref(),
+                )
+            })
             .collect();
         assert_eq!(
             short,
             [
-                ("core22", Some("amcUKQILKXHHTlmSa7NMdnXSx02dNeeT"), Some("1380"), Some("20240408"), "installed", Some("/snap/core22/1380")),
-                ("firefox", Some("3wdHCAVyZEmYsCMFDE9qt92UV8rC8Wdk"), Some("4173"), Some("125.0.2-1"), "installed", Some("/snap/firefox/4173")),
+                (
+                    "core22",
+                    Some("amcUKQILKXHHTlmSa7NMdnXSx02dNeeT"),
+                    Some("1380"),
+                    Some("20240408"),
+                    "installed",
+                    Some("/snap/core22/1380")
+                ),
+                (
+                    "firefox",
+                    Some("3wdHCAVyZEmYsCMFDE9qt92UV8rC8Wdk"),
+                    Some("4173"),
+                    Some("125.0.2-1"),
+                    "installed",
+                    Some("/snap/firefox/4173")
+                ),
                 ("hello-local", None, Some("x1"), None, "disabled", None),
             ]
         );
@@ -292,7 +315,10 @@ mod tests {
         assert!(errs.is_empty(), "{errs:?}");
         assert_eq!(snaps.len(), 1);
         let s = &snaps[0];
-        assert_eq!((s.name.as_str(), s.revision.as_deref(), s.version.as_deref()), ("firefox", Some("4173"), Some("125.0.2-1")));
+        assert_eq!(
+            (s.name.as_str(), s.revision.as_deref(), s.version.as_deref()),
+            ("firefox", Some("4173"), Some("125.0.2-1"))
+        );
         assert_eq!(s.path, "/snap/firefox/4173/meta/snap.yaml");
         assert_eq!(s.snap_id, None);
     }
@@ -336,7 +362,10 @@ mod tests {
         let y = parse_snap_yaml(
             "name: 'it''s'\nversion: \"1.0\" \nsummary: plain text # comment\napps:\n  name: nested\n  version: 9\n",
         );
-        assert_eq!(y, SnapYaml { name: Some("it's".into()), version: Some("1.0".into()), summary: Some("plain text".into()) });
+        assert_eq!(
+            y,
+            SnapYaml { name: Some("it's".into()), version: Some("1.0".into()), summary: Some("plain text".into()) }
+        );
         let y = parse_snap_yaml("summary: >\n  folded\nversion: 'unterminated\n");
         assert_eq!(y, SnapYaml::default());
     }

@@ -124,7 +124,7 @@ pub fn name_kind(name: &str) -> Option<NameKind> {
     if dot == 0 || !UNIT_TYPES.contains(&&name[dot + 1..]) {
         return None;
     }
-    let stem = name[..dot].as_bytes();
+    let stem = &name.as_bytes()[..dot];
     match stem.iter().position(|&c| c == b'@') {
         None => stem.iter().all(|&c| valid_char(c)).then_some(NameKind::Plain),
         Some(0) => None,
@@ -404,7 +404,7 @@ fn words(v: &str) -> Vec<String> {
 /// The program of an `ExecStart=` value: the first word after systemd's
 /// `-@:+!` prefixes.
 pub fn exec_program(exec_start: &str) -> Option<String> {
-    let s = exec_start.trim_start_matches(|c: char| matches!(c, '-' | '@' | ':' | '+' | '!'));
+    let s = exec_start.trim_start_matches(['-', '@', ':', '+', '!']);
     words(s).into_iter().next().filter(|w| !w.is_empty())
 }
 
@@ -780,7 +780,7 @@ impl<'a> Scanner<'a> {
         let mut by_name: HashMap<String, String> = HashMap::new();
         for dn in dir_names {
             for (i, sp) in SEARCH_PATH.iter().enumerate() {
-                if self.dirs[i].entries.get(dn.as_str()).is_none() {
+                if !self.dirs[i].entries.contains_key(dn.as_str()) {
                     continue; // also skips directories reached through a symlink we have not listed
                 }
                 let dir = format!("{sp}/{dn}");
@@ -822,9 +822,8 @@ impl<'a> Scanner<'a> {
         }
         let mut files = vec![main];
         for d in self.dropins(&dirs) {
-            match self.dropin(&d)? {
-                Some(p) => files.push(p),
-                None => {}
+            if let Some(p) = self.dropin(&d)? {
+                files.push(p)
             }
         }
         let kind = name_kind(&info.name);
@@ -1042,16 +1041,7 @@ fn normalize(p: &str) -> String {
 }
 
 fn entry_type_of(m: &std::fs::Metadata) -> EntryType {
-    let ft = m.file_type();
-    if ft.is_symlink() {
-        EntryType::Symlink
-    } else if ft.is_dir() {
-        EntryType::Dir
-    } else if ft.is_file() {
-        EntryType::File
-    } else {
-        EntryType::Other
-    }
+    EntryType::of(m.file_type())
 }
 
 #[cfg(unix)]

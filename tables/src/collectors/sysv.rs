@@ -36,11 +36,7 @@ fn is_helper(name: &str) -> bool {
 pub fn started_by(link_name: &str) -> Option<&str> {
     let rest = link_name.strip_prefix('S')?;
     let b = rest.as_bytes();
-    if b.len() > 2 && b[0].is_ascii_digit() && b[1].is_ascii_digit() {
-        Some(&rest[2..])
-    } else {
-        None
-    }
+    if b.len() > 2 && b[0].is_ascii_digit() && b[1].is_ascii_digit() { Some(&rest[2..]) } else { None }
 }
 
 pub fn read(root: &Root, mut report: impl FnMut(FsError)) -> Vec<InitScript> {
@@ -65,7 +61,9 @@ pub fn read(root: &Root, mut report: impl FnMut(FsError)) -> Vec<InitScript> {
         for rl in RUNLEVELS {
             let dir = format!("{rc_base}/rc{rl}.d");
             match root.read_dir(&dir) {
-                Ok(entries) => started.extend(entries.into_iter().filter_map(|e| started_by(&e.name).map(String::from))),
+                Ok(entries) => {
+                    started.extend(entries.into_iter().filter_map(|e| started_by(&e.name).map(String::from)))
+                }
                 Err(e) if e.kind == ErrorKind::NotFound => {}
                 Err(e) => report(e),
             }
@@ -119,7 +117,8 @@ mod tests {
 
     #[test]
     fn lsb_header_gives_the_description() {
-        let s = b"#!/bin/sh\n### BEGIN INIT INFO\n# Provides: foo\n# Short-Description: Foo daemon\n### END INIT INFO\n";
+        let s =
+            b"#!/bin/sh\n### BEGIN INIT INFO\n# Provides: foo\n# Short-Description: Foo daemon\n### END INIT INFO\n";
         assert_eq!(lsb_description(s).as_deref(), Some("Foo daemon"));
         assert_eq!(lsb_description(b"\xff\xfe garbage"), None);
     }

@@ -38,8 +38,7 @@ pub struct CertInfo {
 /// Parses one DER certificate at the start of `input`. Returns its fields and
 /// the bytes after it (OpenSSL's trust data in a `TRUSTED CERTIFICATE`).
 pub fn parse_der(input: &[u8]) -> Result<(CertInfo, &[u8]), String> {
-    let (rest, cert) = X509Certificate::from_der(input)
-        .map_err(|e| format!("not a DER X.509 certificate: {e}"))?;
+    let (rest, cert) = X509Certificate::from_der(input).map_err(|e| format!("not a DER X.509 certificate: {e}"))?;
     let der = &input[..input.len() - rest.len()];
     Ok((info(&cert, der), rest))
 }
@@ -75,12 +74,7 @@ fn info(cert: &X509Certificate<'_>, der: &[u8]) -> CertInfo {
     let issuer = cert.issuer();
     let spki = cert.public_key();
     let key_oid = spki.algorithm.algorithm.to_id_string();
-    let curve = spki
-        .algorithm
-        .parameters
-        .as_ref()
-        .and_then(|p| p.as_oid().ok())
-        .map(|o| o.to_id_string());
+    let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.as_oid().ok()).map(|o| o.to_id_string());
     CertInfo {
         common_name: first_value(subject, OID_CN),
         subject: oneline(subject),
@@ -92,18 +86,12 @@ fn info(cert: &X509Certificate<'_>, der: &[u8]) -> CertInfo {
         sha1: hex(&sha1::Sha1::digest(der)),
         sha256: hex(&sha2::Sha256::digest(der)),
         key_strength: key_bits(cert, &key_oid, curve.as_deref()),
-        key_algorithm: openssl_name(&key_oid)
-            .map(str::to_string)
-            .unwrap_or(key_oid),
+        key_algorithm: openssl_name(&key_oid).map(str::to_string).unwrap_or(key_oid),
         signing_algorithm: {
             let oid = cert.signature_algorithm.algorithm.to_id_string();
             openssl_name(&oid).map(str::to_string).unwrap_or(oid)
         },
-        ca: cert
-            .basic_constraints()
-            .ok()
-            .flatten()
-            .is_some_and(|bc| bc.value.ca),
+        ca: cert.basic_constraints().ok().flatten().is_some_and(|bc| bc.value.ca),
         self_signed: issued_by_itself(cert),
     }
 }
@@ -265,9 +253,7 @@ const OID_CN: &[u8] = &[0x55, 0x04, 0x03];
 const OID_O: &[u8] = &[0x55, 0x04, 0x0a];
 
 fn first_value(name: &X509Name<'_>, oid: &[u8]) -> Option<String> {
-    name.iter_attributes()
-        .find(|a| a.attr_type().as_bytes() == oid)
-        .map(|a| attr_text(a.attr_value()))
+    name.iter_attributes().find(|a| a.attr_type().as_bytes() == oid).map(|a| attr_text(a.attr_value()))
 }
 
 /// [`attribute_short_name`] looked up by the OID's encoded bytes, without
@@ -275,10 +261,7 @@ fn first_value(name: &X509Name<'_>, oid: &[u8]) -> Option<String> {
 fn short_name_of(encoded: &[u8]) -> Option<&'static str> {
     static TABLE: std::sync::OnceLock<Vec<(Vec<u8>, &'static str)>> = std::sync::OnceLock::new();
     let table = TABLE.get_or_init(|| {
-        ATTRIBUTE_OIDS
-            .iter()
-            .filter_map(|dotted| Some((encode_oid(dotted)?, attribute_short_name(dotted)?)))
-            .collect()
+        ATTRIBUTE_OIDS.iter().filter_map(|dotted| Some((encode_oid(dotted)?, attribute_short_name(dotted)?))).collect()
     });
     table.iter().find(|(e, _)| e == encoded).map(|(_, n)| *n)
 }
@@ -312,10 +295,7 @@ const ATTRIBUTE_OIDS: &[&str] = &[
 
 /// The DER content bytes of a dotted OID.
 fn encode_oid(dotted: &str) -> Option<Vec<u8>> {
-    let arcs: Vec<u64> = dotted
-        .split('.')
-        .map(|a| a.parse().ok())
-        .collect::<Option<_>>()?;
+    let arcs: Vec<u64> = dotted.split('.').map(|a| a.parse().ok()).collect::<Option<_>>()?;
     let (&first, rest) = arcs.split_first()?;
     let (&second, rest) = rest.split_first()?;
     let mut out = Vec::new();
@@ -337,18 +317,13 @@ fn attr_text(v: &x509_parser::der_parser::asn1_rs::Any<'_>) -> String {
     match v.header.tag().0 {
         // BMPString: UTF-16BE.
         30 => {
-            let units: Vec<u16> = data
-                .chunks_exact(2)
-                .map(|c| u16::from_be_bytes([c[0], c[1]]))
-                .collect();
+            let units: Vec<u16> = data.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
             String::from_utf16_lossy(&units)
         }
         // UniversalString: UTF-32BE.
         28 => data
             .chunks_exact(4)
-            .map(|c| {
-                char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])).unwrap_or('\u{fffd}')
-            })
+            .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])).unwrap_or('\u{fffd}'))
             .collect(),
         // T61String is in practice Latin-1.
         20 => match std::str::from_utf8(data) {
@@ -360,11 +335,7 @@ fn attr_text(v: &x509_parser::der_parser::asn1_rs::Any<'_>) -> String {
 }
 
 fn strip_zeros(b: &[u8]) -> &[u8] {
-    let n = b
-        .iter()
-        .take_while(|&&x| x == 0)
-        .count()
-        .min(b.len().saturating_sub(1));
+    let n = b.iter().take_while(|&&x| x == 0).count().min(b.len().saturating_sub(1));
     &b[n..]
 }
 
@@ -393,11 +364,7 @@ pub struct AuxTrust {
 impl AuxTrust {
     /// Purposes trusted and not also rejected.
     pub fn effective(&self) -> Vec<&'static str> {
-        self.trusted
-            .iter()
-            .copied()
-            .filter(|p| !self.rejected.contains(p) && !self.rejected.contains(&"any"))
-            .collect()
+        self.trusted.iter().copied().filter(|p| !self.rejected.contains(p) && !self.rejected.contains(&"any")).collect()
     }
 }
 
@@ -411,9 +378,7 @@ pub fn parse_openssl_aux(aux: &[u8]) -> Result<AuxTrust, String> {
     }
     let (tag, body, _) = tlv(aux).ok_or("trust data after the certificate is not DER")?;
     if tag != 0x30 {
-        return Err(format!(
-            "trust data starts with tag {tag:#04x}, not a SEQUENCE"
-        ));
+        return Err(format!("trust data starts with tag {tag:#04x}, not a SEQUENCE"));
     }
     let mut rest = body;
     while !rest.is_empty() {
@@ -516,11 +481,7 @@ pub fn pem_blocks(data: &[u8]) -> Vec<Result<PemBlock, String>> {
         };
         let label = String::from_utf8_lossy(label).into_owned();
         let next_begin = begin.find(&data[pos..]).map(|j| pos + j);
-        let Some(end_at) = end
-            .find(&data[pos..])
-            .map(|j| pos + j)
-            .filter(|&e| next_begin.is_none_or(|b| e < b))
-        else {
+        let Some(end_at) = end.find(&data[pos..]).map(|j| pos + j).filter(|&e| next_begin.is_none_or(|b| e < b)) else {
             out.push(Err(format!("line {at}: {label} block has no END line")));
             continue;
         };
@@ -530,18 +491,11 @@ pub fn pem_blocks(data: &[u8]) -> Vec<Result<PemBlock, String>> {
         let body = skip_pem_headers(&data[pos..end_at]);
         pos = (end_eol + 1).min(data.len());
         if end_label != label.as_bytes() {
-            out.push(Err(format!(
-                "line {at}: BEGIN {label} ends with END {}",
-                String::from_utf8_lossy(end_label)
-            )));
+            out.push(Err(format!("line {at}: BEGIN {label} ends with END {}", String::from_utf8_lossy(end_label))));
             continue;
         }
         out.push(match base64_decode(body) {
-            Ok(der) => Ok(PemBlock {
-                label,
-                der,
-                line: at,
-            }),
+            Ok(der) => Ok(PemBlock { label, der, line: at }),
             Err(e) => Err(format!("line {at}: {label} block: {e}")),
         });
     }
@@ -618,12 +572,7 @@ fn base64_decode(text: &[u8]) -> Result<Vec<u8>, String> {
             && padding == 0
             && let Some(q) = text.get(i..i + 4)
         {
-            let (a, b, c, d) = (
-                B64[q[0] as usize],
-                B64[q[1] as usize],
-                B64[q[2] as usize],
-                B64[q[3] as usize],
-            );
+            let (a, b, c, d) = (B64[q[0] as usize], B64[q[1] as usize], B64[q[2] as usize], B64[q[3] as usize]);
             if (a | b | c | d) < 64 {
                 let v = (a as u32) << 18 | (b as u32) << 12 | (c as u32) << 6 | d as u32;
                 out.extend_from_slice(&[(v >> 16) as u8, (v >> 8) as u8, v as u8]);
@@ -650,11 +599,7 @@ fn base64_decode(text: &[u8]) -> Result<Vec<u8>, String> {
         } else if v == B64_PAD {
             padding += 1;
         } else {
-            return Err(format!(
-                "invalid base64 character {:?} at offset {}",
-                c as char,
-                i - 1
-            ));
+            return Err(format!("invalid base64 character {:?} at offset {}", c as char, i - 1));
         }
     }
     match (n % 4, padding) {
@@ -673,10 +618,7 @@ pub fn looks_like_pem(data: &[u8]) -> bool {
 
 /// Labels whose blocks hold a certificate.
 pub fn is_certificate_label(label: &str) -> bool {
-    matches!(
-        label,
-        "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"
-    )
+    matches!(label, "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE")
 }
 
 #[cfg(test)]
@@ -709,8 +651,8 @@ mod tests {
     fn aux_trust_lists_are_read() {
         // SEQUENCE { SEQUENCE { serverAuth, emailProtection }, [0] { codeSigning }, UTF8String "x" }
         let aux = [
-            0x30, 0x1c, 0x30, 0x14, 0x06, 0x08, 0x2b, 6, 1, 5, 5, 7, 3, 1, 0x06, 0x08, 0x2b, 6, 1,
-            5, 5, 7, 3, 4, 0xa0, 0x0a, 0x06, 0x08, 0x2b, 6, 1, 5, 5, 7, 3, 3, 0x0c, 0x01, b'x',
+            0x30, 0x1c, 0x30, 0x14, 0x06, 0x08, 0x2b, 6, 1, 5, 5, 7, 3, 1, 0x06, 0x08, 0x2b, 6, 1, 5, 5, 7, 3, 4, 0xa0,
+            0x0a, 0x06, 0x08, 0x2b, 6, 1, 5, 5, 7, 3, 3, 0x0c, 0x01, b'x',
         ];
         let mut aux = aux.to_vec();
         aux[1] = (aux.len() - 2) as u8;
@@ -723,16 +665,9 @@ mod tests {
     #[test]
     fn oids_encode_as_der_does() {
         assert_eq!(encode_oid("2.5.4.3").unwrap(), OID_CN);
+        assert_eq!(encode_oid("1.2.840.113549.1.9.1").unwrap(), [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01]);
         assert_eq!(
-            encode_oid("1.2.840.113549.1.9.1").unwrap(),
-            [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01]
-        );
-        assert_eq!(
-            ATTRIBUTE_OIDS
-                .iter()
-                .filter_map(|o| encode_oid(o))
-                .filter_map(|e| short_name_of(&e))
-                .count(),
+            ATTRIBUTE_OIDS.iter().filter_map(|o| encode_oid(o)).filter_map(|e| short_name_of(&e)).count(),
             ATTRIBUTE_OIDS.len()
         );
     }

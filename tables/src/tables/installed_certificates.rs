@@ -66,10 +66,7 @@ pub static SPEC: TableSpec = TableSpec {
     ],
 };
 
-pub static TABLE: Declared<InstalledCertificate> = Declared {
-    spec: &SPEC,
-    generate,
-};
+pub static TABLE: Declared<InstalledCertificate> = Declared { spec: &SPEC, generate };
 
 /// One store file to read.
 struct StoreFile {
@@ -120,9 +117,7 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
                     Some(aux) => aux_trust(aux),
                     None => (f.trust, None),
                 };
-                rows.push(row(
-                    c.info, f.store, "system", trust, purposes, None, &f.path,
-                ));
+                rows.push(row(c.info, f.store, "system", trust, purposes, None, &f.path));
             },
             |e| ctx.report(e),
         );
@@ -146,12 +141,7 @@ fn store_files(ctx: &Ctx<'_>, q: &Query) -> Vec<StoreFile> {
     let root = ctx.root();
     let mut out = Vec::new();
     let mut claim = |store: &'static str, trust: &'static str, path: String, is_link: bool| {
-        out.push(StoreFile {
-            store,
-            trust,
-            path,
-            is_link,
-        });
+        out.push(StoreFile { store, trust, path, is_link });
     };
     for b in pem_stores::BUNDLES {
         claim("bundle", "trusted", b.to_string(), false);
@@ -159,13 +149,8 @@ fn store_files(ctx: &Ctx<'_>, q: &Query) -> Vec<StoreFile> {
     for a in pem_stores::ANCHOR_DIRS {
         let keep = |name: &str| !a.crt_only || name.ends_with(".crt");
         let mut errors = Vec::new();
-        let files =
-            pem_stores::list_files(root, a.path, a.recursive, &keep, &mut |e| errors.push(e));
-        let trust = if a.distrusted {
-            "distrusted"
-        } else {
-            "trusted"
-        };
+        let files = pem_stores::list_files(root, a.path, a.recursive, &keep, &mut |e| errors.push(e));
+        let trust = if a.distrusted { "distrusted" } else { "trusted" };
         if q.admits("store", "anchor") {
             errors.into_iter().for_each(|e| ctx.report(e));
             ctx.ok_if_present(files.as_ref().map(|_| ()).map_err(Clone::clone));
@@ -175,13 +160,7 @@ fn store_files(ctx: &Ctx<'_>, q: &Query) -> Vec<StoreFile> {
         }
     }
     for d in pem_stores::DIRECTORIES {
-        let mut files = pem_stores::list_files(
-            root,
-            d,
-            false,
-            &pem_stores::is_directory_cert_name,
-            &mut |_| {},
-        );
+        let mut files = pem_stores::list_files(root, d, false, &pem_stores::is_directory_cert_name, &mut |_| {});
         // Named entries first, so that a certificate's row carries its name
         // rather than that of a `<hash>.0` link to it.
         if let Ok(f) = files.as_mut() {
@@ -234,19 +213,11 @@ fn nss_databases(ctx: &Ctx<'_>) -> Vec<(String, Option<String>)> {
     let mut dirs: Vec<(String, Option<String>)> = vec![("/etc/pki/nssdb".into(), None)];
     let mut homes: Vec<(String, String)> = vec![("/root".into(), "root".into())];
     if let Some(entries) = ctx.ok_if_present(root.read_dir("/home")) {
-        homes.extend(
-            entries
-                .into_iter()
-                .map(|e| (format!("/home/{}", e.name), e.name)),
-        );
+        homes.extend(entries.into_iter().map(|e| (format!("/home/{}", e.name), e.name)));
     }
     for (home, user) in homes {
         dirs.push((format!("{home}/.pki/nssdb"), Some(user.clone())));
-        for profiles in [
-            ".mozilla/firefox",
-            "snap/firefox/common/.mozilla/firefox",
-            ".thunderbird",
-        ] {
+        for profiles in [".mozilla/firefox", "snap/firefox/common/.mozilla/firefox", ".thunderbird"] {
             let parent = format!("{home}/{profiles}");
             let Ok(entries) = root.read_dir(&parent) else {
                 continue;
@@ -300,15 +271,7 @@ fn from_nss(ctx: &Ctx<'_>, cache: &mut x509::CertCache, rows: &mut Vec<Installed
             };
             let purposes = c.purposes();
             let purposes = (!purposes.is_empty()).then(|| purposes.join(","));
-            rows.push(row(
-                info,
-                "nss",
-                location,
-                c.trust_word(),
-                purposes,
-                user.clone(),
-                &db,
-            ));
+            rows.push(row(info, "nss", location, c.trust_word(), purposes, user.clone(), &db));
         }
     }
 }

@@ -48,10 +48,7 @@ pub static SPEC: TableSpec = TableSpec {
     ],
 };
 
-pub static TABLE: Declared<InstalledSoftware> = Declared {
-    spec: &SPEC,
-    generate,
-};
+pub static TABLE: Declared<InstalledSoftware> = Declared { spec: &SPEC, generate };
 
 fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledSoftware> {
     let mut rows = Vec::new();

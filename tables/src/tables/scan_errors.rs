@@ -26,10 +26,7 @@ pub static SPEC: TableSpec = TableSpec {
     examples: &["SELECT table_name, kind, count(*) FROM scan_errors GROUP BY 1, 2"],
 };
 
-pub static TABLE: Declared<ScanErrorRow> = Declared {
-    spec: &SPEC,
-    generate,
-};
+pub static TABLE: Declared<ScanErrorRow> = Declared { spec: &SPEC, generate };
 
 fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<ScanErrorRow> {
     for table in super::inventory() {

@@ -32,15 +32,10 @@ pub static SPEC: TableSpec = TableSpec {
     description: "One row describing the scanned system and when it was scanned.",
     columns: <ScanHost as Row>::COLUMNS,
     platforms: &[Platform::Linux, Platform::Windows, Platform::Macos],
-    examples: &[
-        "SELECT hostname, os_name, os_version, datetime(as_of, 'unixepoch') FROM scan_host",
-    ],
+    examples: &["SELECT hostname, os_name, os_version, datetime(as_of, 'unixepoch') FROM scan_host"],
 };
 
-pub static TABLE: Declared<ScanHost> = Declared {
-    spec: &SPEC,
-    generate,
-};
+pub static TABLE: Declared<ScanHost> = Declared { spec: &SPEC, generate };
 
 fn generate(ctx: &Ctx<'_>, _q: &Query) -> Vec<ScanHost> {
     let root = ctx.root();
@@ -53,12 +48,8 @@ fn generate(ctx: &Ctx<'_>, _q: &Query) -> Vec<ScanHost> {
         ..Default::default()
     };
     if family == OsFamily::Linux {
-        row.hostname = ctx
-            .ok(os_release::first_line(root, "/etc/hostname"))
-            .flatten();
-        row.machine_id = ctx
-            .ok(os_release::first_line(root, "/etc/machine-id"))
-            .flatten();
+        row.hostname = ctx.ok(os_release::first_line(root, "/etc/hostname")).flatten();
+        row.machine_id = ctx.ok(os_release::first_line(root, "/etc/machine-id")).flatten();
         if let Some(Some((_, fields))) = ctx.ok(os_release::read(root)) {
             row.os_name = fields.get("NAME").cloned();
             row.os_version = fields.get("VERSION_ID").cloned();
