@@ -88,6 +88,11 @@ impl Scan {
         *self.processes.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
+    /// The live process list if this statement has read it already.
+    pub fn cached_processes(&self) -> Option<LiveProcesses> {
+        self.processes.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// Every live process. Kept until [`Scan::forget_rows`] when rows are
     /// cached, read afresh on every call otherwise.
     pub fn live_processes(&self) -> LiveProcesses {

@@ -537,78 +537,13 @@ fn trim_ascii(mut s: &[u8]) -> &[u8] {
     s
 }
 
-const B64_SPACE: u8 = 0xfe;
-const B64_PAD: u8 = 0xfd;
-const B64_BAD: u8 = 0xff;
 
-static B64: [u8; 256] = {
-    let mut t = [B64_BAD; 256];
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut i = 0;
-    while i < 64 {
-        t[alphabet[i] as usize] = i as u8;
-        i += 1;
-    }
-    t[b' ' as usize] = B64_SPACE;
-    t[b'\t' as usize] = B64_SPACE;
-    t[b'\r' as usize] = B64_SPACE;
-    t[b'\n' as usize] = B64_SPACE;
-    t[b'=' as usize] = B64_PAD;
-    t
-};
-
-/// Standard base64 with padding; whitespace anywhere is ignored.
-// `is_multiple_of` is newer than the crate's rust-version.
-#[allow(clippy::manual_is_multiple_of)]
+/// Standard base64 with padding; line breaks and other whitespace inside
+/// the PEM body are dropped first, as PEM allows.
 fn base64_decode(text: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut n = 0usize; // significant characters so far
-    let mut padding = 0usize;
-    let mut i = 0;
-    while i < text.len() {
-        // Fast path: four alphabet characters at a quad boundary.
-        if n % 4 == 0
-            && padding == 0
-            && let Some(q) = text.get(i..i + 4)
-        {
-            let (a, b, c, d) = (B64[q[0] as usize], B64[q[1] as usize], B64[q[2] as usize], B64[q[3] as usize]);
-            if (a | b | c | d) < 64 {
-                let v = (a as u32) << 18 | (b as u32) << 12 | (c as u32) << 6 | d as u32;
-                out.extend_from_slice(&[(v >> 16) as u8, (v >> 8) as u8, v as u8]);
-                i += 4;
-                n += 4;
-                continue;
-            }
-        }
-        let c = text[i];
-        let v = B64[c as usize];
-        i += 1;
-        if v < 64 {
-            if padding > 0 {
-                return Err("base64 text after padding".into());
-            }
-            acc = (acc << 6) | v as u32;
-            n += 1;
-            if n % 4 == 0 {
-                out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
-                acc = 0;
-            }
-        } else if v == B64_SPACE {
-            continue;
-        } else if v == B64_PAD {
-            padding += 1;
-        } else {
-            return Err(format!("invalid base64 character {:?} at offset {}", c as char, i - 1));
-        }
-    }
-    match (n % 4, padding) {
-        (0, 0) => {}
-        (2, 0 | 2) => out.push((acc >> 4) as u8),
-        (3, 0 | 1) => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
-        _ => return Err("base64 text has a bad length".into()),
-    }
-    Ok(out)
+    use base64::Engine as _;
+    let compact: Vec<u8> = text.iter().copied().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(&compact).map_err(|e| format!("bad base64: {e}"))
 }
 
 /// Whether a certificate file's bytes are PEM text (otherwise they may be DER).

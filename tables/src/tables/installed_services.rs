@@ -141,12 +141,20 @@ fn canonical_exec(root: &Root, exec: &str) -> String {
     exec.to_string()
 }
 
+/// Executables of live processes: from the process table running_processes
+/// already read in this statement, or else from a read of `exe` links only,
+/// which is much cheaper than the full table.
 fn running_executables(ctx: &Ctx<'_>) -> HashSet<String> {
-    let Ok(list) = &*ctx.scan.live_processes() else { return HashSet::new() };
-    list.iter()
-        .filter_map(|p| p.exe.as_deref())
-        .map(|e| e.strip_suffix(" (deleted)").unwrap_or(e).to_string())
-        .collect()
+    let strip = |e: &str| e.strip_suffix(" (deleted)").unwrap_or(e).to_string();
+    if let Some(list) = ctx.scan.cached_processes() {
+        let Ok(list) = &*list else { return HashSet::new() };
+        return list.iter().filter_map(|p| p.exe.as_deref()).map(strip).collect();
+    }
+    use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, RefreshKind, System, UpdateKind};
+    let kind = ProcessRefreshKind::nothing().with_exe(UpdateKind::OnlyIfNotSet).without_tasks();
+    let Ok(mut sys) = System::new_with_specifics(RefreshKind::nothing()) else { return HashSet::new() };
+    sys.refresh_processes_specifics(ProcessesToUpdate::All, true, kind);
+    sys.processes().values().filter_map(|p| p.exe()).map(|e| strip(&e.to_string_lossy())).collect()
 }
 
 #[cfg(test)]
