@@ -150,11 +150,36 @@ fn running_executables(ctx: &Ctx<'_>) -> HashSet<String> {
         let Ok(list) = &*list else { return HashSet::new() };
         return list.iter().filter_map(|p| p.exe.as_deref()).map(strip).collect();
     }
-    use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, RefreshKind, System, UpdateKind};
-    let kind = ProcessRefreshKind::nothing().with_exe(UpdateKind::OnlyIfNotSet).without_tasks();
-    let Ok(mut sys) = System::new_with_specifics(RefreshKind::nothing()) else { return HashSet::new() };
-    sys.refresh_processes_specifics(ProcessesToUpdate::All, true, kind);
-    sys.processes().values().filter_map(|p| p.exe()).map(|e| strip(&e.to_string_lossy())).collect()
+    live_exe_links().unwrap_or_else(|| {
+        use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, RefreshKind, System, UpdateKind};
+        let kind = ProcessRefreshKind::nothing().with_exe(UpdateKind::OnlyIfNotSet).without_tasks();
+        let Ok(mut sys) = System::new_with_specifics(RefreshKind::nothing()) else { return HashSet::new() };
+        sys.refresh_processes_specifics(ProcessesToUpdate::All, true, kind);
+        sys.processes().values().filter_map(|p| p.exe()).map(|e| strip(&e.to_string_lossy())).collect()
+    })
+}
+
+/// On Linux only the `/proc/PID/exe` links are needed; sysinfo would also
+/// read each process's stat and status files, three times the system calls.
+#[cfg(target_os = "linux")]
+fn live_exe_links() -> Option<HashSet<String>> {
+    let mut out = HashSet::new();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = entry.file_name();
+        if !name.as_encoded_bytes().iter().all(u8::is_ascii_digit) {
+            continue;
+        }
+        if let Ok(exe) = std::fs::read_link(entry.path().join("exe")) {
+            let exe = exe.to_string_lossy();
+            out.insert(exe.strip_suffix(" (deleted)").unwrap_or(&exe).to_string());
+        }
+    }
+    Some(out)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn live_exe_links() -> Option<HashSet<String>> {
+    None
 }
 
 #[cfg(test)]
