@@ -68,18 +68,24 @@ pub fn run(engine: &Engine) -> Result<Report> {
     use embargo_catalog::canned;
     engine.scan.forget_rows();
     let host = engine.table("SELECT * FROM scan_host")?;
-    let tables: Vec<&dyn embargo_tables::Table> = embargo_tables::tables::all()
+    let tables: Vec<&'static dyn embargo_tables::Table> = embargo_tables::tables::all()
         .iter()
         .copied()
         .filter(|t| !t.spec().columns.iter().any(|c| c.options.required) && t.spec().name != "scan_errors")
         .collect();
-    engine.scan.prefetch(&tables);
+    // The collectors run while SQLite compiles the evidence model.
+    let scan = engine.scan.clone();
+    let prefetch = std::thread::spawn(move || scan.prefetch(&tables));
     // The evidence model is evaluated once; both reports read its result.
     engine
         .conn
         .execute_batch(&format!("DROP TABLE IF EXISTS temp.{}", canned::FINDINGS_TABLE))
         .map_err(crate::engine::explain)?;
-    engine.conn.execute_batch(&canned::materialize_findings()).map_err(crate::engine::explain)?;
+    let mut materialize = engine.conn.prepare(&canned::materialize_findings()).map_err(crate::engine::explain)?;
+    // A collector that panicked is run again by the statement, which reports it.
+    let _ = prefetch.join();
+    materialize.execute([]).map_err(crate::engine::explain)?;
+    drop(materialize);
     let exposure = engine.table(&canned::over_findings_table("host_exposure").map_err(anyhow::Error::msg)?)?;
     let findings = engine.table(&canned::over_findings_table("banned_vendor_findings").map_err(anyhow::Error::msg)?)?;
     // "Processes are read only on the live system" is a fact about the
