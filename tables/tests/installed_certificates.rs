@@ -312,3 +312,22 @@ fn store_pushdown_gives_the_rows_of_a_full_scan() {
     let (by_sha1, _) = scan(&fixture(), &Query::all().with("sha1", vec![Value::Text(text(&kav.sha1).into())]));
     assert_eq!(by_sha1.len(), 3, "bundle, anchor and Firefox hold the Kaspersky root");
 }
+
+/// A browser holding its database open with a write lock must not stop, or
+/// hang, the scan: embargo reads a copy, and never waits on a lock.
+#[test]
+fn a_locked_cert9_db_is_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("home/bob/.mozilla/firefox/x.default");
+    std::fs::create_dir_all(&profile).unwrap();
+    let src = fixture().join("home/alice/.mozilla/firefox/abcd1234.default-release/cert9.db");
+    std::fs::copy(&src, profile.join("cert9.db")).unwrap();
+    let holder = rusqlite::Connection::open(profile.join("cert9.db")).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE; UPDATE nssPublic SET id = id WHERE 0;").unwrap();
+    let started = std::time::Instant::now();
+    let (rows, errors) = scan(dir.path(), &Query::all().with("store", vec![Value::Text("nss".into())]));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(rows.len(), 4, "{errors:?}");
+    assert!(rows.iter().all(|r| text(&r.user) == "bob"));
+    holder.execute_batch("ROLLBACK").unwrap();
+}

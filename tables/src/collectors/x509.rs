@@ -537,7 +537,6 @@ fn trim_ascii(mut s: &[u8]) -> &[u8] {
     s
 }
 
-
 /// Standard base64 with padding; line breaks and other whitespace inside
 /// the PEM body are dropped first, as PEM allows.
 fn base64_decode(text: &[u8]) -> Result<Vec<u8>, String> {
