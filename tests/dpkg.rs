@@ -181,3 +181,45 @@ fn binary_garbage_everywhere_is_survived() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// A file the scanning user may not read is one `permission_denied` row; the
+/// rest of the scan goes on. Root reads everything, so as root the binary is
+/// run as `nobody` through util-linux's setpriv.
+#[cfg(unix)]
+#[test]
+fn an_unreadable_status_file_is_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "var/lib/dpkg/status", b"Package: a\nStatus: install ok installed\n\n");
+    write(dir.path(), "etc/hostname", b"locked-host\n");
+    std::fs::set_permissions(dir.path().join("var/lib/dpkg/status"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    for d in ["", "var", "var/lib", "var/lib/dpkg", "etc"] {
+        std::fs::set_permissions(dir.path().join(d), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::set_permissions(dir.path().join("etc/hostname"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let root = dir.path().to_str().unwrap();
+    let sql = "SELECT kind, path FROM scan_errors WHERE table_name = 'installed_software'; SELECT hostname FROM scan_host";
+    let bin = env!("CARGO_BIN_EXE_embargo");
+    let is_root = unsafe { libc::geteuid() } == 0;
+    // `nobody` may not be able to reach the build directory: run a copy.
+    let bin_dir = tempfile::tempdir().unwrap();
+    let mut cmd = if is_root {
+        if !peer("setpriv") {
+            return;
+        }
+        std::fs::set_permissions(bin_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let copy = bin_dir.path().join("embargo");
+        std::fs::copy(bin, &copy).unwrap();
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"]).arg(&copy);
+        c
+    } else {
+        std::process::Command::new(bin)
+    };
+    let o = cmd.args(["--root", root, "--format", "jsonl", "query", sql]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "{\"kind\": \"permission_denied\", \"path\": \"/var/lib/dpkg/status\"}\n{\"hostname\": \"locked-host\"}\n"
+    );
+}
