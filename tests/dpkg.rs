@@ -198,7 +198,8 @@ fn an_unreadable_status_file_is_reported() {
     }
     std::fs::set_permissions(dir.path().join("etc/hostname"), std::fs::Permissions::from_mode(0o644)).unwrap();
     let root = dir.path().to_str().unwrap();
-    let sql = "SELECT kind, path FROM scan_errors WHERE table_name = 'installed_software'; SELECT hostname FROM scan_host";
+    let sql =
+        "SELECT kind, path FROM scan_errors WHERE table_name = 'installed_software'; SELECT hostname FROM scan_host";
     let bin = env!("CARGO_BIN_EXE_embargo");
     let is_root = unsafe { libc::geteuid() } == 0;
     // `nobody` may not be able to reach the build directory: run a copy.
