@@ -71,7 +71,7 @@ pub struct Root {
     /// Host paths already seen to be real directories (not links). Walks
     /// pass through the same few directories thousands of times; this saves
     /// an lstat per component. A scan treats the root as unchanging.
-    known_dirs: std::sync::Arc<std::sync::RwLock<std::collections::HashSet<PathBuf>>>,
+    known_dirs: std::sync::Arc<std::sync::RwLock<rustc_hash::FxHashSet<PathBuf>>>,
 }
 
 impl Root {
