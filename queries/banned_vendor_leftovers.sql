@@ -8,7 +8,7 @@ host AS (SELECT hostname, os_family, as_of FROM scan_host),
 -- of a pattern that starts with a literal ('' for the others): joining on it
 -- lets SQLite's automatic index skip almost every (value, indicator) pair.
 ind AS MATERIALIZED (
-  SELECT i.vendor_id, i.kind, i.match, i.pattern, i.confidence,
+  SELECT i.vendor_id, i.kind, i.match, i.pattern, i.confidence, i.needle,
          -- The kind of value the indicator is matched against.
          CASE WHEN i.kind IN ('package', 'product_name') THEN 'name'
               WHEN i.kind IN ('service', 'driver') THEN 'service'
@@ -98,7 +98,10 @@ hits AS (
   FROM obs AS o CROSS JOIN ind AS i ON i.okind = o.ikind AND i.k1 = ''
   WHERE CASE i.match
           WHEN 'glob' THEN o.lv GLOB i.lp
-          WHEN 'regex' THEN regex_match(o.lv, i.pattern, 0) IS NOT NULL
+          -- instr first: a literal every match contains is far cheaper to
+          -- look for than to run the regex.
+          WHEN 'regex' THEN (i.needle IS NULL OR instr(o.lv, i.needle) > 0)
+                            AND regex_match(o.lv, i.pattern, 0) IS NOT NULL
         END
   UNION ALL
   -- Paths are asked for, never listed: file_presence gets each pattern pushed down.

@@ -42,6 +42,9 @@ pub enum Matcher {
 #[derive(Clone, Debug)]
 pub struct LazyRegex {
     source: String,
+    /// A literal every match contains, so that SQL can test it with
+    /// `instr` before calling `regex_match`.
+    needle: Option<String>,
     compiled: std::sync::OnceLock<regex::Regex>,
 }
 
@@ -49,8 +52,12 @@ impl LazyRegex {
     /// Checks `source` with the regex parser (what `Regex::new` would refuse
     /// for its syntax) without building the automaton.
     fn checked(source: String) -> Result<LazyRegex, String> {
-        regex_syntax::Parser::new().parse(&source).map_err(|e| first_line(&e.to_string()))?;
-        Ok(LazyRegex { source, compiled: std::sync::OnceLock::new() })
+        let hir = regex_syntax::Parser::new().parse(&source).map_err(|e| first_line(&e.to_string()))?;
+        Ok(LazyRegex { needle: required_literal(&hir), source, compiled: std::sync::OnceLock::new() })
+    }
+
+    pub fn needle(&self) -> Option<&str> {
+        self.needle.as_deref()
     }
 
     pub fn get(&self) -> &regex::Regex {
@@ -88,6 +95,14 @@ impl Matcher {
         }
     }
 
+    /// Lowercase text every matching value contains (regexes and globs).
+    pub fn needle(&self) -> Option<&str> {
+        match self {
+            Matcher::Regex(re) => re.needle(),
+            _ => None,
+        }
+    }
+
     /// Whether `value` matches, without regard to ASCII case.
     pub fn matches(&self, value: &str) -> bool {
         match self {
@@ -98,6 +113,21 @@ impl Matcher {
             Matcher::Regex(re) => re.get().is_match(&value.to_ascii_lowercase()),
         }
     }
+}
+
+/// The longest literal among the top-level pieces of a concatenation: text
+/// that every match must contain.
+fn required_literal(hir: &regex_syntax::hir::Hir) -> Option<String> {
+    use regex_syntax::hir::HirKind;
+    let literal = |h: &regex_syntax::hir::Hir| match h.kind() {
+        HirKind::Literal(l) => std::str::from_utf8(&l.0).ok().map(str::to_string),
+        _ => None,
+    };
+    match hir.kind() {
+        HirKind::Concat(parts) => parts.iter().filter_map(literal).max_by_key(String::len),
+        _ => literal(hir),
+    }
+    .filter(|l| !l.is_empty())
 }
 
 /// Globs are whole-string: `*` is any run (also empty), `?` exactly one
@@ -241,6 +271,20 @@ mod tests {
 
     fn m(kind: MatchKind, p: &str) -> Matcher {
         Matcher::compile(kind, p).unwrap()
+    }
+
+    #[test]
+    fn needles_are_text_every_match_contains() {
+        let needle = |p: &str| Matcher::compile(MatchKind::Regex, p).unwrap().needle().map(str::to_string);
+        assert_eq!(
+            needle("(^|[,/+]) *cn *= *kaspersky anti-virus personal root certificate *($|[,/+])").as_deref(),
+            Some("kaspersky anti-virus personal root certificate")
+        );
+        assert_eq!(needle(r"^avp\d+(\.\d+){1,2}$").as_deref(), Some("avp"));
+        assert_eq!(needle(r"\bultraav\b").as_deref(), Some("ultraav"));
+        assert_eq!(needle("a|b"), None);
+        let glob = Matcher::compile(MatchKind::Glob, "Kaspersky*Agent").unwrap();
+        assert_eq!(glob.needle(), Some("kaspersky"));
     }
 
     #[test]

@@ -24,6 +24,8 @@ crate::declare_table! {
         source: Text,
         /// What to know before trusting a match.
         note: Text,
+        /// For regex and glob indicators, lowercase text every match contains (NULL when there is none): `instr(lower(value), needle) > 0` is a cheap test before `regex_match`.
+        needle: Text,
     }
 }
 
@@ -54,6 +56,7 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<BannedVendorIndicator> {
             confidence: Some(i.confidence.as_str().to_string()),
             source: Some(i.source.clone()),
             note: i.note.clone(),
+            needle: i.matcher().needle().map(str::to_string),
         })
         .collect()
 }
