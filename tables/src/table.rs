@@ -134,12 +134,20 @@ impl Scan {
     /// a statement reading all of them waits for the slowest collector
     /// rather than for their sum. Only useful with [`Scan::with_row_cache`].
     pub fn prefetch(&self, tables: &[&dyn Table]) {
+        // One worker per core, each taking the next table in the given order
+        // (slowest first is best): more threads than cores only adds
+        // switching.
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(tables.len());
         std::thread::scope(|s| {
-            for &table in tables {
-                s.spawn(move || {
-                    // A panic stays in its thread; the statement will run
-                    // the collector again and report it as an SQL error.
-                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.rows(table, &Query::all())));
+            for _ in 0..workers {
+                s.spawn(|| {
+                    while let Some(&table) = tables.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                        // A panic stays here; the statement will run the
+                        // collector again and report it as an SQL error.
+                        let _ =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.rows(table, &Query::all())));
+                    }
                 });
             }
         });

@@ -68,11 +68,13 @@ pub fn run(engine: &Engine) -> Result<Report> {
     use embargo_catalog::canned;
     engine.scan.forget_rows();
     let host = engine.table("SELECT * FROM scan_host")?;
-    let tables: Vec<&'static dyn embargo_tables::Table> = embargo_tables::tables::all()
+    let mut tables: Vec<&'static dyn embargo_tables::Table> = embargo_tables::tables::all()
         .iter()
         .copied()
         .filter(|t| !t.spec().columns.iter().any(|c| c.options.required) && t.spec().name != "scan_errors")
         .collect();
+    // The slowest collectors first, so that the two finish together.
+    tables.sort_by_key(|t| !matches!(t.spec().name, "installed_certificates" | "installed_services"));
     // The collectors run while SQLite compiles the evidence model.
     let scan = engine.scan.clone();
     let prefetch = std::thread::spawn(move || scan.prefetch(&tables));
