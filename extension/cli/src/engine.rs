@@ -51,11 +51,10 @@ impl Engine {
             if !columns.is_empty() {
                 sink.begin(&columns)?;
             }
-            let mut cells = Vec::with_capacity(columns.len());
+            let mut cells = vec![Cell::Null; columns.len()];
             while let Some(row) = rows.next().map_err(explain)? {
-                cells.clear();
-                for i in 0..columns.len() {
-                    cells.push(Cell::from_sql(row.get_ref(i).map_err(explain)?));
+                for (i, cell) in cells.iter_mut().enumerate() {
+                    cell.set(row.get_ref(i).map_err(explain)?);
                 }
                 sink.row(&cells)?;
             }

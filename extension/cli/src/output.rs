@@ -18,13 +18,30 @@ pub enum Cell {
 
 impl Cell {
     pub fn from_sql(v: ValueRef<'_>) -> Cell {
+        let mut cell = Cell::Null;
+        cell.set(v);
+        cell
+    }
+
+    /// Overwrites the cell with `v`, reusing its text buffer: a row loop
+    /// then allocates nothing per cell.
+    pub fn set(&mut self, v: ValueRef<'_>) {
         match v {
-            ValueRef::Null => Cell::Null,
-            ValueRef::Integer(i) => Cell::Integer(i),
-            ValueRef::Real(f) => Cell::Real(f),
-            ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
+            ValueRef::Null => *self = Cell::Null,
+            ValueRef::Integer(i) => *self = Cell::Integer(i),
+            ValueRef::Real(f) => *self = Cell::Real(f),
+            ValueRef::Text(t) => {
+                let text = String::from_utf8_lossy(t);
+                match self {
+                    Cell::Text(s) => {
+                        s.clear();
+                        s.push_str(&text);
+                    }
+                    _ => *self = Cell::Text(text.into_owned()),
+                }
+            }
             // Blobs are rare here (digests are hex text); show them as hex.
-            ValueRef::Blob(b) => Cell::Text(b.iter().map(|x| format!("{x:02x}")).collect()),
+            ValueRef::Blob(b) => *self = Cell::Text(b.iter().map(|x| format!("{x:02x}")).collect()),
         }
     }
 
@@ -66,14 +83,22 @@ pub fn sink<'w>(format: Format, out: &'w mut dyn Write) -> Box<dyn RowSink + 'w>
 
 struct JsonSink<'w> {
     out: &'w mut dyn Write,
-    columns: Vec<String>,
+    /// Each column's `"name": `, escaped once.
+    columns: Vec<Vec<u8>>,
     lines: bool,
     first: bool,
 }
 
 impl RowSink for JsonSink<'_> {
     fn begin(&mut self, columns: &[String]) -> io::Result<()> {
-        self.columns = columns.to_vec();
+        self.columns = columns
+            .iter()
+            .map(|c| {
+                let mut key = serde_json::to_vec(c).unwrap_or_default();
+                key.extend_from_slice(b": ");
+                key
+            })
+            .collect();
         self.first = true;
         if !self.lines {
             self.out.write_all(b"[")?;
@@ -87,13 +112,17 @@ impl RowSink for JsonSink<'_> {
         }
         self.first = false;
         self.out.write_all(b"{")?;
-        for (i, (name, cell)) in self.columns.iter().zip(cells).enumerate() {
+        for (i, (key, cell)) in self.columns.iter().zip(cells).enumerate() {
             if i > 0 {
                 self.out.write_all(b", ")?;
             }
-            serde_json::to_writer(&mut *self.out, name)?;
-            self.out.write_all(b": ")?;
-            serde_json::to_writer(&mut *self.out, &cell.to_json())?;
+            self.out.write_all(key)?;
+            match cell {
+                Cell::Null => self.out.write_all(b"null")?,
+                Cell::Integer(v) => write!(self.out, "{v}")?,
+                Cell::Text(t) => serde_json::to_writer(&mut *self.out, t)?,
+                Cell::Real(_) => serde_json::to_writer(&mut *self.out, &cell.to_json())?,
+            }
         }
         self.out.write_all(b"}")?;
         if self.lines {
