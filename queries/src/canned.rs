@@ -24,21 +24,31 @@ const BODIES: &[(&str, &str)] = &[
     ("banned_vendor_leftovers", include_str!("../canned/banned_vendor_leftovers.sql")),
 ];
 
+/// The header comment lines of a body, and the SQL after them.
+fn split_header(body: &str) -> (Vec<&str>, Vec<&str>) {
+    let header: Vec<&str> = body.lines().take_while(|l| l.starts_with("-- ")).collect();
+    let rest = body.lines().skip(header.len()).collect();
+    (header, rest)
+}
+
+/// The evidence model without its leading comment.
+fn lib_body() -> String {
+    LIB.lines().skip_while(|l| l.starts_with("--")).collect::<Vec<_>>().join("\n")
+}
+
+/// The one-line CTE `name AS (...)` of the evidence model, so that queries
+/// over the findings table define `host` and `vendors` exactly as it does.
+fn lib_cte(name: &str) -> &'static str {
+    let prefix = format!("{name} AS (");
+    LIB.lines().find(|l| l.starts_with(&prefix)).map_or("", |l| l.trim_end_matches(','))
+}
+
 fn compose(name: &'static str, body: &str) -> Canned {
-    let mut header = Vec::new();
-    let mut rest = Vec::new();
-    for line in body.lines() {
-        if rest.is_empty() && line.starts_with("-- ") {
-            header.push(line);
-        } else {
-            rest.push(line);
-        }
-    }
+    let (header, rest) = split_header(body);
     let field = |key: &str| {
         header.iter().find_map(|l| l.strip_prefix("-- ")?.strip_prefix(key)?.strip_prefix(": ")).unwrap_or("").trim()
     };
-    let lib_body: Vec<&str> = LIB.lines().skip_while(|l| l.starts_with("--")).collect();
-    let sql = format!("{}\n{}\n{}\n", header.join("\n"), lib_body.join("\n"), rest.join("\n").trim_end());
+    let sql = format!("{}\n{}\n{}\n", header.join("\n"), lib_body(), rest.join("\n").trim_end());
     Canned {
         name,
         description: field("description").to_string(),
@@ -54,20 +64,19 @@ pub const FINDINGS_TABLE: &str = "embargo_findings";
 /// SQL that stores the `findings` of the evidence model in a temporary
 /// table, so that several canned queries of one scan share one evaluation.
 pub fn materialize_findings() -> String {
-    let lib_body: Vec<&str> = LIB.lines().skip_while(|l| l.starts_with("--")).collect();
-    format!("CREATE TEMP TABLE {FINDINGS_TABLE} AS\n{}\nSELECT * FROM findings", lib_body.join("\n"))
+    format!("CREATE TEMP TABLE {FINDINGS_TABLE} AS\n{}\nSELECT * FROM findings", lib_body())
 }
 
 /// The canned query `name` over the table [`materialize_findings`] made
 /// instead of over the whole evidence model.
 pub fn over_findings_table(name: &str) -> Result<String, String> {
     let (_, body) = BODIES.iter().find(|(n, _)| *n == name).ok_or_else(|| format!("no canned query named {name:?}"))?;
-    let body: Vec<&str> = body.lines().skip_while(|l| l.starts_with("-- ")).collect();
+    let (_, rest) = split_header(body);
     Ok(format!(
-        "WITH\nhost AS (SELECT hostname, os_family, as_of FROM scan_host),\n\
-         vendors AS (SELECT DISTINCT vendor_id, vendor, banned FROM banned_vendors),\n\
-         findings AS (SELECT * FROM temp.{FINDINGS_TABLE})\n{}",
-        body.join("\n")
+        "WITH\n{},\n{},\nfindings AS (SELECT * FROM temp.{FINDINGS_TABLE})\n{}",
+        lib_cte("host"),
+        lib_cte("vendors"),
+        rest.join("\n")
     ))
 }
 
@@ -82,6 +91,13 @@ pub fn sql(name: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn queries_over_the_findings_table_reuse_the_models_ctes() {
+        for name in ["host", "vendors"] {
+            assert!(super::lib_cte(name).starts_with(&format!("{name} AS (")), "{name} not found in lib/findings.sql");
+        }
+    }
+
     #[test]
     fn committed_files_are_current() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -78,26 +78,28 @@ pub struct ScanError {
     pub message: String,
 }
 
-/// Where collectors report problems; shared by all tables of one scan.
+/// Where collectors report problems; shared by all tables of one scan. A
+/// problem met twice (a collector run again) is kept once.
 #[derive(Debug, Default)]
 pub struct ErrorLog {
-    errors: Mutex<Vec<ScanError>>,
+    errors: Mutex<(Vec<ScanError>, std::collections::HashSet<ScanError>)>,
 }
 
 impl ErrorLog {
     pub fn push(&self, e: ScanError) {
-        let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
-        if !errors.contains(&e) {
-            errors.push(e);
+        let mut guard = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        let (list, seen) = &mut *guard;
+        if seen.insert(e.clone()) {
+            list.push(e);
         }
     }
 
     pub fn snapshot(&self) -> Vec<ScanError> {
-        self.errors.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.errors.lock().unwrap_or_else(|p| p.into_inner()).0.clone()
     }
 
     pub fn len(&self) -> usize {
-        self.errors.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.errors.lock().unwrap_or_else(|p| p.into_inner()).0.len()
     }
 
     pub fn is_empty(&self) -> bool {

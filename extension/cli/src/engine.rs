@@ -68,7 +68,7 @@ impl Engine {
 
 impl Engine {
     /// Runs one query and keeps its rows.
-    pub fn table(&self, sql: &str) -> Result<crate::scan::Table> {
+    pub fn table(&self, sql: &str) -> Result<crate::scan::Fetched> {
         let mut stmt = self.conn.prepare(sql).map_err(explain)?;
         let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
         let mut rows = stmt.raw_query();
@@ -80,7 +80,7 @@ impl Engine {
             }
             out.push(cells);
         }
-        Ok(crate::scan::Table { columns, rows: out })
+        Ok(crate::scan::Fetched { columns, rows: out })
     }
 }
 

@@ -26,12 +26,12 @@ impl Level {
 }
 
 /// The rows of one query, with their column names.
-pub struct Table {
+pub struct Fetched {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
 }
 
-impl Table {
+impl Fetched {
     fn get<'a>(&'a self, row: &'a [Cell], col: &str) -> &'a Cell {
         self.columns.iter().position(|c| c == col).map_or(&Cell::Null, |i| &row[i])
     }
@@ -58,9 +58,9 @@ impl Table {
 }
 
 pub struct Report {
-    pub host: Table,
-    pub exposure: Table,
-    pub findings: Table,
+    pub host: Fetched,
+    pub exposure: Fetched,
+    pub findings: Fetched,
     pub errors: usize,
 }
 

@@ -691,7 +691,7 @@ impl<'a> Scanner<'a> {
         let et = match known {
             Some(t) => t,
             None => match self.root.resolve_nofollow(path) {
-                Ok(r) => entry_type_of(&r.metadata),
+                Ok(r) => EntryType::of(r.metadata.file_type()),
                 Err(e) if e.kind == ErrorKind::NotFound => return Err(Fail::NotFound),
                 Err(e) => return Err(Fail::Bad(Some(e))),
             },
@@ -1038,10 +1038,6 @@ fn normalize(p: &str) -> String {
         }
     }
     format!("/{}", out.join("/"))
-}
-
-fn entry_type_of(m: &std::fs::Metadata) -> EntryType {
-    EntryType::of(m.file_type())
 }
 
 #[cfg(unix)]
