@@ -11,8 +11,7 @@
 //! We walk by hand rather than use `openat2(RESOLVE_IN_ROOT)` because the same
 //! code must work when embargo runs on macOS or Windows against a mounted image.
 
-use std::collections::VecDeque;
-use std::ffi::OsString;
+use std::borrow::Cow;
 use std::fs::{self, File, Metadata};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -64,14 +63,42 @@ pub struct Resolved {
     pub metadata: Metadata,
 }
 
+/// A walk's result: [`Resolved`], with metadata unless the walk could do
+/// without it.
+struct Walked {
+    host: PathBuf,
+    path: String,
+    metadata: Option<Metadata>,
+}
+
+impl Walked {
+    fn with_metadata(self) -> Result<Resolved, FsError> {
+        let metadata = match self.metadata {
+            Some(m) => m,
+            None => fs::symlink_metadata(&self.host).map_err(|e| FsError::io(&self.path, &e))?,
+        };
+        Ok(Resolved { host: self.host, path: self.path, metadata })
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Root {
     base: PathBuf,
     fold_case: bool,
-    /// Host paths already seen to be real directories (not links). Walks
-    /// pass through the same few directories thousands of times; this saves
-    /// an lstat per component. A scan treats the root as unchanging.
-    known_dirs: std::sync::Arc<std::sync::RwLock<rustc_hash::FxHashSet<PathBuf>>>,
+    /// Host paths already seen to be real directories or symlinks. Walks
+    /// pass through the same few directories (and links such as `/lib` ->
+    /// `usr/lib`) thousands of times; this saves an lstat, and a readlink,
+    /// per component. A scan treats the root as unchanging.
+    known: std::sync::Arc<std::sync::RwLock<foldhash::HashMap<PathBuf, Known>>>,
+}
+
+#[derive(Clone, Debug)]
+enum Known {
+    Dir(Metadata),
+    /// A regular file, as a directory listing typed it.
+    File,
+    /// A symlink and its target text.
+    Link(String),
 }
 
 impl Root {
@@ -84,7 +111,7 @@ impl Root {
                 format!("{} is not a directory", dir.as_ref().display()),
             ));
         }
-        Ok(Root { base, fold_case: false, known_dirs: Default::default() })
+        Ok(Root { base, fold_case: false, known: Default::default() })
     }
 
     /// Looks names up without regard to case when the exact name is missing,
@@ -107,12 +134,12 @@ impl Root {
 
     /// Resolves `path` inside the root, following a final symlink too.
     pub fn resolve(&self, path: &str) -> Result<Resolved, FsError> {
-        self.walk(path, true)
+        self.walk(path, true, true)?.with_metadata()
     }
 
     /// Resolves `path` inside the root without following a final symlink.
     pub fn resolve_nofollow(&self, path: &str) -> Result<Resolved, FsError> {
-        self.walk(path, false)
+        self.walk(path, false, true)?.with_metadata()
     }
 
     pub fn exists(&self, path: &str) -> bool {
@@ -128,16 +155,21 @@ impl Root {
 
     /// Opens a regular file for reading.
     pub fn open(&self, path: &str) -> Result<(File, Resolved), FsError> {
-        let r = self.resolve(path)?;
-        if !r.metadata.is_file() {
-            return Err(not_regular(path, &r.metadata));
+        // A file a directory listing showed to be regular needs no lstat
+        // here: the listing is the same pre-open check, and the fstat below
+        // still confirms what was opened.
+        let w = self.walk(path, true, false)?;
+        if let Some(m) = &w.metadata
+            && !m.is_file()
+        {
+            return Err(not_regular(path, m));
         }
-        let file = open_nofollow(&r.host).map_err(|e| FsError::io(path, &e))?;
+        let file = open_nofollow(&w.host).map_err(|e| FsError::io(path, &e))?;
         let meta = file.metadata().map_err(|e| FsError::io(path, &e))?;
         if !meta.is_file() {
             return Err(not_regular(path, &meta));
         }
-        Ok((file, Resolved { metadata: meta, ..r }))
+        Ok((file, Resolved { host: w.host, path: w.path, metadata: meta }))
     }
 
     /// Reads a whole regular file, refusing one larger than `limit` bytes.
@@ -150,8 +182,7 @@ impl Root {
                 format!("{} bytes is more than the {limit}-byte limit", r.metadata.len()),
             ));
         }
-        let mut buf = Vec::with_capacity(r.metadata.len() as usize);
-        file.take(limit + 1).read_to_end(&mut buf).map_err(|e| FsError::io(path, &e))?;
+        let buf = read_sized(file, r.metadata.len(), limit).map_err(|e| FsError::io(path, &e))?;
         if buf.len() as u64 > limit {
             return Err(FsError::new(ErrorKind::TooLarge, path, format!("more than the {limit}-byte limit")));
         }
@@ -180,10 +211,17 @@ impl Root {
         }
         let rd = fs::read_dir(&r.host).map_err(|e| FsError::io(path, &e))?;
         let mut out = Vec::new();
+        let mut files = Vec::new();
         for entry in rd {
             let entry = entry.map_err(|e| FsError::io(path, &e))?;
             let entry_type = entry.file_type().map(EntryType::of).unwrap_or(EntryType::Other);
+            if entry_type == EntryType::File {
+                files.push(entry.path());
+            }
             out.push(DirEntry { name: entry.file_name().to_string_lossy().into_owned(), entry_type });
+        }
+        if let Ok(mut known) = self.known.write() {
+            known.extend(files.into_iter().map(|f| (f, Known::File)));
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
@@ -191,102 +229,122 @@ impl Root {
 
     /// The chroot-style walk. `follow_last` decides whether a symlink in the
     /// final position is followed.
-    fn walk(&self, path: &str, follow_last: bool) -> Result<Resolved, FsError> {
-        let mut pending: VecDeque<OsString> = components(path, self.fold_case).collect();
-        let mut stack: Vec<OsString> = Vec::new();
-        // Always `base` joined with `stack`, kept in step with it.
+    /// `need_metadata` false lets a walk that ends on a file known from a
+    /// directory listing skip its lstat.
+    fn walk(&self, path: &str, follow_last: bool, need_metadata: bool) -> Result<Walked, FsError> {
+        // Components still to visit, the next one last. Only link targets
+        // allocate; `host` is the one path built.
+        let mut pending: Vec<Cow<'_, str>> = components(path, self.fold_case).rev().map(Cow::Borrowed).collect();
+        // Always `base` joined with the components walked so far.
         let mut host = self.base.clone();
+        let mut depth = 0usize;
         let mut links = 0usize;
         let mut last_meta: Option<Metadata> = None;
-        while let Some(comp) = pending.pop_front() {
+        while let Some(comp) = pending.pop() {
             if comp == "." {
                 continue;
             }
             if comp == ".." {
-                if stack.pop().is_some() {
+                if depth > 0 {
                     host.pop();
+                    depth -= 1;
                 }
                 last_meta = None;
                 continue;
             }
-            host.push(&comp);
-            stack.push(comp);
-            if !pending.is_empty() && self.known_dirs.read().is_ok_and(|d| d.contains(&host)) {
-                last_meta = None;
-                continue;
-            }
-            let meta = match fs::symlink_metadata(&host) {
-                Ok(m) => m,
-                Err(e) if self.fold_case && e.kind() == std::io::ErrorKind::NotFound => match self.fold(&mut stack) {
-                    Some(m) => {
-                        host.pop();
-                        host.push(stack.last().map(OsString::as_os_str).unwrap_or_default());
-                        m
-                    }
-                    None => return Err(FsError::io(path, &e)),
-                },
-                Err(e) => return Err(FsError::io(path, &e)),
-            };
+            host.push(&*comp);
+            depth += 1;
             let is_last = pending.is_empty();
-            if meta.file_type().is_symlink() && (!is_last || follow_last) {
-                links += 1;
-                if links > MAX_SYMLINKS {
-                    return Err(FsError::new(
-                        ErrorKind::SymlinkLoop,
-                        path,
-                        format!("more than {MAX_SYMLINKS} symbolic links (a loop?)"),
-                    ));
+            let known = self.known.read().ok().and_then(|k| k.get(&host).cloned());
+            let target = match known {
+                Some(Known::Dir(meta)) => {
+                    last_meta = Some(meta);
+                    continue;
                 }
-                let target = fs::read_link(&host).map_err(|e| FsError::io(path, &e))?;
-                stack.pop();
-                host.pop();
-                let target = target.to_string_lossy().into_owned();
-                if target.starts_with('/') {
-                    stack.clear();
-                    host = self.base.clone();
+                Some(Known::Link(target)) if !is_last || follow_last => target,
+                Some(Known::File) if is_last && !need_metadata => {
+                    let path = self.virtual_path(&host);
+                    return Ok(Walked { host, path, metadata: None });
                 }
-                for c in components(&target, self.fold_case).collect::<Vec<_>>().into_iter().rev() {
-                    pending.push_front(c);
+                _ => {
+                    let meta = match fs::symlink_metadata(&host) {
+                        Ok(m) => m,
+                        Err(e) if self.fold_case && e.kind() == std::io::ErrorKind::NotFound => {
+                            self.fold(&mut host).ok_or_else(|| FsError::io(path, &e))?
+                        }
+                        Err(e) => return Err(FsError::io(path, &e)),
+                    };
+                    if !meta.file_type().is_symlink() || (is_last && !follow_last) {
+                        if !is_last && !meta.is_dir() {
+                            return Err(FsError::new(ErrorKind::NotFound, path, "a path component is not a directory"));
+                        }
+                        if meta.is_dir() {
+                            self.remember(&host, Known::Dir(meta.clone()));
+                        }
+                        last_meta = Some(meta);
+                        continue;
+                    }
+                    let target = fs::read_link(&host).map_err(|e| FsError::io(path, &e))?;
+                    let target = target.to_string_lossy().into_owned();
+                    self.remember(&host, Known::Link(target.clone()));
+                    target
                 }
-                last_meta = None;
-                continue;
+            };
+            links += 1;
+            if links > MAX_SYMLINKS {
+                return Err(FsError::new(
+                    ErrorKind::SymlinkLoop,
+                    path,
+                    format!("more than {MAX_SYMLINKS} symbolic links (a loop?)"),
+                ));
             }
-            if !is_last && !meta.is_dir() {
-                return Err(FsError::new(ErrorKind::NotFound, path, "a path component is not a directory"));
+            host.pop();
+            depth -= 1;
+            if target.starts_with('/') {
+                host = self.base.clone();
+                depth = 0;
             }
-            if meta.is_dir()
-                && let Ok(mut dirs) = self.known_dirs.write()
-            {
-                dirs.insert(host.clone());
-            }
-            last_meta = Some(meta);
+            pending.extend(components(&target, self.fold_case).rev().map(|c| Cow::Owned(c.to_string())));
+            last_meta = None;
         }
         let metadata = match last_meta {
             Some(m) => m,
             // The walk ended on the root itself or after `..`: stat the directory.
             None => fs::symlink_metadata(&host).map_err(|e| FsError::io(path, &e))?,
         };
-        Ok(Resolved { host, path: virtual_path(&stack), metadata })
+        let path = self.virtual_path(&host);
+        Ok(Walked { host, path, metadata: Some(metadata) })
     }
 
-    fn host_path(&self, stack: &[OsString]) -> PathBuf {
-        let mut p = self.base.clone();
-        for c in stack {
-            p.push(c);
+    fn remember(&self, host: &Path, what: Known) {
+        if let Ok(mut known) = self.known.write() {
+            known.insert(host.to_path_buf(), what);
         }
-        p
     }
 
-    /// Replaces the last component with an entry of its directory that equals
-    /// it without regard to case.
-    fn fold(&self, stack: &mut [OsString]) -> Option<Metadata> {
-        let (last, parent) = stack.split_last_mut()?;
-        let wanted = last.to_string_lossy().to_lowercase();
-        let dir = self.host_path(parent);
+    /// What the scanned system calls `host`: the part below `base`.
+    fn virtual_path(&self, host: &Path) -> String {
+        let below = host.strip_prefix(&self.base).unwrap_or(Path::new(""));
+        let mut s = String::with_capacity(below.as_os_str().len() + 1);
+        for c in below.components() {
+            s.push('/');
+            s.push_str(&c.as_os_str().to_string_lossy());
+        }
+        if s.is_empty() {
+            s.push('/');
+        }
+        s
+    }
+
+    /// Replaces the last component of `host` with an entry of its directory
+    /// that equals it without regard to case.
+    fn fold(&self, host: &mut PathBuf) -> Option<Metadata> {
+        let wanted = host.file_name()?.to_string_lossy().to_lowercase();
+        let dir = host.parent()?;
         let found =
-            fs::read_dir(&dir).ok()?.flatten().find(|e| e.file_name().to_string_lossy().to_lowercase() == wanted)?;
-        *last = found.file_name();
-        fs::symlink_metadata(dir.join(last)).ok()
+            fs::read_dir(dir).ok()?.flatten().find(|e| e.file_name().to_string_lossy().to_lowercase() == wanted)?;
+        host.set_file_name(found.file_name());
+        fs::symlink_metadata(&*host).ok()
     }
 }
 
@@ -294,21 +352,41 @@ impl Root {
 /// separates components only on Windows-style (case-folding) roots: on a
 /// Linux root it is an ordinary file-name character (systemd's
 /// `system-systemd\x2dcryptsetup.slice`).
-fn components(path: &str, backslash_separates: bool) -> impl Iterator<Item = OsString> + '_ {
+fn components(path: &str, backslash_separates: bool) -> impl DoubleEndedIterator<Item = &str> {
     let seps: &[char] = if backslash_separates { &['/', '\\'] } else { &['/'] };
-    path.split(seps).filter(|c| !c.is_empty()).map(OsString::from)
+    path.split(seps).filter(|c| !c.is_empty())
 }
 
-fn virtual_path(stack: &[OsString]) -> String {
-    if stack.is_empty() {
-        return "/".to_string();
+/// Reads a file `size` bytes long by its last `fstat`, up to `limit + 1`
+/// bytes. `read_to_end` would spend one more `read(2)` to see EOF; a read that
+/// was asked for more than was left and ended exactly at `size` already shows
+/// it. A file that has grown is still read to its end.
+fn read_sized(mut file: File, size: u64, limit: u64) -> std::io::Result<Vec<u8>> {
+    let want = size.min(limit) as usize + 1;
+    let mut buf = vec![0u8; want];
+    let mut got = 0;
+    loop {
+        match file.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => {
+                got += n;
+                if got == want {
+                    break;
+                }
+                if got as u64 == size {
+                    buf.truncate(got);
+                    return Ok(buf);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
-    let mut s = String::new();
-    for c in stack {
-        s.push('/');
-        s.push_str(&c.to_string_lossy());
+    buf.truncate(got);
+    if got == want {
+        file.take(limit + 1 - got as u64).read_to_end(&mut buf)?;
     }
-    s
+    Ok(buf)
 }
 
 fn not_regular(path: &str, meta: &Metadata) -> FsError {
@@ -417,5 +495,53 @@ mod tests {
         let (_dir, root) = root_with(&[("big", "0123456789")]);
         assert_eq!(root.read_limited("/big", 4).unwrap_err().kind, ErrorKind::TooLarge);
         assert_eq!(root.read_limited("/big", 10).unwrap().len(), 10);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn remembered_links_still_resolve_inside_the_root() {
+        let outside = tempfile::tempdir().unwrap();
+        fs::create_dir_all(outside.path().join("usr/lib")).unwrap();
+        fs::write(outside.path().join("usr/lib/f"), "analyst's file").unwrap();
+        let (dir, root) = root_with(&[("usr/lib/f", "image's file")]);
+        symlink("/usr/lib", dir.path().join("lib")).unwrap();
+        symlink(outside.path().join("usr/lib"), dir.path().join("lib64")).unwrap();
+        symlink("b", dir.path().join("a")).unwrap();
+        symlink("a", dir.path().join("b")).unwrap();
+        // The second lookup of each goes through the remembered link targets.
+        for _ in 0..2 {
+            assert_eq!(root.read("/lib/f").unwrap(), b"image's file");
+            assert_eq!(root.read("/lib64/f").unwrap_err().kind, ErrorKind::NotFound);
+            assert_eq!(root.read("/a/f").unwrap_err().kind, ErrorKind::SymlinkLoop);
+            assert!(root.resolve_nofollow("/lib").unwrap().metadata.file_type().is_symlink());
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_listed_file_swapped_for_a_fifo_is_not_read() {
+        let (dir, root) = root_with(&[("d/unit", "x")]);
+        let listed = root.read_dir("/d").unwrap();
+        assert_eq!(listed[0].entry_type, EntryType::File);
+        let host = dir.path().join("d/unit");
+        fs::remove_file(&host).unwrap();
+        let c = std::ffi::CString::new(host.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        assert_eq!(root.read("/d/unit").unwrap_err().kind, ErrorKind::NotRegularFile);
+        fs::remove_file(&host).unwrap();
+        fs::create_dir(&host).unwrap();
+        assert_eq!(root.read("/d/unit").unwrap_err().kind, ErrorKind::NotRegularFile);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn files_that_report_no_size_are_read_whole() {
+        // procfs files stat as zero bytes long.
+        let root = Root::new("/").unwrap();
+        let status = root.read_to_string("/proc/self/status").unwrap();
+        assert!(status.contains("\nPid:"), "{status}");
+        let (_dir, root) = root_with(&[("empty", ""), ("one", "1")]);
+        assert_eq!(root.read("/empty").unwrap(), b"");
+        assert_eq!(root.read("/one").unwrap(), b"1");
     }
 }
