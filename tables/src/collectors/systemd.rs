@@ -9,12 +9,14 @@
 //! applies them. Every file is read at most once; symlink lookups use indexes
 //! built once per scan, so the cost is linear in the number of files.
 
+// foldhash: several times faster than SipHash on short unit names, and still
+// seeded per process, so a hostile root cannot pick colliding names.
+use foldhash::{HashMap, HashSet};
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::error::{ErrorKind, FsError};
-use crate::root::{EntryType, Root};
+use crate::root::{DirEntry, EntryType, Root};
 
 /// systemd's system unit search path (`lookup_paths_init()`, system scope,
 /// with `/lib/systemd/system` as on split-usr builds such as Debian's).
@@ -452,6 +454,8 @@ struct DirIndex {
     entries: HashMap<String, EntryType>,
     /// Symlinks directly in the directory: name → basename of the raw target.
     link_dest: HashMap<String, String>,
+    /// The same links: name → the raw target text.
+    link_target: HashMap<String, String>,
     /// The same, by target basename.
     by_dest: HashMap<String, Vec<String>>,
     /// Symlink names in its `*.wants/` and `*.requires/` directories.
@@ -464,6 +468,8 @@ pub struct Scanner<'a> {
     root: &'a Root,
     dirs: Vec<DirIndex>,
     files: RefCell<HashMap<String, Rc<Parsed>>>,
+    /// Drop-in directory listings; most units look in the same few.
+    listings: RefCell<HashMap<String, Option<Rc<Vec<DirEntry>>>>>,
     errors: RefCell<Vec<FsError>>,
 }
 
@@ -472,8 +478,18 @@ impl<'a> Scanner<'a> {
     pub fn new(root: &'a Root) -> Self {
         let mut errors = Vec::new();
         let mut dirs = Vec::with_capacity(SEARCH_PATH.len());
+        let mut seen: Vec<String> = Vec::new();
         for dir in SEARCH_PATH {
             let mut idx = DirIndex::default();
+            // `lookup_paths_reduce()`: a directory met before under another
+            // name (`/lib` -> `usr/lib`) is dropped from the search path.
+            if let Ok(r) = root.resolve(dir) {
+                if seen.contains(&r.path) {
+                    dirs.push(idx);
+                    continue;
+                }
+                seen.push(r.path);
+            }
             match root.read_dir(dir) {
                 Ok(list) => {
                     for e in list {
@@ -484,6 +500,7 @@ impl<'a> Scanner<'a> {
                                     let base = basename(&t).to_string();
                                     idx.by_dest.entry(base.clone()).or_default().push(e.name.clone());
                                     idx.link_dest.insert(e.name.clone(), base);
+                                    idx.link_target.insert(e.name.clone(), t);
                                 }
                                 Err(err) => errors.push(err),
                             }
@@ -512,7 +529,7 @@ impl<'a> Scanner<'a> {
             }
             dirs.push(idx);
         }
-        Scanner { root, dirs, files: RefCell::default(), errors: RefCell::new(errors) }
+        Scanner { root, dirs, files: RefCell::default(), listings: RefCell::default(), errors: RefCell::new(errors) }
     }
 
     /// Problems met so far (unreadable directories, symlink loops, files
@@ -524,7 +541,7 @@ impl<'a> Scanner<'a> {
     /// The names `list-unit-files` lists, with the directory each was found
     /// in: valid unit names of regular files and symlinks, first one wins.
     pub fn names(&self) -> Vec<(String, usize)> {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         let mut out = Vec::new();
         for (i, d) in self.dirs.iter().enumerate() {
             let mut names: Vec<&String> = d.entries.keys().collect();
@@ -716,26 +733,29 @@ impl<'a> Scanner<'a> {
 
     /// `unit_file_resolve_symlink()` and the mask check after it.
     fn readlink(&self, path: &str) -> Result<(Mode, Option<String>), Fail> {
-        let target = self.root.read_link(path).map_err(|e| Fail::Bad(Some(e)))?;
+        let indexed = SEARCH_PATH
+            .iter()
+            .position(|d| *d == dirname(path))
+            .and_then(|i| self.dirs[i].link_target.get(basename(path)).cloned());
+        let target = match indexed {
+            Some(t) => t,
+            None => self.root.read_link(path).map_err(|e| Fail::Bad(Some(e)))?,
+        };
         let abs = if target.starts_with('/') { target } else { format!("{}/{}", dirname(path), target) };
         let simplified = self.chase_parent(&abs).map_err(|e| Fail::Bad(Some(e)))?;
         let inside = SEARCH_PATH.iter().any(|d| under(&simplified, d));
         if inside && !alias_is_valid(basename(path), basename(&simplified)) {
             return Err(Fail::Bad(None));
         }
-        let dst = match self.root.resolve(&simplified) {
-            Ok(r) => r.path,
-            Err(e) if e.kind == ErrorKind::NotFound => simplified.clone(),
+        let (dst, meta) = match self.root.resolve(&simplified) {
+            Ok(r) => (r.path, Some(r.metadata)),
+            Err(e) if e.kind == ErrorKind::NotFound => (simplified.clone(), None),
             Err(e) => {
                 let e = FsError::new(e.kind, path, format!("{} (via {simplified})", e.message));
                 return Err(Fail::Bad(Some(e)));
             }
         };
-        let masked = dst == "/dev/null"
-            || match self.root.resolve(&dst) {
-                Ok(r) => (r.metadata.is_file() && r.metadata.len() == 0) || is_device(&r.metadata),
-                Err(_) => false,
-            };
+        let masked = dst == "/dev/null" || meta.is_some_and(|m| (m.is_file() && m.len() == 0) || is_device(&m));
         let mode = if masked {
             Mode::Masked
         } else if inside {
@@ -777,15 +797,15 @@ impl<'a> Scanner<'a> {
     /// Drop-in files in the order they apply: sorted by file name, a name in
     /// an earlier directory hiding the same name in later ones.
     fn dropins(&self, dir_names: &[String]) -> Vec<String> {
-        let mut by_name: HashMap<String, String> = HashMap::new();
+        let mut by_name: HashMap<String, String> = HashMap::default();
         for dn in dir_names {
             for (i, sp) in SEARCH_PATH.iter().enumerate() {
                 if !self.dirs[i].entries.contains_key(dn.as_str()) {
                     continue; // also skips directories reached through a symlink we have not listed
                 }
                 let dir = format!("{sp}/{dn}");
-                let Ok(list) = self.root.read_dir(&dir) else { continue };
-                for e in list {
+                let Some(list) = self.listing(&dir) else { continue };
+                for e in list.iter() {
                     if !e.name.ends_with(".conf") || e.name.starts_with('.') || e.entry_type == EntryType::Dir {
                         continue;
                     }
@@ -796,6 +816,15 @@ impl<'a> Scanner<'a> {
         let mut names: Vec<_> = by_name.into_iter().collect();
         names.sort();
         names.into_iter().map(|(_, p)| p).collect()
+    }
+
+    fn listing(&self, dir: &str) -> Option<Rc<Vec<DirEntry>>> {
+        if let Some(l) = self.listings.borrow().get(dir) {
+            return l.clone();
+        }
+        let l = self.root.read_dir(dir).ok().map(Rc::new);
+        self.listings.borrow_mut().insert(dir.to_string(), l.clone());
+        l
     }
 
     /// Reads a drop-in, following links inside the root. `Ok(None)` for an

@@ -1,7 +1,7 @@
 //! `installed_services`: services and other units the scanned system would
 //! start: systemd unit files and SysV init scripts on Linux.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::collectors::{systemd, sysv};
 use crate::query::Query;
@@ -109,9 +109,13 @@ fn fill_state(ctx: &Ctx<'_>, rows: &mut [InstalledService]) {
         return;
     }
     let exes = running_executables(ctx);
+    let mut canonical: HashMap<String, String> = HashMap::new();
     for r in rows.iter_mut() {
-        let resolved = r.exec_path.as_deref().map(|p| canonical_exec(root, p));
-        r.state = Some(process_state(resolved.as_deref(), &exes).into());
+        let resolved = r
+            .exec_path
+            .as_deref()
+            .map(|p| canonical.entry(p.to_string()).or_insert_with(|| canonical_exec(root, p)).as_str());
+        r.state = Some(process_state(resolved, &exes).into());
     }
 }
 
