@@ -6,18 +6,48 @@
 Each round runs every command once, in turn, so that a noisy machine slows
 all of them alike; ratios are against the first command. Output goes to
 /dev/null. Peak RSS comes from wait4()'s rusage of each child.
+
+A command with no shell syntax outside its quotes (pipes, redirections,
+variables, globs) is executed directly, so that /bin/sh's start-up (about a
+millisecond here) is not counted; pipelines still go through the shell.
 """
 import argparse
 import os
+import shlex
 import statistics
 import subprocess
 import time
 
+SHELL_SYNTAX = set("|&;<>()$`*?[]{}~")
 
-def run_once(cmd):
+
+def needs_shell(cmd):
+    quote = None
+    escaped = False
+    for c in cmd:
+        if escaped:
+            escaped = False
+        elif quote:
+            if c == quote:
+                quote = None
+            elif quote == '"' and c in "$`":
+                return True
+            elif c == "\\" and quote == '"':
+                escaped = True
+        elif c in "'\"":
+            quote = c
+        elif c == "\\":
+            escaped = True
+        elif c in SHELL_SYNTAX:
+            return True
+    return False
+
+
+def run_once(cmd, always_shell=False):
     devnull = os.open(os.devnull, os.O_WRONLY)
+    args, shell = (cmd, True) if always_shell or needs_shell(cmd) else (shlex.split(cmd), False)
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, shell=True, stdout=devnull, stderr=devnull)
+    p = subprocess.Popen(args, shell=shell, stdout=devnull, stderr=devnull)
     _, status, ru = os.wait4(p.pid, 0)
     t = time.perf_counter() - t0
     os.close(devnull)
@@ -31,17 +61,18 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--shell", action="store_true", help="run every command through /bin/sh, as before")
     ap.add_argument("cmds", nargs="+", metavar="NAME=CMD")
     a = ap.parse_args()
     named = [c.split("=", 1) for c in a.cmds]
     for _ in range(a.warmup):
         for _, cmd in named:
-            run_once(cmd)
+            run_once(cmd, a.shell)
     times = {n: [] for n, _ in named}
     rss = {n: 0 for n, _ in named}
     for _ in range(a.runs):
         for n, cmd in named:
-            t, r = run_once(cmd)
+            t, r = run_once(cmd, a.shell)
             times[n].append(t)
             rss[n] = max(rss[n], r)
     base = statistics.median(times[named[0][0]])
