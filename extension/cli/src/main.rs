@@ -4,6 +4,7 @@
 
 mod args;
 mod engine;
+mod memory;
 mod output;
 mod scan;
 mod shell;
@@ -17,6 +18,7 @@ use clap::Parser;
 use args::{Cli, Command, Format, SchemaStyle};
 
 fn main() -> ExitCode {
+    memory::configure_sqlite();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
