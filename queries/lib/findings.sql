@@ -74,8 +74,14 @@ obs AS (
   FROM (SELECT name AS value, * FROM running_processes
         WHERE EXISTS (SELECT 1 FROM ind WHERE kind = 'process')
         UNION ALL
-        SELECT regex_match(path, '([^/\\]+)$', 1), * FROM running_processes
-        WHERE EXISTS (SELECT 1 FROM ind WHERE kind = 'process') AND path IS NOT NULL AND regex_match(path, '([^/\\]+)$', 1) <> name) AS p
+        -- The executable's file name (what follows the last / or \) when it
+        -- differs from the process name. rtrim() strips every character but
+        -- the separators from the right: what is left is the directory.
+        SELECT b.* FROM (
+          SELECT substr(path, length(rtrim(path, replace(replace(path, '/', ''), '\', ''))) + 1) AS value, *
+          FROM running_processes
+          WHERE EXISTS (SELECT 1 FROM ind WHERE kind = 'process') AND path IS NOT NULL) AS b
+        WHERE b.value <> '' AND b.value <> b.name) AS p
   UNION ALL
   SELECT 'browser_extension', 'browser_extension', lower(b.id), b.id, b.version,
          b.browser || ': ' || coalesce(b.name, ''),
@@ -99,9 +105,10 @@ hits AS (
   WHERE CASE i.match
           WHEN 'glob' THEN o.lv GLOB i.lp
           -- instr first: a literal every match contains is far cheaper to
-          -- look for than to run the regex.
-          WHEN 'regex' THEN (i.needle IS NULL OR instr(o.lv, i.needle) > 0)
-                            AND regex_match(o.lv, i.pattern, 0) IS NOT NULL
+          -- look for than to run the regex. A nested CASE, because SQLite
+          -- evaluates both sides of an AND that is a value, not a condition.
+          WHEN 'regex' THEN CASE WHEN i.needle IS NULL OR instr(o.lv, i.needle) > 0
+                                 THEN regex_match(o.lv, i.pattern, 0) IS NOT NULL END
         END
   UNION ALL
   -- Paths are asked for, never listed: file_presence gets each pattern pushed down.
