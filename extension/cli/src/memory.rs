@@ -48,9 +48,11 @@ unsafe extern "C" fn sqlite_init(_: *mut c_void) -> c_int {
 
 unsafe extern "C" fn sqlite_shutdown(_: *mut c_void) {}
 
-/// Gives SQLite mimalloc and turns off its memory statistics (a global
-/// mutex on every allocation, for figures embargo never reads). Returns
-/// false, changing nothing, if SQLite was already initialised.
+/// Gives SQLite mimalloc, turns off its memory statistics (a global mutex
+/// on every allocation, for figures embargo never reads) and its
+/// per-connection mutexes: embargo uses each connection from one thread
+/// (collector threads never touch SQLite). Returns false if SQLite was
+/// already initialised, which it then refuses.
 pub fn configure_sqlite() -> bool {
     let methods = ffi::sqlite3_mem_methods {
         xMalloc: Some(sqlite_malloc),
@@ -68,6 +70,7 @@ pub fn configure_sqlite() -> bool {
     unsafe {
         ffi::sqlite3_config(ffi::SQLITE_CONFIG_MALLOC, &methods as *const ffi::sqlite3_mem_methods) == ffi::SQLITE_OK
             && ffi::sqlite3_config(ffi::SQLITE_CONFIG_MEMSTATUS, 0 as c_int) == ffi::SQLITE_OK
+            && ffi::sqlite3_config(ffi::SQLITE_CONFIG_MULTITHREAD) == ffi::SQLITE_OK
     }
 }
 
