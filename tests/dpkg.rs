@@ -90,6 +90,80 @@ fn errors(root: &Path) -> Vec<serde_json::Value> {
     json_rows(root, "SELECT table_name, path, kind, message FROM scan_errors WHERE table_name = 'installed_software'")
 }
 
+/// A dpkg run interrupted after writing its journal: dpkg-query applies
+/// `updates/NNNN` over the status file, and so must we.
+#[test]
+fn the_updates_journal_is_applied_as_dpkg_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let stanza = |name: &str, status: &str, arch: &str, version: &str| {
+        format!(
+            "Package: {name}\nStatus: {status}\nMaintainer: M <m@example.org>\nArchitecture: {arch}\nVersion: {version}\nDescription: {name}\n\n"
+        )
+    };
+    // Two architectures of one package are allowed only for `Multi-Arch: same`.
+    let multi_arch = |s: String| s.replace("Architecture:", "Multi-Arch: same\nArchitecture:");
+    let status = [
+        stanza("alpha", "install ok installed", "amd64", "1.0"),
+        stanza("beta", "install ok installed", "all", "2.0"),
+        multi_arch(stanza("delta", "install ok installed", "amd64", "4.0")),
+        multi_arch(stanza("delta", "install ok installed", "i386", "4.0")),
+    ]
+    .concat();
+    write(dir.path(), "var/lib/dpkg/status", status.as_bytes());
+    // Removed to its configuration, a new package, an upgrade replayed twice
+    // (the later record wins), one architecture of two purged, and dpkg's
+    // temporary file, which is not a record.
+    write(
+        dir.path(),
+        "var/lib/dpkg/updates/0000",
+        stanza("alpha", "deinstall ok config-files", "amd64", "1.0").as_bytes(),
+    );
+    write(dir.path(), "var/lib/dpkg/updates/0001", stanza("gamma", "install ok installed", "amd64", "3.0").as_bytes());
+    write(dir.path(), "var/lib/dpkg/updates/0002", stanza("beta", "install ok unpacked", "all", "2.1").as_bytes());
+    write(dir.path(), "var/lib/dpkg/updates/0010", stanza("beta", "install ok installed", "all", "2.1").as_bytes());
+    write(
+        dir.path(),
+        "var/lib/dpkg/updates/0011",
+        multi_arch(stanza("delta", "purge ok not-installed", "i386", "4.0")).as_bytes(),
+    );
+    write(dir.path(), "var/lib/dpkg/updates/tmp.i", stanza("beta", "install ok installed", "all", "9.9").as_bytes());
+    let rows =
+        json_rows(dir.path(), "SELECT identifier, version, status, path FROM installed_software ORDER BY identifier");
+    let got: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {} {}",
+                r["identifier"].as_str().unwrap(),
+                r["version"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+                r["path"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "alpha:amd64 1.0 deinstall ok config-files /var/lib/dpkg/updates/0000",
+            "beta:all 2.1 install ok installed /var/lib/dpkg/updates/0010",
+            "delta:amd64 4.0 install ok installed /var/lib/dpkg/status",
+            "gamma:amd64 3.0 install ok installed /var/lib/dpkg/updates/0001",
+        ]
+    );
+    assert!(errors(dir.path()).is_empty());
+    if peer("dpkg-query") {
+        assert_eq!(embargo_installed(dir.path()), dpkg_installed(&dir.path().join("var/lib/dpkg")));
+    }
+    // A corrupt journal record costs only itself.
+    write(dir.path(), "var/lib/dpkg/updates/0012", b"\x00\xff garbage\n\nPackage: x\n\n");
+    let again =
+        json_rows(dir.path(), "SELECT identifier, version, status, path FROM installed_software ORDER BY identifier");
+    assert_eq!(again, rows);
+    let errs = errors(dir.path());
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(errs.iter().all(|e| e["path"] == "/var/lib/dpkg/updates/0012" && e["kind"] == "parse_error"), "{errs:?}");
+}
+
 #[cfg(unix)]
 #[test]
 fn a_status_file_linked_out_of_the_root_is_not_followed() {

@@ -1,8 +1,9 @@
-//! dpkg's database: `var/lib/dpkg/status`, a file of RFC 822-style stanzas.
+//! dpkg's database: `var/lib/dpkg/status`, a file of RFC 822-style stanzas,
+//! and the journal in `var/lib/dpkg/updates/` of records dpkg wrote after it.
 //!
-//! The file is streamed in chunks and split at blank lines, so memory stays
-//! flat however many packages a root has. Only the fields a row needs are
-//! copied out of a stanza.
+//! The status file is streamed in chunks and split at blank lines, so memory
+//! stays flat however many packages a root has. Only the fields a row needs
+//! are copied out of a stanza.
 
 use std::io::Read;
 
@@ -12,6 +13,7 @@ use crate::error::FsError;
 use crate::root::Root;
 
 pub const STATUS_PATH: &str = "/var/lib/dpkg/status";
+pub const UPDATES_DIR: &str = "/var/lib/dpkg/updates";
 
 /// One stanza of the status file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -39,9 +41,118 @@ impl Package {
     }
 }
 
+/// The package database as dpkg-query sees it: the status file with the
+/// updates journal applied, as dpkg does on opening it after an interrupted
+/// run. `each` gets every package present and the file its record is in.
+pub fn read_database(
+    root: &Root,
+    mut each: impl FnMut(Package, &str),
+    mut bad: impl FnMut(FsError),
+) -> Result<(), FsError> {
+    let mut updates = read_updates(root, &mut bad);
+    let result = read_status_records(
+        root,
+        STATUS_PATH,
+        |p| match updates.take(&p) {
+            Some((newer, file)) if newer.state() != "not-installed" => each(newer, &file),
+            Some(_) => {}
+            None if p.state() != "not-installed" => each(p, STATUS_PATH),
+            None => {}
+        },
+        &mut bad,
+    );
+    // Records of packages the status file does not have yet.
+    for (p, file) in updates.rest() {
+        if p.state() != "not-installed" {
+            each(p, &file);
+        }
+    }
+    result
+}
+
+/// The journal's records by (package, architecture), the last one winning,
+/// in the order first seen.
+#[derive(Default)]
+struct Updates {
+    records: Vec<Option<(Package, String)>>,
+    by_key: std::collections::HashMap<(String, Option<String>), usize>,
+}
+
+impl Updates {
+    fn add(&mut self, p: Package, file: &str) {
+        let key = (p.name.clone(), p.architecture.clone());
+        match self.by_key.get(&key) {
+            Some(&i) => self.records[i] = Some((p, file.to_string())),
+            None => {
+                self.by_key.insert(key, self.records.len());
+                self.records.push(Some((p, file.to_string())));
+            }
+        }
+    }
+
+    fn take(&mut self, p: &Package) -> Option<(Package, String)> {
+        if self.by_key.is_empty() {
+            return None;
+        }
+        let i = *self.by_key.get(&(p.name.clone(), p.architecture.clone()))?;
+        self.records[i].take()
+    }
+
+    fn rest(self) -> impl Iterator<Item = (Package, String)> {
+        self.records.into_iter().flatten()
+    }
+}
+
+/// `updates/NNNN` files in numeric order, as dpkg replays them; other names
+/// (dpkg's own `tmp.i`) are not records.
+fn read_updates(root: &Root, bad: &mut impl FnMut(FsError)) -> Updates {
+    let mut updates = Updates::default();
+    let list = match root.read_dir(UPDATES_DIR) {
+        Ok(list) => list,
+        Err(e) if e.kind == crate::error::ErrorKind::NotFound => return updates,
+        Err(e) => {
+            bad(e);
+            return updates;
+        }
+    };
+    let mut files: Vec<(u64, String)> = list
+        .into_iter()
+        .filter(|e| !e.name.is_empty() && e.name.len() <= 10 && e.name.bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|e| Some((e.name.parse().ok()?, e.name)))
+        .collect();
+    files.sort();
+    for (_, name) in files {
+        let path = format!("{UPDATES_DIR}/{name}");
+        let file = path.clone();
+        if let Err(e) = read_status_records(root, &path, |p| updates.add(p, &file), &mut *bad) {
+            bad(e);
+        }
+    }
+    updates
+}
+
 /// Reads the status file at `path`, calling `each` for every valid stanza.
 /// Bad stanzas are reported through `bad` (one error each) and skipped.
 pub fn read_status(
+    root: &Root,
+    path: &str,
+    mut each: impl FnMut(Package),
+    bad: impl FnMut(FsError),
+) -> Result<(), FsError> {
+    read_status_records(
+        root,
+        path,
+        |p| {
+            if p.state() != "not-installed" {
+                each(p)
+            }
+        },
+        bad,
+    )
+}
+
+/// Every valid record of a status-format file, `not-installed` ones too.
+fn read_status_records(
     root: &Root,
     path: &str,
     mut each: impl FnMut(Package),
@@ -61,9 +172,8 @@ pub fn read_status(
         let cut = if eof { buf.len() } else { last_stanza_end(&buf) };
         for stanza in split_stanzas(&buf[..cut]) {
             stanza_no += 1;
-            match parse_stanza(stanza) {
-                Ok(Some(p)) => each(p),
-                Ok(None) => {}
+            match parse_record(stanza) {
+                Ok(p) => each(p),
                 Err(msg) => bad(FsError::parse(path, format!("stanza {stanza_no}: {msg}"))),
             }
         }
@@ -108,6 +218,11 @@ fn trim_blank_lines(mut s: &[u8]) -> &[u8] {
 /// Parses one stanza. `Ok(None)` is a stanza that is valid but describes no
 /// package on the system (state `not-installed`).
 pub fn parse_stanza(stanza: &[u8]) -> Result<Option<Package>, String> {
+    parse_record(stanza).map(|p| (p.state() != "not-installed").then_some(p))
+}
+
+/// Parses one stanza, whatever its state.
+fn parse_record(stanza: &[u8]) -> Result<Package, String> {
     let mut p = Package::default();
     let mut name = None;
     let mut status = None;
@@ -141,10 +256,7 @@ pub fn parse_stanza(stanza: &[u8]) -> Result<Option<Package>, String> {
     if p.status.split_ascii_whitespace().count() != 3 {
         return Err(format!("package {}: Status {:?} is not three words", p.name, p.status));
     }
-    if p.state() == "not-installed" {
-        return Ok(None);
-    }
-    Ok(Some(p))
+    Ok(p)
 }
 
 fn trim(b: &[u8]) -> &[u8] {

@@ -157,10 +157,9 @@ fn from_flatpak(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
 
 fn from_dpkg(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
     let names = q.texts("name");
-    let result = dpkg::read_status(
+    let result = dpkg::read_database(
         ctx.root(),
-        dpkg::STATUS_PATH,
-        |p| {
+        |p, file| {
             if names.as_ref().is_some_and(|n| !n.contains(&p.name)) {
                 return;
             }
@@ -182,7 +181,7 @@ fn from_dpkg(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
                 status: Some(p.status),
                 installed: Some(installed as i64),
                 user: None,
-                path: Some(dpkg::STATUS_PATH.into()),
+                path: Some(file.into()),
             });
         },
         |e| ctx.report(e),
