@@ -63,24 +63,6 @@ pub struct Resolved {
     pub metadata: Metadata,
 }
 
-/// A walk's result: [`Resolved`], with metadata unless the walk could do
-/// without it.
-struct Walked {
-    host: PathBuf,
-    path: String,
-    metadata: Option<Metadata>,
-}
-
-impl Walked {
-    fn with_metadata(self) -> Result<Resolved, FsError> {
-        let metadata = match self.metadata {
-            Some(m) => m,
-            None => fs::symlink_metadata(&self.host).map_err(|e| FsError::io(&self.path, &e))?,
-        };
-        Ok(Resolved { host: self.host, path: self.path, metadata })
-    }
-}
-
 #[derive(Clone, Debug)]
 pub struct Root {
     base: PathBuf,
@@ -95,8 +77,6 @@ pub struct Root {
 #[derive(Clone, Debug)]
 enum Known {
     Dir(Metadata),
-    /// A regular file, as a directory listing typed it.
-    File,
     /// A symlink and its target text.
     Link(String),
 }
@@ -134,12 +114,12 @@ impl Root {
 
     /// Resolves `path` inside the root, following a final symlink too.
     pub fn resolve(&self, path: &str) -> Result<Resolved, FsError> {
-        self.walk(path, true, true)?.with_metadata()
+        self.walk(path, true)
     }
 
     /// Resolves `path` inside the root without following a final symlink.
     pub fn resolve_nofollow(&self, path: &str) -> Result<Resolved, FsError> {
-        self.walk(path, false, true)?.with_metadata()
+        self.walk(path, false)
     }
 
     pub fn exists(&self, path: &str) -> bool {
@@ -155,21 +135,19 @@ impl Root {
 
     /// Opens a regular file for reading.
     pub fn open(&self, path: &str) -> Result<(File, Resolved), FsError> {
-        // A file a directory listing showed to be regular needs no lstat
-        // here: the listing is the same pre-open check, and the fstat below
-        // still confirms what was opened.
-        let w = self.walk(path, true, false)?;
-        if let Some(m) = &w.metadata
-            && !m.is_file()
-        {
-            return Err(not_regular(path, m));
+        // The lstat of the walk, not a directory listing's d_type, decides
+        // what is opened: an image can label a device node a regular file in
+        // its directory entry, and opening some devices has side effects.
+        let r = self.resolve(path)?;
+        if !r.metadata.is_file() {
+            return Err(not_regular(path, &r.metadata));
         }
-        let file = open_nofollow(&w.host).map_err(|e| FsError::io(path, &e))?;
+        let file = open_nofollow(&r.host).map_err(|e| FsError::io(path, &e))?;
         let meta = file.metadata().map_err(|e| FsError::io(path, &e))?;
         if !meta.is_file() {
             return Err(not_regular(path, &meta));
         }
-        Ok((file, Resolved { host: w.host, path: w.path, metadata: meta }))
+        Ok((file, Resolved { metadata: meta, ..r }))
     }
 
     /// Reads a whole regular file, refusing one larger than `limit` bytes.
@@ -211,17 +189,10 @@ impl Root {
         }
         let rd = fs::read_dir(&r.host).map_err(|e| FsError::io(path, &e))?;
         let mut out = Vec::new();
-        let mut files = Vec::new();
         for entry in rd {
             let entry = entry.map_err(|e| FsError::io(path, &e))?;
             let entry_type = entry.file_type().map(EntryType::of).unwrap_or(EntryType::Other);
-            if entry_type == EntryType::File {
-                files.push(entry.path());
-            }
             out.push(DirEntry { name: entry.file_name().to_string_lossy().into_owned(), entry_type });
-        }
-        if let Ok(mut known) = self.known.write() {
-            known.extend(files.into_iter().map(|f| (f, Known::File)));
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
@@ -229,9 +200,7 @@ impl Root {
 
     /// The chroot-style walk. `follow_last` decides whether a symlink in the
     /// final position is followed.
-    /// `need_metadata` false lets a walk that ends on a file known from a
-    /// directory listing skip its lstat.
-    fn walk(&self, path: &str, follow_last: bool, need_metadata: bool) -> Result<Walked, FsError> {
+    fn walk(&self, path: &str, follow_last: bool) -> Result<Resolved, FsError> {
         // Components still to visit, the next one last. Only link targets
         // allocate; `host` is the one path built.
         let mut pending: Vec<Cow<'_, str>> = components(path, self.fold_case).rev().map(Cow::Borrowed).collect();
@@ -262,10 +231,6 @@ impl Root {
                     continue;
                 }
                 Some(Known::Link(target)) if !is_last || follow_last => target,
-                Some(Known::File) if is_last && !need_metadata => {
-                    let path = self.virtual_path(&host);
-                    return Ok(Walked { host, path, metadata: None });
-                }
                 _ => {
                     let meta = match fs::symlink_metadata(&host) {
                         Ok(m) => m,
@@ -313,7 +278,7 @@ impl Root {
             None => fs::symlink_metadata(&host).map_err(|e| FsError::io(path, &e))?,
         };
         let path = self.virtual_path(&host);
-        Ok(Walked { host, path, metadata: Some(metadata) })
+        Ok(Resolved { host, path, metadata })
     }
 
     fn remember(&self, host: &Path, what: Known) {
@@ -362,7 +327,7 @@ fn components(path: &str, backslash_separates: bool) -> impl DoubleEndedIterator
 /// was asked for more than was left and ended exactly at `size` already shows
 /// it. A file that has grown is still read to its end.
 fn read_sized(mut file: File, size: u64, limit: u64) -> std::io::Result<Vec<u8>> {
-    let want = size.min(limit) as usize + 1;
+    let want = usize::try_from(size.min(limit)).unwrap_or(usize::MAX - 1) + 1;
     let mut buf = vec![0u8; want];
     let mut got = 0;
     loop {
@@ -384,7 +349,7 @@ fn read_sized(mut file: File, size: u64, limit: u64) -> std::io::Result<Vec<u8>>
     }
     buf.truncate(got);
     if got == want {
-        file.take(limit + 1 - got as u64).read_to_end(&mut buf)?;
+        file.take(limit.saturating_add(1) - got as u64).read_to_end(&mut buf)?;
     }
     Ok(buf)
 }
@@ -517,17 +482,32 @@ mod tests {
         }
     }
 
+    /// A directory listing's file type is not trusted: an image can label a
+    /// device or FIFO a regular file in its directory entry, and a live file
+    /// can be swapped after the listing. A writer blocked on the FIFO shows
+    /// whether open(2) ever reached it.
     #[cfg(unix)]
     #[test]
-    fn a_listed_file_swapped_for_a_fifo_is_not_read() {
+    fn a_listed_file_swapped_for_a_fifo_is_never_opened() {
         let (dir, root) = root_with(&[("d/unit", "x")]);
-        let listed = root.read_dir("/d").unwrap();
-        assert_eq!(listed[0].entry_type, EntryType::File);
+        assert_eq!(root.read_dir("/d").unwrap()[0].entry_type, EntryType::File);
+        assert_eq!(root.read("/d/unit").unwrap(), b"x");
         let host = dir.path().join("d/unit");
         fs::remove_file(&host).unwrap();
         let c = std::ffi::CString::new(host.to_str().unwrap()).unwrap();
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let writer_path = host.clone();
+        std::thread::spawn(move || {
+            let _ = fs::OpenOptions::new().write(true).open(&writer_path);
+            let _ = tx.send(());
+        });
+        std::thread::sleep(std::time::Duration::from_millis(100));
         assert_eq!(root.read("/d/unit").unwrap_err().kind, ErrorKind::NotRegularFile);
+        let opened = rx.recv_timeout(std::time::Duration::from_millis(300)).is_ok();
+        // Release the writer either way.
+        unsafe { libc::close(libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_NONBLOCK)) };
+        assert!(!opened, "Root::read opened the FIFO");
         fs::remove_file(&host).unwrap();
         fs::create_dir(&host).unwrap();
         assert_eq!(root.read("/d/unit").unwrap_err().kind, ErrorKind::NotRegularFile);
