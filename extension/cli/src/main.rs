@@ -4,10 +4,10 @@
 
 mod args;
 mod engine;
-mod memory;
 mod output;
 mod scan;
 mod shell;
+mod sqlite_setup;
 
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
@@ -18,7 +18,7 @@ use clap::Parser;
 use args::{Cli, Command, Format, SchemaStyle};
 
 fn main() -> ExitCode {
-    memory::configure_sqlite();
+    sqlite_setup::configure_sqlite();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
