@@ -5,7 +5,9 @@
 
 Each round runs every command once, in turn, so that a noisy machine slows
 all of them alike; ratios are against the first command. Output goes to
-/dev/null. Peak RSS comes from wait4()'s rusage of each child.
+/dev/null. Peak RSS and page faults come from wait4()'s rusage of each child;
+faults are the steadier figure for runs of a few milliseconds on a VM whose
+host must back fresh pages (see README, Benchmarks).
 
 A command with no shell syntax outside its quotes (pipes, redirections,
 variables, globs) is executed directly, so that /bin/sh's start-up (about a
@@ -54,7 +56,7 @@ def run_once(cmd, always_shell=False):
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         raise SystemExit(f"command failed with {code}: {cmd}")
-    return t, ru.ru_maxrss  # KiB on Linux
+    return t, ru.ru_maxrss, ru.ru_minflt + ru.ru_majflt  # maxrss in KiB on Linux
 
 
 def main():
@@ -70,16 +72,21 @@ def main():
             run_once(cmd, a.shell)
     times = {n: [] for n, _ in named}
     rss = {n: 0 for n, _ in named}
+    faults = {n: [] for n, _ in named}
     for _ in range(a.runs):
         for n, cmd in named:
-            t, r = run_once(cmd, a.shell)
+            t, r, f = run_once(cmd, a.shell)
             times[n].append(t)
             rss[n] = max(rss[n], r)
+            faults[n].append(f)
     base = statistics.median(times[named[0][0]])
-    print(f"{'name':<28} {'median ms':>10} {'min ms':>8} {'max ms':>8} {'ratio':>7} {'peak RSS MB':>12}")
+    print(f"{'name':<28} {'median ms':>10} {'min ms':>8} {'max ms':>8} {'ratio':>7} {'peak RSS MB':>12} {'faults':>8}")
     for n, _ in named:
         m = statistics.median(times[n])
-        print(f"{n:<28} {m*1000:>10.1f} {min(times[n])*1000:>8.1f} {max(times[n])*1000:>8.1f} {m/base:>7.2f} {rss[n]/1024:>12.1f}")
+        print(
+            f"{n:<28} {m*1000:>10.1f} {min(times[n])*1000:>8.1f} {max(times[n])*1000:>8.1f} {m/base:>7.2f}"
+            f" {rss[n]/1024:>12.1f} {int(statistics.median(faults[n])):>8}"
+        )
 
 
 if __name__ == "__main__":
