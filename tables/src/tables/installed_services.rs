@@ -51,36 +51,44 @@ pub static TABLE: Declared<InstalledService> = Declared { spec: &SPEC, generate 
 fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledService> {
     let names = q.texts("name");
     let wanted = |n: &str| names.as_ref().is_none_or(|ns| ns.iter().any(|x| x == n));
-    let mut rows = Vec::new();
-    if q.admits("kind", "systemd") {
-        let scanner = systemd::Scanner::new(ctx.root());
-        for (name, _) in scanner.names() {
-            if !wanted(&name) {
-                continue;
+    let root = ctx.root();
+    std::thread::scope(|s| {
+        // SysV scripts and the live processes' executables do not depend on
+        // systemd's unit index: a second thread reads them meanwhile. Warm,
+        // this changes nothing; right after a busy peer such as systemctl it
+        // saves ~1.3 ms of 14 on this VM (cold caches, more time in syscalls).
+        let side = s.spawn(|| {
+            let scripts = if q.admits("kind", "sysv") { sysv::read(root, |e| ctx.report(e)) } else { Vec::new() };
+            let exes = root.is_live().then(|| running_executables(ctx));
+            (scripts, exes)
+        });
+        let mut rows = Vec::new();
+        if q.admits("kind", "systemd") {
+            let scanner = systemd::Scanner::new(root);
+            for (name, _) in scanner.names() {
+                if !wanted(&name) {
+                    continue;
+                }
+                let u = scanner.unit(&name);
+                rows.push(InstalledService {
+                    exec_path: u.exec_start.as_deref().and_then(systemd::exec_program),
+                    command: u.exec_start,
+                    name: Some(u.name),
+                    display_name: u.description,
+                    kind: Some("systemd".into()),
+                    start_type: Some(u.state.as_str().into()),
+                    module_path: None,
+                    user: u.user,
+                    state: None,
+                    path: u.fragment,
+                });
             }
-            let u = scanner.unit(&name);
-            rows.push(InstalledService {
-                exec_path: u.exec_start.as_deref().and_then(systemd::exec_program),
-                command: u.exec_start,
-                name: Some(u.name),
-                display_name: u.description,
-                kind: Some("systemd".into()),
-                start_type: Some(u.state.as_str().into()),
-                module_path: None,
-                user: u.user,
-                state: None,
-                path: u.fragment,
-            });
-        }
-        for e in scanner.take_errors() {
-            ctx.report(e);
-        }
-    }
-    if q.admits("kind", "sysv") {
-        for s in sysv::read(ctx.root(), |e| ctx.report(e)) {
-            if !wanted(&s.name) {
-                continue;
+            for e in scanner.take_errors() {
+                ctx.report(e);
             }
+        }
+        let (scripts, exes) = side.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        for s in scripts.into_iter().filter(|s| wanted(&s.name)) {
             rows.push(InstalledService {
                 name: Some(s.name),
                 display_name: s.description,
@@ -94,28 +102,27 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledService> {
                 path: Some(s.path),
             });
         }
-    }
-    fill_state(ctx, &mut rows);
-    rows
+        fill_state(root, exes.as_ref(), &mut rows);
+        rows
+    })
 }
 
-/// Sets `state`. The process list is read once, and only on the live root.
-fn fill_state(ctx: &Ctx<'_>, rows: &mut [InstalledService]) {
-    let root = ctx.root();
-    if !root.is_live() || rows.is_empty() {
+/// Sets `state`: from the running executables on the live root (`exes`),
+/// `unknown` on any other.
+fn fill_state(root: &Root, exes: Option<&HashSet<String>>, rows: &mut [InstalledService]) {
+    let Some(exes) = exes.filter(|_| !rows.is_empty()) else {
         for r in rows.iter_mut() {
             r.state = Some("unknown".into());
         }
         return;
-    }
-    let exes = running_executables(ctx);
+    };
     let mut canonical: HashMap<String, String> = HashMap::new();
     for r in rows.iter_mut() {
         let resolved = r
             .exec_path
             .as_deref()
             .map(|p| canonical.entry(p.to_string()).or_insert_with(|| canonical_exec(root, p)).as_str());
-        r.state = Some(process_state(resolved, &exes).into());
+        r.state = Some(process_state(resolved, exes).into());
     }
 }
 
