@@ -12,8 +12,7 @@
 // foldhash: several times faster than SipHash on short unit names, and still
 // seeded per process, so a hostile root cannot pick colliding names.
 use foldhash::{HashMap, HashSet};
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::{ErrorKind, FsError};
 use crate::root::{DirEntry, EntryType, Root};
@@ -467,10 +466,10 @@ struct DirIndex {
 pub struct Scanner<'a> {
     root: &'a Root,
     dirs: Vec<DirIndex>,
-    files: RefCell<HashMap<String, Rc<Parsed>>>,
+    files: Mutex<HashMap<String, Arc<Parsed>>>,
     /// Drop-in directory listings; most units look in the same few.
-    listings: RefCell<HashMap<String, Option<Rc<Vec<DirEntry>>>>>,
-    errors: RefCell<Vec<FsError>>,
+    listings: Mutex<HashMap<String, Option<Arc<Vec<DirEntry>>>>>,
+    errors: Mutex<Vec<FsError>>,
 }
 
 impl<'a> Scanner<'a> {
@@ -529,13 +528,16 @@ impl<'a> Scanner<'a> {
             }
             dirs.push(idx);
         }
-        Scanner { root, dirs, files: RefCell::default(), listings: RefCell::default(), errors: RefCell::new(errors) }
+        Scanner { root, dirs, files: Mutex::default(), listings: Mutex::default(), errors: Mutex::new(errors) }
     }
 
     /// Problems met so far (unreadable directories, symlink loops, files
     /// systemd would refuse).
     pub fn take_errors(&self) -> Vec<FsError> {
-        std::mem::take(&mut self.errors.borrow_mut())
+        // Sorted: units may be read by several threads in any order.
+        let mut errors = std::mem::take(&mut *lock(&self.errors));
+        errors.sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+        errors
     }
 
     /// The names `list-unit-files` lists, with the directory each was found
@@ -579,7 +581,7 @@ impl<'a> Scanner<'a> {
             Ok(i) => i,
             Err(Fail::Bad(e)) => {
                 if let Some(e) = e {
-                    self.errors.borrow_mut().push(e);
+                    lock(&self.errors).push(e);
                 }
                 return u;
             }
@@ -593,13 +595,13 @@ impl<'a> Scanner<'a> {
         let install = match self.install_info(&info) {
             Ok(i) => i,
             Err(e) => {
-                self.errors.borrow_mut().push(e);
+                lock(&self.errors).push(e);
                 return u;
             }
         };
         self.properties(&info, &mut u);
         if let Some(msg) = &install.fatal {
-            self.errors.borrow_mut().push(FsError::parse(info.path.clone(), msg.clone()));
+            lock(&self.errors).push(FsError::parse(info.path.clone(), msg.clone()));
             return u;
         }
         let parent = dirname(&info.path);
@@ -779,18 +781,18 @@ impl<'a> Scanner<'a> {
     }
 
     /// Reads and parses a file once per scan.
-    fn parsed(&self, path: &str) -> Option<Rc<Parsed>> {
-        if let Some(p) = self.files.borrow().get(path) {
+    fn parsed(&self, path: &str) -> Option<Arc<Parsed>> {
+        if let Some(p) = lock(&self.files).get(path) {
             return Some(p.clone());
         }
         let p = match self.root.read_limited(path, READ_LIMIT) {
-            Ok(data) => Rc::new(parse(&data)),
+            Ok(data) => Arc::new(parse(&data)),
             Err(e) => {
-                self.errors.borrow_mut().push(e);
+                lock(&self.errors).push(e);
                 return None;
             }
         };
-        self.files.borrow_mut().insert(path.to_string(), p.clone());
+        lock(&self.files).insert(path.to_string(), p.clone());
         Some(p)
     }
 
@@ -818,18 +820,18 @@ impl<'a> Scanner<'a> {
         names.into_iter().map(|(_, p)| p).collect()
     }
 
-    fn listing(&self, dir: &str) -> Option<Rc<Vec<DirEntry>>> {
-        if let Some(l) = self.listings.borrow().get(dir) {
+    fn listing(&self, dir: &str) -> Option<Arc<Vec<DirEntry>>> {
+        if let Some(l) = lock(&self.listings).get(dir) {
             return l.clone();
         }
-        let l = self.root.read_dir(dir).ok().map(Rc::new);
-        self.listings.borrow_mut().insert(dir.to_string(), l.clone());
+        let l = self.root.read_dir(dir).ok().map(Arc::new);
+        lock(&self.listings).insert(dir.to_string(), l.clone());
         l
     }
 
     /// Reads a drop-in, following links inside the root. `Ok(None)` for an
     /// empty or masked one.
-    fn dropin(&self, path: &str) -> Result<Option<Rc<Parsed>>, FsError> {
+    fn dropin(&self, path: &str) -> Result<Option<Arc<Parsed>>, FsError> {
         let r = self.root.resolve(path)?;
         if (r.metadata.is_file() && r.metadata.len() == 0) || is_device(&r.metadata) {
             return Ok(None);
@@ -1017,6 +1019,11 @@ impl<'a> Scanner<'a> {
         }
         false
     }
+}
+
+/// The scanner's caches stay usable even if a thread panicked holding one.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// `is_symlink_with_known_name()`: the names `systemctl enable` would create.

@@ -2,6 +2,7 @@
 //! start: systemd unit files and SysV init scripts on Linux.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::collectors::{systemd, sysv};
 use crate::query::Query;
@@ -65,11 +66,8 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledService> {
         let mut rows = Vec::new();
         if q.admits("kind", "systemd") {
             let scanner = systemd::Scanner::new(root);
-            for (name, _) in scanner.names() {
-                if !wanted(&name) {
-                    continue;
-                }
-                let u = scanner.unit(&name);
+            let names: Vec<String> = scanner.names().into_iter().map(|(n, _)| n).filter(|n| wanted(n)).collect();
+            for u in units_in_parallel(&scanner, &names) {
                 rows.push(InstalledService {
                     exec_path: u.exec_start.as_deref().and_then(systemd::exec_program),
                     command: u.exec_start,
@@ -105,6 +103,35 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledService> {
         fill_state(root, exes.as_ref(), &mut rows);
         rows
     })
+}
+
+/// Fewer units than this are not worth a thread.
+const PARALLEL_FROM: usize = 64;
+
+/// `scanner.unit()` for each name, in order; two threads take names from a
+/// shared counter.
+fn units_in_parallel(scanner: &systemd::Scanner<'_>, names: &[String]) -> Vec<systemd::UnitFile> {
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(name) = names.get(i) else { return done };
+            done.push((i, scanner.unit(name)));
+        }
+    };
+    let mut units = if names.len() < PARALLEL_FROM {
+        work()
+    } else {
+        std::thread::scope(|s| {
+            let other = s.spawn(work);
+            let mut mine = work();
+            mine.extend(other.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            mine
+        })
+    };
+    units.sort_unstable_by_key(|(i, _)| *i);
+    units.into_iter().map(|(_, u)| u).collect()
 }
 
 /// Sets `state`: from the running executables on the live root (`exes`),
