@@ -50,7 +50,7 @@ pub fn read_database(
     mut bad: impl FnMut(FsError),
 ) -> Result<(), FsError> {
     let mut updates = read_updates(root, &mut bad);
-    let result = read_status_records(
+    let result = read_records(
         root,
         STATUS_PATH,
         |p| match updates.take(&p) {
@@ -124,35 +124,17 @@ fn read_updates(root: &Root, bad: &mut impl FnMut(FsError)) -> Updates {
     for (_, name) in files {
         let path = format!("{UPDATES_DIR}/{name}");
         let file = path.clone();
-        if let Err(e) = read_status_records(root, &path, |p| updates.add(p, &file), &mut *bad) {
+        if let Err(e) = read_records(root, &path, |p| updates.add(p, &file), &mut *bad) {
             bad(e);
         }
     }
     updates
 }
 
-/// Reads the status file at `path`, calling `each` for every valid stanza.
-/// Bad stanzas are reported through `bad` (one error each) and skipped.
-pub fn read_status(
-    root: &Root,
-    path: &str,
-    mut each: impl FnMut(Package),
-    bad: impl FnMut(FsError),
-) -> Result<(), FsError> {
-    read_status_records(
-        root,
-        path,
-        |p| {
-            if p.state() != "not-installed" {
-                each(p)
-            }
-        },
-        bad,
-    )
-}
-
-/// Every valid record of a status-format file, `not-installed` ones too.
-fn read_status_records(
+/// Every valid record of a status-format file (the status file or a
+/// journal record), `not-installed` ones too. Bad stanzas are reported
+/// through `bad` (one error each) and skipped.
+fn read_records(
     root: &Root,
     path: &str,
     mut each: impl FnMut(Package),
@@ -330,7 +312,7 @@ mod tests {
         std::fs::write(dir.path().join("var/lib/dpkg/status"), body).unwrap();
         let root = Root::new(dir.path()).unwrap();
         let mut names = Vec::new();
-        read_status(&root, STATUS_PATH, |p| names.push(p.name), |e| panic!("{e}")).unwrap();
+        read_database(&root, |p, _| names.push(p.name), |e| panic!("{e}")).unwrap();
         assert_eq!(names.len(), 5000);
         assert_eq!(names[4999], "p4999");
     }
