@@ -7,7 +7,9 @@ Each round runs every command once, in turn, so that a noisy machine slows
 all of them alike; ratios are against the first command. Output goes to
 /dev/null. Peak RSS and page faults come from wait4()'s rusage of each child;
 faults are the steadier figure for runs of a few milliseconds on a VM whose
-host must back fresh pages (see README, Benchmarks).
+host must back fresh pages (see README, Benchmarks). Linux carries the
+forking parent's peak RSS over into the child's across exec(), so a command
+that peaks below this script's own RSS shows as "<=N".
 
 A command with no shell syntax outside its quotes (pipes, redirections,
 variables, globs) is executed directly, so that /bin/sh's start-up (about a
@@ -15,6 +17,7 @@ millisecond here) is not counted; pipelines still go through the shell.
 """
 import argparse
 import os
+import resource
 import shlex
 import statistics
 import subprocess
@@ -80,12 +83,17 @@ def main():
             rss[n] = max(rss[n], r)
             faults[n].append(f)
     base = statistics.median(times[named[0][0]])
+    floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    def peak(kib):
+        return f"<={floor/1024:.1f}" if kib <= floor else f"{kib/1024:.1f}"
+
     print(f"{'name':<28} {'median ms':>10} {'min ms':>8} {'max ms':>8} {'ratio':>7} {'peak RSS MB':>12} {'faults':>8}")
     for n, _ in named:
         m = statistics.median(times[n])
         print(
             f"{n:<28} {m*1000:>10.1f} {min(times[n])*1000:>8.1f} {max(times[n])*1000:>8.1f} {m/base:>7.2f}"
-            f" {rss[n]/1024:>12.1f} {int(statistics.median(faults[n])):>8}"
+            f" {peak(rss[n]):>12} {int(statistics.median(faults[n])):>8}"
         )
 
 
