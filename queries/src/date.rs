@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// A proleptic Gregorian calendar date.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Date {
     year: u16,
     month: u8,

@@ -16,12 +16,15 @@
 pub mod canned;
 mod date;
 mod error;
+mod frozen;
 mod load;
 mod pattern;
 mod vocab;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
+
+use serde::{Deserialize, Serialize};
 
 pub use date::Date;
 pub use error::{CatalogError, Problem};
@@ -42,13 +45,17 @@ pub const EMBEDDED_FILES: &[(&str, &str)] = &[
 ];
 
 /// A checked catalog.
-#[derive(Clone, Debug)]
+///
+/// It serialises for [`frozen`]'s ahead-of-time copy of the embedded
+/// catalog. Deserialising trusts the data, so embargo only ever reads the
+/// copy its own tests wrote and checked.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Catalog {
     vendors: Vec<Vendor>,
 }
 
 /// One vendor and everything the catalog says about it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Vendor {
     /// Lowercase id, also the file's stem (`kaspersky`).
     pub id: String,
@@ -65,7 +72,7 @@ pub struct Vendor {
 }
 
 /// A legal entity the authorities name.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Entity {
     pub name: String,
     pub country: Option<String>,
@@ -74,7 +81,7 @@ pub struct Entity {
 }
 
 /// A law, rule, order or directive that bars (part of) a vendor.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Authority {
     pub name: String,
     pub citation: String,
@@ -88,7 +95,7 @@ pub struct Authority {
 }
 
 /// One way to recognise a vendor's software.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Indicator {
     pub kind: Kind,
     /// As written in the catalog.
@@ -114,13 +121,18 @@ impl Indicator {
 
 impl Catalog {
     /// The catalog compiled into embargo. It is checked by this crate's
-    /// tests, so failing to load it is a build defect.
+    /// tests, so failing to load it is a build defect. The copy checked
+    /// ahead of time is used while it matches the TOML files ([`frozen`]).
     pub fn embedded() -> Arc<Catalog> {
         static EMBEDDED: OnceLock<Arc<Catalog>> = OnceLock::new();
         EMBEDDED
-            .get_or_init(|| match Catalog::from_sources(EMBEDDED_FILES.iter().copied()) {
-                Ok(c) => Arc::new(c),
-                Err(e) => panic!("the embedded catalog is invalid: {e}"),
+            .get_or_init(|| {
+                let catalog =
+                    frozen::thaw().map(Ok).unwrap_or_else(|| Catalog::from_sources(EMBEDDED_FILES.iter().copied()));
+                match catalog {
+                    Ok(c) => Arc::new(c),
+                    Err(e) => panic!("the embedded catalog is invalid: {e}"),
+                }
             })
             .clone()
     }

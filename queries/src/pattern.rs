@@ -26,7 +26,7 @@ use crate::vocab::MatchKind;
 pub const MAX_PATTERN_BYTES: usize = 256;
 
 /// A compiled pattern.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum Matcher {
     /// Lowercased pattern; the whole value must equal it.
     Exact(String),
@@ -39,12 +39,13 @@ pub enum Matcher {
 /// A regex checked when the catalog loads and compiled when first used:
 /// scans match in SQL, and compiling every catalog regex at each start
 /// would cost more than reading a package database.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct LazyRegex {
     source: String,
     /// A literal every match contains, so that SQL can test it with
     /// `instr` before calling `regex_match`.
     needle: Option<String>,
+    #[serde(skip)]
     compiled: std::sync::OnceLock<regex::Regex>,
 }
 
