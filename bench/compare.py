@@ -92,7 +92,7 @@ def main():
     for n, _ in named:
         m = statistics.median(times[n])
         print(
-            f"{n:<28} {m*1000:>10.1f} {min(times[n])*1000:>8.1f} {max(times[n])*1000:>8.1f} {m/base:>7.2f}"
+            f"{n:<28} {m*1000:>10.1f} {min(times[n])*1000:>8.1f} {max(times[n])*1000:>8.1f} {m/base:>7.3f}"
             f" {peak(rss[n]):>12} {int(statistics.median(faults[n])):>8}"
         )
 

@@ -128,9 +128,35 @@ impl Root {
 
     /// The target text of the symlink at `path`, as stored.
     pub fn read_link(&self, path: &str) -> Result<String, FsError> {
-        let r = self.resolve_nofollow(path)?;
-        let target = fs::read_link(&r.host).map_err(|e| FsError::io(path, &e))?;
+        // readlink(2) on the name itself needs no lstat first: it opens
+        // nothing and fails on anything but a symlink.
+        let host = match self.in_resolved_parent(path)? {
+            Some(host) => host,
+            None => self.resolve_nofollow(path)?.host,
+        };
+        let target = fs::read_link(&host).map_err(|e| FsError::io(path, &e))?;
         Ok(target.to_string_lossy().into_owned())
+    }
+
+    /// The host path of `path`'s last component inside its resolved parent,
+    /// when that component is a plain name that needs no case folding; None
+    /// when only the full walk can find it (`..`, the root itself, a
+    /// case-folding root).
+    fn in_resolved_parent(&self, path: &str) -> Result<Option<PathBuf>, FsError> {
+        if self.fold_case {
+            return Ok(None);
+        }
+        let trimmed = path.trim_end_matches('/');
+        let (parent, name) = match trimmed.rfind('/') {
+            Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
+            None => ("", trimmed),
+        };
+        if name.is_empty() || name == "." || name == ".." {
+            return Ok(None);
+        }
+        let mut host = self.resolve(parent).map_err(|e| FsError { path: path.to_string(), ..e })?.host;
+        host.push(name);
+        Ok(Some(host))
     }
 
     /// Opens a regular file for reading.
@@ -183,6 +209,10 @@ impl Root {
     /// Lists a directory, sorted by name. Entries whose names are not UTF-8
     /// are kept with replacement characters.
     pub fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
+        #[cfg(unix)]
+        if let Some(entries) = self.read_dir_direct(path)? {
+            return Ok(entries);
+        }
         let r = self.resolve(path)?;
         if !r.metadata.is_dir() {
             return Err(FsError::new(ErrorKind::NotFound, path, "not a directory"));
@@ -196,6 +226,49 @@ impl Root {
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
+    }
+
+    /// `read_dir` without an lstat of the directory: it is opened in its
+    /// resolved parent with `O_DIRECTORY | O_NOFOLLOW`, which the kernel
+    /// refuses for a symlink, and for a device or FIFO before any driver's
+    /// open runs. None when the full walk must decide (anything but a plain
+    /// directory, `..`, a case-folding root).
+    #[cfg(unix)]
+    fn read_dir_direct(&self, path: &str) -> Result<Option<Vec<DirEntry>>, FsError> {
+        use rustix::fs::{FileType, Mode, OFlags};
+        use std::os::unix::ffi::OsStrExt;
+        let Some(host) = self.in_resolved_parent(path)? else { return Ok(None) };
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+        let fd = match rustix::fs::open(&host, flags, Mode::empty()) {
+            Ok(fd) => fd,
+            // Not a directory, or a symlink (Linux says ENOTDIR for one
+            // under O_DIRECTORY, ELOOP without): the walk tells which.
+            Err(rustix::io::Errno::NOTDIR | rustix::io::Errno::LOOP) => return Ok(None),
+            Err(e) => return Err(FsError::io(path, &e.into())),
+        };
+        let mut dir = rustix::fs::Dir::new(fd).map_err(|e| FsError::io(path, &e.into()))?;
+        let mut out = Vec::new();
+        while let Some(entry) = dir.read() {
+            let entry = entry.map_err(|e| FsError::io(path, &e.into()))?;
+            let name = entry.file_name().to_bytes();
+            if name == b"." || name == b".." {
+                continue;
+            }
+            let entry_type = match entry.file_type() {
+                FileType::RegularFile => EntryType::File,
+                FileType::Directory => EntryType::Dir,
+                FileType::Symlink => EntryType::Symlink,
+                // Some file systems leave d_type unset; std's DirEntry
+                // then asks lstat, and so do we.
+                FileType::Unknown => fs::symlink_metadata(host.join(std::ffi::OsStr::from_bytes(name)))
+                    .map(|m| EntryType::of(m.file_type()))
+                    .unwrap_or(EntryType::Other),
+                _ => EntryType::Other,
+            };
+            out.push(DirEntry { name: String::from_utf8_lossy(name).into_owned(), entry_type });
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Some(out))
     }
 
     /// The chroot-style walk. `follow_last` decides whether a symlink in the
@@ -511,6 +584,61 @@ mod tests {
         fs::remove_file(&host).unwrap();
         fs::create_dir(&host).unwrap();
         assert_eq!(root.read("/d/unit").unwrap_err().kind, ErrorKind::NotRegularFile);
+    }
+
+    /// Listings and link reads skip the lstat of the last component; links
+    /// must still be followed inside the root, and a FIFO never opened.
+    #[cfg(unix)]
+    #[test]
+    fn listings_and_link_reads_stay_inside_the_root() {
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("analyst"), "x").unwrap();
+        let (dir, root) = root_with(&[("d/a", "a"), ("d/sub/b", "b")]);
+        symlink("sub", dir.path().join("d/link")).unwrap();
+        symlink("/d", dir.path().join("dirlink")).unwrap();
+        symlink(outside.path(), dir.path().join("outlink")).unwrap();
+        let fifo = dir.path().join("d/fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+
+        let listed = |p: &str| -> Vec<(String, EntryType)> {
+            root.read_dir(p).unwrap().into_iter().map(|e| (e.name, e.entry_type)).collect()
+        };
+        let d = vec![
+            ("a".to_string(), EntryType::File),
+            ("fifo".to_string(), EntryType::Other),
+            ("link".to_string(), EntryType::Symlink),
+            ("sub".to_string(), EntryType::Dir),
+        ];
+        assert_eq!(listed("/d"), d);
+        assert_eq!(listed("d/"), d);
+        assert_eq!(listed("/dirlink"), d, "an absolute link is followed inside the root");
+        assert_eq!(listed("/d/link/.."), d, "`..` after a link is the link's parent, as in a chroot");
+        assert_eq!(listed("/dirlink/link"), vec![("b".to_string(), EntryType::File)]);
+        assert_eq!(root.read_dir("/outlink").unwrap_err().kind, ErrorKind::NotFound);
+        assert_eq!(root.read_dir("/d/a").unwrap_err().kind, ErrorKind::NotFound);
+        assert_eq!(root.read_dir("/d/missing").unwrap_err().kind, ErrorKind::NotFound);
+        assert_eq!(root.read_dir("/d/missing").unwrap_err().path, "/d/missing");
+        assert_eq!(root.read_dir("/nowhere/d").unwrap_err().path, "/nowhere/d");
+
+        let (tx, rx) = std::sync::mpsc::channel();
+        let writer_path = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = fs::OpenOptions::new().write(true).open(&writer_path);
+            let _ = tx.send(());
+        });
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert_eq!(root.read_dir("/d/fifo").unwrap_err().kind, ErrorKind::NotFound);
+        let opened = rx.recv_timeout(std::time::Duration::from_millis(300)).is_ok();
+        unsafe { libc::close(libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_NONBLOCK)) };
+        assert!(!opened, "read_dir opened the FIFO");
+
+        assert_eq!(root.read_link("/dirlink").unwrap(), "/d");
+        assert_eq!(root.read_link("/dirlink/link").unwrap(), "sub");
+        assert_eq!(root.read_link("/outlink/analyst").unwrap_err().kind, ErrorKind::NotFound);
+        assert_eq!(root.read_link("/d/missing").unwrap_err().kind, ErrorKind::NotFound);
+        assert_eq!(root.read_link("/d/a/x").unwrap_err().kind, ErrorKind::NotFound);
+        assert!(root.read_link("/d/a").is_err(), "a regular file is not a link");
     }
 
     #[cfg(target_os = "linux")]

@@ -482,12 +482,17 @@ impl<'a> Scanner<'a> {
             let mut idx = DirIndex::default();
             // `lookup_paths_reduce()`: a directory met before under another
             // name (`/lib` -> `usr/lib`) is dropped from the search path.
-            if let Ok(r) = root.resolve(dir) {
-                if seen.contains(&r.path) {
+            match root.resolve(dir) {
+                Ok(r) if seen.contains(&r.path) => {
                     dirs.push(idx);
                     continue;
                 }
-                seen.push(r.path);
+                Ok(r) => seen.push(r.path),
+                Err(e) if e.kind == ErrorKind::NotFound => {
+                    dirs.push(idx);
+                    continue;
+                }
+                Err(_) => {}
             }
             match root.read_dir(dir) {
                 Ok(list) => {

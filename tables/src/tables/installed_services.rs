@@ -1,7 +1,7 @@
 //! `installed_services`: services and other units the scanned system would
 //! start: systemd unit files and SysV init scripts on Linux.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::collectors::{systemd, sysv};
@@ -63,13 +63,24 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledService> {
             let exes = root.is_live().then(|| running_executables(ctx));
             (scripts, exes)
         });
+        let live = root.is_live();
         let mut rows = Vec::new();
+        // Per row, the executable with links resolved (live root only), to
+        // compare with `/proc/PID/exe`.
+        let mut canonical: Vec<Option<String>> = Vec::new();
         if q.admits("kind", "systemd") {
             let scanner = systemd::Scanner::new(root);
             let names: Vec<String> = scanner.names().into_iter().map(|(n, _)| n).filter(|n| wanted(n)).collect();
-            for u in units_in_parallel(&scanner, &names) {
+            let units = in_parallel(&names, |name| {
+                let u = scanner.unit(name);
+                let exec_path = u.exec_start.as_deref().and_then(systemd::exec_program);
+                let canon = exec_path.as_deref().filter(|_| live).map(|p| canonical_exec(root, p));
+                (u, exec_path, canon)
+            });
+            rows.reserve(units.len());
+            for (u, exec_path, canon) in units {
                 rows.push(InstalledService {
-                    exec_path: u.exec_start.as_deref().and_then(systemd::exec_program),
+                    exec_path,
                     command: u.exec_start,
                     name: Some(u.name),
                     display_name: u.description,
@@ -80,6 +91,7 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledService> {
                     state: None,
                     path: u.fragment,
                 });
+                canonical.push(canon);
             }
             for e in scanner.take_errors() {
                 ctx.report(e);
@@ -87,6 +99,7 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledService> {
         }
         let (scripts, exes) = side.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         for s in scripts.into_iter().filter(|s| wanted(&s.name)) {
+            canonical.push(live.then(|| canonical_exec(root, &s.path)));
             rows.push(InstalledService {
                 name: Some(s.name),
                 display_name: s.description,
@@ -100,7 +113,15 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledService> {
                 path: Some(s.path),
             });
         }
-        fill_state(root, exes.as_ref(), &mut rows);
+        for (r, canon) in rows.iter_mut().zip(canonical) {
+            r.state = Some(
+                match &exes {
+                    Some(exes) => process_state(canon.as_deref(), exes),
+                    None => "unknown",
+                }
+                .into(),
+            );
+        }
         rows
     })
 }
@@ -108,19 +129,18 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledService> {
 /// Fewer units than this are not worth a thread.
 const PARALLEL_FROM: usize = 64;
 
-/// `scanner.unit()` for each name, in order; two threads take names from a
-/// shared counter.
-fn units_in_parallel(scanner: &systemd::Scanner<'_>, names: &[String]) -> Vec<systemd::UnitFile> {
+/// `f` of each name, in order; two threads take names from a shared counter.
+fn in_parallel<T: Send>(names: &[String], f: impl Fn(&str) -> T + Sync) -> Vec<T> {
     let next = AtomicUsize::new(0);
     let work = || {
-        let mut done = Vec::new();
+        let mut done = Vec::with_capacity(names.len() / 2 + 1);
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(name) = names.get(i) else { return done };
-            done.push((i, scanner.unit(name)));
+            done.push((i, f(name)));
         }
     };
-    let mut units = if names.len() < PARALLEL_FROM {
+    let mut out = if names.len() < PARALLEL_FROM {
         work()
     } else {
         std::thread::scope(|s| {
@@ -130,27 +150,8 @@ fn units_in_parallel(scanner: &systemd::Scanner<'_>, names: &[String]) -> Vec<sy
             mine
         })
     };
-    units.sort_unstable_by_key(|(i, _)| *i);
-    units.into_iter().map(|(_, u)| u).collect()
-}
-
-/// Sets `state`: from the running executables on the live root (`exes`),
-/// `unknown` on any other.
-fn fill_state(root: &Root, exes: Option<&HashSet<String>>, rows: &mut [InstalledService]) {
-    let Some(exes) = exes.filter(|_| !rows.is_empty()) else {
-        for r in rows.iter_mut() {
-            r.state = Some("unknown".into());
-        }
-        return;
-    };
-    let mut canonical: HashMap<String, String> = HashMap::new();
-    for r in rows.iter_mut() {
-        let resolved = r
-            .exec_path
-            .as_deref()
-            .map(|p| canonical.entry(p.to_string()).or_insert_with(|| canonical_exec(root, p)).as_str());
-        r.state = Some(process_state(resolved, exes).into());
-    }
+    out.sort_unstable_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, t)| t).collect()
 }
 
 /// `running` when some process's executable is `exec_path`, else `stopped`.
