@@ -469,6 +469,9 @@ pub struct Scanner<'a> {
     files: Mutex<HashMap<String, Arc<Parsed>>>,
     /// Drop-in directory listings; most units look in the same few.
     listings: Mutex<HashMap<String, Option<Arc<Vec<DirEntry>>>>>,
+    /// Drop-ins by path: both install_info() and properties() read each,
+    /// and type-level ones (`service.d/`) apply to many units.
+    dropins: Mutex<HashMap<String, Result<Option<Arc<Parsed>>, FsError>>>,
     errors: Mutex<Vec<FsError>>,
 }
 
@@ -533,7 +536,14 @@ impl<'a> Scanner<'a> {
             }
             dirs.push(idx);
         }
-        Scanner { root, dirs, files: Mutex::default(), listings: Mutex::default(), errors: Mutex::new(errors) }
+        Scanner {
+            root,
+            dirs,
+            files: Mutex::default(),
+            listings: Mutex::default(),
+            dropins: Mutex::default(),
+            errors: Mutex::new(errors),
+        }
     }
 
     /// Problems met so far (unreadable directories, symlink loops, files
@@ -837,6 +847,15 @@ impl<'a> Scanner<'a> {
     /// Reads a drop-in, following links inside the root. `Ok(None)` for an
     /// empty or masked one.
     fn dropin(&self, path: &str) -> Result<Option<Arc<Parsed>>, FsError> {
+        if let Some(d) = lock(&self.dropins).get(path) {
+            return d.clone();
+        }
+        let d = self.read_dropin(path);
+        lock(&self.dropins).insert(path.to_string(), d.clone());
+        d
+    }
+
+    fn read_dropin(&self, path: &str) -> Result<Option<Arc<Parsed>>, FsError> {
         let r = self.root.resolve(path)?;
         if (r.metadata.is_file() && r.metadata.len() == 0) || is_device(&r.metadata) {
             return Ok(None);

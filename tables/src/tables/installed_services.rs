@@ -1,7 +1,8 @@
 //! `installed_services`: services and other units the scanned system would
 //! start: systemd unit files and SysV init scripts on Linux.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::collectors::{systemd, sysv};
@@ -71,10 +72,22 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledService> {
         if q.admits("kind", "systemd") {
             let scanner = systemd::Scanner::new(root);
             let names: Vec<String> = scanner.names().into_iter().map(|(n, _)| n).filter(|n| wanted(n)).collect();
+            // Many units run the same few programs (`systemctl`, `agetty`).
+            let resolved: Mutex<HashMap<String, String>> = Mutex::default();
+            let canonical_of = |p: &str| {
+                if let Some(c) = resolved.lock().ok().and_then(|m| m.get(p).cloned()) {
+                    return c;
+                }
+                let c = canonical_exec(root, p);
+                if let Ok(mut m) = resolved.lock() {
+                    m.insert(p.to_string(), c.clone());
+                }
+                c
+            };
             let units = in_parallel(&names, |name| {
                 let u = scanner.unit(name);
                 let exec_path = u.exec_start.as_deref().and_then(systemd::exec_program);
-                let canon = exec_path.as_deref().filter(|_| live).map(|p| canonical_exec(root, p));
+                let canon = exec_path.as_deref().filter(|_| live).map(canonical_of);
                 (u, exec_path, canon)
             });
             rows.reserve(units.len());
