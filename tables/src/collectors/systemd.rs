@@ -463,6 +463,9 @@ struct DirIndex {
     wants_by_template: HashMap<String, Vec<String>>,
 }
 
+/// A drop-in read: `None` when it is empty or masked.
+type DropIn = Result<Option<Arc<Parsed>>, FsError>;
+
 pub struct Scanner<'a> {
     root: &'a Root,
     dirs: Vec<DirIndex>,
@@ -471,7 +474,7 @@ pub struct Scanner<'a> {
     listings: Mutex<HashMap<String, Option<Arc<Vec<DirEntry>>>>>,
     /// Drop-ins by path: both install_info() and properties() read each,
     /// and type-level ones (`service.d/`) apply to many units.
-    dropins: Mutex<HashMap<String, Result<Option<Arc<Parsed>>, FsError>>>,
+    dropins: Mutex<HashMap<String, DropIn>>,
     errors: Mutex<Vec<FsError>>,
 }
 
@@ -846,7 +849,7 @@ impl<'a> Scanner<'a> {
 
     /// Reads a drop-in, following links inside the root. `Ok(None)` for an
     /// empty or masked one.
-    fn dropin(&self, path: &str) -> Result<Option<Arc<Parsed>>, FsError> {
+    fn dropin(&self, path: &str) -> DropIn {
         if let Some(d) = lock(&self.dropins).get(path) {
             return d.clone();
         }
@@ -855,7 +858,7 @@ impl<'a> Scanner<'a> {
         d
     }
 
-    fn read_dropin(&self, path: &str) -> Result<Option<Arc<Parsed>>, FsError> {
+    fn read_dropin(&self, path: &str) -> DropIn {
         let r = self.root.resolve(path)?;
         if (r.metadata.is_file() && r.metadata.len() == 0) || is_device(&r.metadata) {
             return Ok(None);
