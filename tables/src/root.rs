@@ -511,9 +511,7 @@ mod tests {
         symlink("b", dir.path().join("a")).unwrap();
         symlink("a", dir.path().join("b")).unwrap();
         assert_eq!(root.read("/a").unwrap_err().kind, ErrorKind::SymlinkLoop);
-        let fifo = dir.path().join("fifo");
-        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        mkfifo(&dir.path().join("fifo"));
         assert_eq!(root.read("/fifo").unwrap_err().kind, ErrorKind::NotRegularFile);
         assert_eq!(root.read("/").unwrap_err().kind, ErrorKind::NotRegularFile);
         assert_eq!(root.read("/missing").unwrap_err().kind, ErrorKind::NotFound);
@@ -555,6 +553,31 @@ mod tests {
         }
     }
 
+    #[cfg(unix)]
+    fn mkfifo(path: &Path) {
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    }
+
+    /// Whether `act` opens the FIFO at `path`: a writer blocked on it is
+    /// released by any open for reading.
+    #[cfg(unix)]
+    fn opens_fifo(path: &Path, act: impl FnOnce()) -> bool {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let writer_path = path.to_path_buf();
+        std::thread::spawn(move || {
+            let _ = fs::OpenOptions::new().write(true).open(&writer_path);
+            let _ = tx.send(());
+        });
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        act();
+        let opened = rx.recv_timeout(std::time::Duration::from_millis(300)).is_ok();
+        // Release the writer either way.
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        unsafe { libc::close(libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_NONBLOCK)) };
+        opened
+    }
+
     /// A directory listing's file type is not trusted: an image can label a
     /// device or FIFO a regular file in its directory entry, and a live file
     /// can be swapped after the listing. A writer blocked on the FIFO shows
@@ -567,19 +590,10 @@ mod tests {
         assert_eq!(root.read("/d/unit").unwrap(), b"x");
         let host = dir.path().join("d/unit");
         fs::remove_file(&host).unwrap();
-        let c = std::ffi::CString::new(host.to_str().unwrap()).unwrap();
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
-        let (tx, rx) = std::sync::mpsc::channel();
-        let writer_path = host.clone();
-        std::thread::spawn(move || {
-            let _ = fs::OpenOptions::new().write(true).open(&writer_path);
-            let _ = tx.send(());
+        mkfifo(&host);
+        let opened = opens_fifo(&host, || {
+            assert_eq!(root.read("/d/unit").unwrap_err().kind, ErrorKind::NotRegularFile);
         });
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        assert_eq!(root.read("/d/unit").unwrap_err().kind, ErrorKind::NotRegularFile);
-        let opened = rx.recv_timeout(std::time::Duration::from_millis(300)).is_ok();
-        // Release the writer either way.
-        unsafe { libc::close(libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_NONBLOCK)) };
         assert!(!opened, "Root::read opened the FIFO");
         fs::remove_file(&host).unwrap();
         fs::create_dir(&host).unwrap();
@@ -598,8 +612,7 @@ mod tests {
         symlink("/d", dir.path().join("dirlink")).unwrap();
         symlink(outside.path(), dir.path().join("outlink")).unwrap();
         let fifo = dir.path().join("d/fifo");
-        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        mkfifo(&fifo);
 
         let listed = |p: &str| -> Vec<(String, EntryType)> {
             root.read_dir(p).unwrap().into_iter().map(|e| (e.name, e.entry_type)).collect()
@@ -621,16 +634,9 @@ mod tests {
         assert_eq!(root.read_dir("/d/missing").unwrap_err().path, "/d/missing");
         assert_eq!(root.read_dir("/nowhere/d").unwrap_err().path, "/nowhere/d");
 
-        let (tx, rx) = std::sync::mpsc::channel();
-        let writer_path = fifo.clone();
-        std::thread::spawn(move || {
-            let _ = fs::OpenOptions::new().write(true).open(&writer_path);
-            let _ = tx.send(());
+        let opened = opens_fifo(&fifo, || {
+            assert_eq!(root.read_dir("/d/fifo").unwrap_err().kind, ErrorKind::NotFound);
         });
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        assert_eq!(root.read_dir("/d/fifo").unwrap_err().kind, ErrorKind::NotFound);
-        let opened = rx.recv_timeout(std::time::Duration::from_millis(300)).is_ok();
-        unsafe { libc::close(libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_NONBLOCK)) };
         assert!(!opened, "read_dir opened the FIFO");
 
         assert_eq!(root.read_link("/dirlink").unwrap(), "/d");
