@@ -151,7 +151,7 @@ impl Root {
             Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
             None => ("", trimmed),
         };
-        if name.is_empty() || name == "." || name == ".." {
+        if name.is_empty() || name == "." || name == ".." || name.contains('\0') {
             return Ok(None);
         }
         let mut host = self.resolve(parent).map_err(|e| FsError { path: path.to_string(), ..e })?.host;
@@ -235,16 +235,18 @@ impl Root {
     /// directory, `..`, a case-folding root).
     #[cfg(unix)]
     fn read_dir_direct(&self, path: &str) -> Result<Option<Vec<DirEntry>>, FsError> {
-        use rustix::fs::{FileType, Mode, OFlags};
-        use std::os::unix::ffi::OsStrExt;
+        use rustix::fs::{AtFlags, FileType, Mode, OFlags};
         let Some(host) = self.in_resolved_parent(path)? else { return Ok(None) };
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
         let fd = match rustix::fs::open(&host, flags, Mode::empty()) {
             Ok(fd) => fd,
-            // Not a directory, or a symlink (Linux says ENOTDIR for one
-            // under O_DIRECTORY, ELOOP without): the walk tells which.
-            Err(rustix::io::Errno::NOTDIR | rustix::io::Errno::LOOP) => return Ok(None),
-            Err(e) => return Err(FsError::io(path, &e.into())),
+            Err(e @ (rustix::io::Errno::NOENT | rustix::io::Errno::ACCESS)) => {
+                return Err(FsError::io(path, &e.into()));
+            }
+            // Not a directory, or a symlink: Linux and macOS say ENOTDIR for
+            // one under O_DIRECTORY, ELOOP without, the BSDs EMLINK or
+            // EFTYPE. The walk tells which and follows a link.
+            Err(_) => return Ok(None),
         };
         let mut dir = rustix::fs::Dir::new(fd).map_err(|e| FsError::io(path, &e.into()))?;
         let mut out = Vec::new();
@@ -254,15 +256,19 @@ impl Root {
             if name == b"." || name == b".." {
                 continue;
             }
-            let entry_type = match entry.file_type() {
+            // Some file systems leave d_type unset; std's DirEntry then asks
+            // lstat, and so do we (in the open directory).
+            let file_type = match entry.file_type() {
+                FileType::Unknown => dir
+                    .fd()
+                    .and_then(|fd| rustix::fs::statat(fd, entry.file_name(), AtFlags::SYMLINK_NOFOLLOW))
+                    .map_or(FileType::Unknown, |st| FileType::from_raw_mode(st.st_mode)),
+                known => known,
+            };
+            let entry_type = match file_type {
                 FileType::RegularFile => EntryType::File,
                 FileType::Directory => EntryType::Dir,
                 FileType::Symlink => EntryType::Symlink,
-                // Some file systems leave d_type unset; std's DirEntry
-                // then asks lstat, and so do we.
-                FileType::Unknown => fs::symlink_metadata(host.join(std::ffi::OsStr::from_bytes(name)))
-                    .map(|m| EntryType::of(m.file_type()))
-                    .unwrap_or(EntryType::Other),
                 _ => EntryType::Other,
             };
             out.push(DirEntry { name: String::from_utf8_lossy(name).into_owned(), entry_type });
@@ -645,6 +651,10 @@ mod tests {
         assert_eq!(root.read_link("/d/missing").unwrap_err().kind, ErrorKind::NotFound);
         assert_eq!(root.read_link("/d/a/x").unwrap_err().kind, ErrorKind::NotFound);
         assert!(root.read_link("/d/a").is_err(), "a regular file is not a link");
+        // Found in review: a NUL byte failed the system call before the
+        // kernel could say ENOTDIR, and the error kind changed.
+        assert_eq!(root.read_dir("/d/a/x\0").unwrap_err().kind, ErrorKind::NotFound);
+        assert_eq!(root.read_link("/d/a/x\0").unwrap_err().kind, ErrorKind::NotFound);
     }
 
     #[cfg(target_os = "linux")]
