@@ -1,6 +1,6 @@
 //! The embedded catalog, loaded and checked ahead of time.
 //!
-//! Parsing and checking the TOML files costs about 0.8 ms and 200 page
+//! Parsing and checking the TOML files costs about 1 ms and 150 page
 //! faults at every start, which is more than some whole queries.
 //! `catalog/embedded.postcard` holds the checked catalog in postcard form
 //! with the SHA-256 of the TOML it came from. The test below keeps it
