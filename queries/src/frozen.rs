@@ -3,7 +3,7 @@
 //! Parsing and checking the TOML files costs about 1 ms and 150 page
 //! faults at every start, which is more than some whole queries.
 //! `catalog/embedded.postcard` holds the checked catalog in postcard form
-//! with the SHA-256 of the TOML it came from. The test below keeps it
+//! with the SHA-256 of the TOML it came from and of the loader's source. The test below keeps it
 //! current (`EMBARGO_BLESS=1 cargo test -p embargo-catalog frozen`), and a
 //! binary built from TOML edited since only pays for parsing it: the hash no
 //! longer matches, so [`thaw`] declines and the TOML is read.
@@ -26,10 +26,22 @@ struct Frozen {
     catalog: Catalog,
 }
 
-/// The hash of the embedded files' names and texts, in order.
+/// The code that turns the TOML into a `Catalog` and gives it its
+/// serialised shape: a change to it makes the frozen copy stale as surely as
+/// a change to the data.
+const LOADER: &[(&str, &str)] = &[
+    ("lib.rs", include_str!("lib.rs")),
+    ("load.rs", include_str!("load.rs")),
+    ("pattern.rs", include_str!("pattern.rs")),
+    ("vocab.rs", include_str!("vocab.rs")),
+    ("date.rs", include_str!("date.rs")),
+    ("frozen.rs", include_str!("frozen.rs")),
+];
+
+/// The hash of the embedded files' and the loader's names and texts, in order.
 fn sources_hash() -> [u8; 32] {
     let mut h = Sha256::new();
-    for (name, text) in EMBEDDED_FILES {
+    for (name, text) in EMBEDDED_FILES.iter().chain(LOADER) {
         for part in [name.as_bytes(), text.as_bytes()] {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part);
@@ -44,8 +56,8 @@ pub(crate) fn thaw() -> Option<Catalog> {
 }
 
 fn thaw_from(bytes: &[u8]) -> Option<Catalog> {
-    let f: Frozen = postcard::from_bytes(bytes).ok()?;
-    (f.format == FORMAT && f.sources == sources_hash()).then_some(f.catalog)
+    let (f, rest): (Frozen, _) = postcard::take_from_bytes(bytes).ok()?;
+    (rest.is_empty() && f.format == FORMAT && f.sources == sources_hash()).then_some(f.catalog)
 }
 
 #[cfg(test)]
@@ -117,6 +129,7 @@ mod tests {
         assert!(thaw_from(&postcard::to_allocvec(&f).unwrap()).is_none());
         assert!(thaw_from(&good[..good.len() / 2]).is_none());
         assert!(thaw_from(b"").is_none());
+        assert!(thaw_from(&[good.as_slice(), &[0]].concat()).is_none(), "trailing bytes");
         assert!(thaw_from(&[0xff; 64]).is_none());
     }
 }
