@@ -54,6 +54,9 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledService> {
     let names = q.texts("name");
     let wanted = |n: &str| names.as_ref().is_none_or(|ns| ns.iter().any(|x| x == n));
     let root = ctx.root();
+    // Per row, the executable with links resolved (live root only), to
+    // compare with `/proc/PID/exe`.
+    let resolver = root.is_live().then(|| ExecResolver { root, memo: Mutex::default() });
     std::thread::scope(|s| {
         // SysV scripts and the live processes' executables do not depend on
         // systemd's unit index: a second thread reads them meanwhile. Warm,
@@ -64,79 +67,85 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledService> {
             let exes = root.is_live().then(|| running_executables(ctx));
             (scripts, exes)
         });
-        let live = root.is_live();
-        let mut rows = Vec::new();
-        // Per row, the executable with links resolved (live root only), to
-        // compare with `/proc/PID/exe`.
-        let mut canonical: Vec<Option<String>> = Vec::new();
+        let mut rows: Vec<(InstalledService, Option<String>)> = Vec::new();
         if q.admits("kind", "systemd") {
             let scanner = systemd::Scanner::new(root);
             let names: Vec<String> = scanner.names().into_iter().map(|(n, _)| n).filter(|n| wanted(n)).collect();
-            // Many units run the same few programs (`systemctl`, `agetty`).
-            let resolved: Mutex<HashMap<String, String>> = Mutex::default();
-            let canonical_of = |p: &str| {
-                if let Some(c) = resolved.lock().ok().and_then(|m| m.get(p).cloned()) {
-                    return c;
-                }
-                let c = canonical_exec(root, p);
-                if let Ok(mut m) = resolved.lock() {
-                    m.insert(p.to_string(), c.clone());
-                }
-                c
-            };
-            let units = in_parallel(&names, |name| {
-                let u = scanner.unit(name);
-                let exec_path = u.exec_start.as_deref().and_then(systemd::exec_program);
-                let canon = exec_path.as_deref().filter(|_| live).map(canonical_of);
-                (u, exec_path, canon)
+            rows = in_parallel(&names, |name| {
+                let row = systemd_row(scanner.unit(name));
+                let canonical = resolver.as_ref().zip(row.exec_path.as_deref()).map(|(r, p)| r.canonical(p));
+                (row, canonical)
             });
-            rows.reserve(units.len());
-            for (u, exec_path, canon) in units {
-                rows.push(InstalledService {
-                    exec_path,
-                    command: u.exec_start,
-                    name: Some(u.name),
-                    display_name: u.description,
-                    kind: Some("systemd".into()),
-                    start_type: Some(u.state.as_str().into()),
-                    module_path: None,
-                    user: u.user,
-                    state: None,
-                    path: u.fragment,
-                });
-                canonical.push(canon);
-            }
             for e in scanner.take_errors() {
                 ctx.report(e);
             }
         }
         let (scripts, exes) = side.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        for s in scripts.into_iter().filter(|s| wanted(&s.name)) {
-            canonical.push(live.then(|| canonical_exec(root, &s.path)));
-            rows.push(InstalledService {
-                name: Some(s.name),
-                display_name: s.description,
-                kind: Some("sysv".into()),
-                start_type: Some(if s.enabled { "enabled" } else { "disabled" }.into()),
-                exec_path: Some(s.path.clone()),
-                command: Some(s.path.clone()),
-                module_path: None,
-                user: None,
-                state: None,
-                path: Some(s.path),
-            });
+        for script in scripts.into_iter().filter(|s| wanted(&s.name)) {
+            let canonical = resolver.as_ref().map(|r| r.canonical(&script.path));
+            rows.push((sysv_row(script), canonical));
         }
-        for (r, canon) in rows.iter_mut().zip(canonical) {
-            r.state = Some(
-                match &exes {
-                    Some(exes) => process_state(canon.as_deref(), exes),
+        rows.into_iter()
+            .map(|(mut row, canonical)| {
+                let state = match &exes {
+                    Some(exes) => process_state(canonical.as_deref(), exes),
                     None => "unknown",
-                }
-                .into(),
-            );
-        }
-        rows
+                };
+                row.state = Some(state.into());
+                row
+            })
+            .collect()
     })
+}
+
+fn systemd_row(u: systemd::UnitFile) -> InstalledService {
+    InstalledService {
+        exec_path: u.exec_start.as_deref().and_then(systemd::exec_program),
+        command: u.exec_start,
+        name: Some(u.name),
+        display_name: u.description,
+        kind: Some("systemd".into()),
+        start_type: Some(u.state.as_str().into()),
+        module_path: None,
+        user: u.user,
+        state: None,
+        path: u.fragment,
+    }
+}
+
+fn sysv_row(s: sysv::InitScript) -> InstalledService {
+    InstalledService {
+        name: Some(s.name),
+        display_name: s.description,
+        kind: Some("sysv".into()),
+        start_type: Some(if s.enabled { "enabled" } else { "disabled" }.into()),
+        exec_path: Some(s.path.clone()),
+        command: Some(s.path.clone()),
+        module_path: None,
+        user: None,
+        state: None,
+        path: Some(s.path),
+    }
+}
+
+/// [`canonical_exec`] once per program: many units run the same few
+/// (`systemctl`, `agetty`). Shared by the unit threads.
+struct ExecResolver<'a> {
+    root: &'a Root,
+    memo: Mutex<HashMap<String, String>>,
+}
+
+impl ExecResolver<'_> {
+    fn canonical(&self, exec: &str) -> String {
+        if let Some(c) = self.memo.lock().ok().and_then(|m| m.get(exec).cloned()) {
+            return c;
+        }
+        let c = canonical_exec(self.root, exec);
+        if let Ok(mut m) = self.memo.lock() {
+            m.insert(exec.to_string(), c.clone());
+        }
+        c
+    }
 }
 
 /// Fewer units than this are not worth a thread.
