@@ -344,11 +344,12 @@ impl Root {
             }
             host.pop();
             depth -= 1;
-            if target.starts_with('/') {
+            let (absolute, rest) = link_target(&target, self.fold_case);
+            if absolute {
                 host = self.base.clone();
                 depth = 0;
             }
-            pending.extend(components(&target, self.fold_case).rev().map(|c| Cow::Owned(c.to_string())));
+            pending.extend(components(rest, self.fold_case).rev().map(|c| Cow::Owned(c.to_string())));
             last_meta = None;
         }
         let metadata = match last_meta {
@@ -390,6 +391,24 @@ impl Root {
         host.set_file_name(found.file_name());
         fs::symlink_metadata(&*host).ok()
     }
+}
+
+/// Whether a link target is absolute, and the part of it to walk. On a
+/// Windows-style (case-folding) root, links copied from NTFS can say
+/// `C:\ProgramData`, `\Windows` or `\??\C:\…` (an NT object path, as
+/// junctions store them): all of them are taken from the root, as the
+/// volume's own drive. The drive letter is not checked, since an image is
+/// one volume.
+fn link_target(target: &str, windows: bool) -> (bool, &str) {
+    if !windows {
+        return (target.starts_with('/'), target);
+    }
+    let t = target.strip_prefix(r"\??\").or_else(|| target.strip_prefix(r"\\?\")).unwrap_or(target);
+    let b = t.as_bytes();
+    if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
+        return (true, &t[2..]);
+    }
+    (t.starts_with(['/', '\\']), t)
 }
 
 /// Normal components of a path; empty ones are dropped. A backslash
@@ -530,6 +549,36 @@ mod tests {
         let root = root.with_case_folding(true);
         let r = root.resolve("\\PROGRAMDATA\\kaspersky lab\\X.TXT").unwrap();
         assert_eq!(r.path, "/ProgramData/Kaspersky Lab/x.txt");
+    }
+
+    /// Windows links as NTFS stores them: `C:\Users\All Users` is a
+    /// junction to `\??\C:\ProgramData`. Each form resolves from the root,
+    /// and never from the analyst's own file system.
+    #[cfg(unix)]
+    #[test]
+    fn windows_link_targets_resolve_from_the_root() {
+        let (dir, root) = root_with(&[("ProgramData/Kaspersky Lab/x.txt", "x"), ("Windows/notepad.exe", "n")]);
+        let root = root.with_case_folding(true);
+        fs::create_dir_all(dir.path().join("Users")).unwrap();
+        let links = [
+            ("Users/All Users", r"\??\C:\ProgramData"),
+            ("Users/Drive", r"C:\ProgramData"),
+            ("Users/Slash", "c:/ProgramData"),
+            ("Users/Rooted", r"\ProgramData"),
+            ("Users/Long", r"\\?\C:\ProgramData"),
+            ("Users/Relative", r"..\ProgramData"),
+        ];
+        for (link, target) in links {
+            symlink(target, dir.path().join(link)).unwrap();
+            let r = root.resolve(&format!("/{link}/kaspersky lab/X.TXT")).unwrap_or_else(|e| panic!("{target}: {e}"));
+            assert_eq!(r.path, "/ProgramData/Kaspersky Lab/x.txt", "{target}");
+        }
+        // `\Windows` must not reach the analyst's /Windows or anything else outside.
+        symlink(r"\..\..\Windows", dir.path().join("Users/Up")).unwrap();
+        assert_eq!(root.resolve("/Users/Up/notepad.exe").unwrap().path, "/Windows/notepad.exe");
+        // On a Linux root the same texts are relative names with backslashes.
+        let linux = Root::new(dir.path()).unwrap();
+        assert_eq!(linux.resolve("/Users/Drive").unwrap_err().kind, ErrorKind::NotFound);
     }
 
     #[test]
