@@ -7,6 +7,7 @@
 //! roots' bytes, and so their fingerprints).
 
 use sha1::Digest;
+use x509_parser::asn1_rs::{Any, Class, Tag};
 use x509_parser::extensions::ParsedExtension;
 use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
 
@@ -53,8 +54,9 @@ pub struct CertCache {
 impl CertCache {
     /// [`parse_der`], answered from the cache when these DER bytes were seen.
     pub fn parse<'a>(&mut self, input: &'a [u8]) -> Result<(CertInfo, &'a [u8]), String> {
-        let Some((0x30, _, rest)) = tlv(input) else {
-            return parse_der(input);
+        let rest = match Any::from_der(input) {
+            Ok((rest, any)) if any.header.class() == Class::Universal && any.header.tag() == Tag::Sequence => rest,
+            _ => return parse_der(input),
         };
         let der = &input[..input.len() - rest.len()];
         let digest: [u8; 32] = sha2::Sha256::digest(der).into();
@@ -376,27 +378,31 @@ pub fn parse_openssl_aux(aux: &[u8]) -> Result<AuxTrust, String> {
     if aux.is_empty() {
         return Ok(out);
     }
-    let (tag, body, _) = tlv(aux).ok_or("trust data after the certificate is not DER")?;
-    if tag != 0x30 {
-        return Err(format!("trust data starts with tag {tag:#04x}, not a SEQUENCE"));
+    let (_, outer) = Any::from_der(aux).map_err(|_| "trust data after the certificate is not DER")?;
+    if outer.header.class() != Class::Universal || outer.header.tag() != Tag::Sequence {
+        return Err(format!(
+            "trust data starts with {} tag {}, not a SEQUENCE",
+            outer.header.class(),
+            outer.header.tag()
+        ));
     }
-    let mut rest = body;
+    let mut rest = outer.data;
     while !rest.is_empty() {
-        let (tag, content, next) = tlv(rest).ok_or("truncated trust data")?;
+        let (next, field) = Any::from_der(rest).map_err(|_| "truncated trust data")?;
         rest = next;
-        let list = match tag {
-            0x30 => &mut out.trusted,
-            0xa0 => &mut out.rejected,
+        let list = match (field.header.class(), field.header.tag()) {
+            (Class::Universal, Tag::Sequence) => &mut out.trusted,
+            (Class::ContextSpecific, Tag(0)) => &mut out.rejected,
             _ => continue, // alias, keyid, other: not trust
         };
-        let mut oids = content;
+        let mut oids = field.data;
         while !oids.is_empty() {
-            let (tag, oid, next) = tlv(oids).ok_or("truncated purpose list")?;
+            let (next, oid) = Any::from_der(oids).map_err(|_| "truncated purpose list")?;
             oids = next;
-            if tag != 0x06 {
+            if oid.header.class() != Class::Universal || oid.header.tag() != Tag::Oid {
                 return Err("a purpose that is not an OID".into());
             }
-            if let Some(p) = purpose_of_eku(oid) {
+            if let Some(p) = purpose_of_eku(oid.data) {
                 list.push(p);
             }
         }
@@ -418,30 +424,6 @@ fn purpose_of_eku(oid: &[u8]) -> Option<&'static str> {
         [4] => Some("email"),
         _ => None,
     }
-}
-
-/// One DER TLV (definite lengths only): tag, content, rest.
-fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let tag = *b.first()?;
-    let first = *b.get(1)? as usize;
-    let (len, hdr) = if first < 0x80 {
-        (first, 2)
-    } else {
-        let n = first & 0x7f;
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let mut len = 0usize;
-        for i in 0..n {
-            len = (len << 8) | *b.get(2 + i)? as usize;
-        }
-        (len, 2 + n)
-    };
-    let end = hdr.checked_add(len)?;
-    if end > b.len() {
-        return None;
-    }
-    Some((tag, &b[hdr..end], &b[end..]))
 }
 
 /// One `-----BEGIN label-----` … `-----END label-----` block.
@@ -594,6 +576,11 @@ mod tests {
         assert_eq!(t.trusted, vec!["server_auth", "email"]);
         assert_eq!(t.rejected, vec!["code_signing"]);
         assert!(parse_openssl_aux(&[0x30, 0x05, 0x30]).is_err());
+        assert!(parse_openssl_aux(&[0x31, 0x00]).unwrap_err().contains("not a SEQUENCE"));
+        assert_eq!(parse_openssl_aux(&[0x30, 0x04, 0x30, 0x02, 0x05, 0x00]).unwrap_err(), "a purpose that is not an OID");
+        assert!(parse_openssl_aux(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_err());
+        assert!(parse_openssl_aux(&[0x30, 0x80, 0x00, 0x00]).is_err(), "indefinite length is not DER");
+        assert_eq!(parse_openssl_aux(&[0x30, 0x00]).unwrap(), AuxTrust::default());
     }
 
     #[test]
