@@ -10,7 +10,8 @@ host AS (SELECT hostname, os_family, as_of FROM scan_host),
 ind AS MATERIALIZED (
   SELECT i.vendor_id, i.kind, i.match, i.pattern, i.confidence, i.needle,
          -- The kind of value the indicator is matched against.
-         CASE WHEN i.kind IN ('package', 'product_name') THEN 'name'
+         CASE WHEN i.kind = 'package' THEN 'name'
+              WHEN i.kind = 'product_name' THEN 'product'
               WHEN i.kind IN ('service', 'driver') THEN 'service'
               ELSE i.kind END AS okind,
          lower(i.pattern) AS lp,
@@ -23,13 +24,18 @@ ind AS MATERIALIZED (
 -- Every value a catalog indicator can be matched against, with what it is
 -- evidence of. `observed` is the component's own state.
 obs AS (
-  SELECT 'software' AS evidence, 'name' AS ikind, lower(s.name) AS lv,
+  SELECT 'software' AS evidence, k.ikind AS ikind, lower(s.name) AS lv,
          s.name AS name, s.version AS version, s.publisher AS detail,
          CASE WHEN s.installed = 1 THEN 'installed'
               WHEN s.status LIKE '%config-files' THEN 'config_only'
               ELSE 'present' END AS observed,
          'installed_software' AS source_table, s.path AS path
+  -- Each name is a package name and, except for deb and rpm packages, whose
+  -- names are never display names, a product name: a product called `Lark`
+  -- is not the Debian package `lark`.
   FROM installed_software AS s
+  JOIN (SELECT 'name' AS ikind UNION ALL SELECT 'product') AS k
+    ON k.ikind = 'name' OR s.source NOT IN ('deb', 'rpm')
   UNION ALL
   -- Publishers repeat: each distinct one is matched once, and joined back
   -- to its packages in `evidence` below. A Maintainer's e-mail address is

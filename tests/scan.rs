@@ -148,9 +148,10 @@ fn similar_systemd_units_are_not_kaspersky() {
 fn a_maintainer_or_description_mentioning_kasper_is_not_kaspersky() {
     assert_negative(
         "neg-dpkg-names",
-        "SELECT name FROM installed_software WHERE name IN ('kasperek-tools', 'av-compare') AND installed = 1 \
-         AND publisher IN ('Kasperek Nowak <kn@example.org>', 'Jan Kowalski <jk@example.org>')",
-        2,
+        "SELECT name FROM installed_software WHERE name IN ('kasperek-tools', 'av-compare', 'lark') AND installed = 1 \
+         AND publisher IN ('Kasperek Nowak <kn@example.org>', 'Jan Kowalski <jk@example.org>', \
+         'Debian Python Team <team+python@tracker.debian.org>')",
+        3,
     );
 }
 
@@ -350,8 +351,15 @@ fn ultraav_is_context_and_kaspersky_remnants_are_leftovers() {
     let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/catalog");
     for f in ["kaspersky.toml", "ultraav.toml"] {
         let text = std::fs::read_to_string(catalog.join(f)).unwrap();
-        let text =
-            if f == "ultraav.toml" { text.replace("platform = \"windows\"", "platform = \"all\"") } else { text };
+        // Widened to every platform and read as package names (a product
+        // name is never compared with a deb's name), so that the stand-in
+        // deb matches.
+        let text = if f == "ultraav.toml" {
+            text.replace("platform = \"windows\"", "platform = \"all\"")
+                .replace("kind = \"product_name\"", "kind = \"package\"")
+        } else {
+            text
+        };
         std::fs::write(dir.path().join(f), text).unwrap();
     }
     let cat = dir.path().to_str().unwrap();
@@ -436,6 +444,32 @@ fn kesl_in_the_rpm_database_is_medium() {
     assert_eq!((e["score"].as_i64(), e["level"].as_str()), (Some(30), Some("medium")), "{e}");
     assert_eq!(e["reasons"], "package kesl 12.1.0.1297-1 installed");
     assert_counts(e, &[("software", 1), ("services", 0), ("paths", 0)]);
+    assert_eq!(code, Some(1));
+    assert_other_vendors_none(&v, "kaspersky");
+}
+
+#[test]
+fn a_linux_package_is_found_by_name_or_by_maintainer() {
+    let r = root("deb-maintainer");
+    if peer("dpkg-query") {
+        let admindir = r.join("var/lib/dpkg");
+        let q = run_peer(
+            "dpkg-query",
+            &["--admindir", admindir.to_str().unwrap(), "-W", "-f", "${Package}=${Maintainer};", "kav4fs", "klms"],
+        );
+        assert_eq!(q, "kav4fs=Kaspersky Lab <support@kaspersky.com>;klms=Kaspersky Lab;");
+    }
+    let (code, v) = scan(&r, &[]);
+    let findings = rows_of(&v, "findings");
+    assert_eq!(finding_keys(findings), keys(&[("software", "kav4fs", "installed"), ("software", "klms", "installed")]));
+    let by_name = |n: &str| findings.iter().find(|f| f["name"] == n).unwrap();
+    assert_eq!(by_name("kav4fs")["indicator"], "package exact kav4fs");
+    assert_eq!(by_name("klms")["indicator"], "publisher exact Kaspersky Lab");
+    assert_eq!(by_name("klms")["confidence"], "medium");
+    let e = exposure_of(&v, "kaspersky");
+    // software installed 30 × high 1 (kav4fs; klms's 30 × medium 0.6 is weaker); one kind → 30, medium.
+    assert_eq!((e["score"].as_i64(), e["level"].as_str()), (Some(30), Some("medium")), "{e}");
+    assert_counts(e, &[("software", 2), ("services", 0), ("paths", 0)]);
     assert_eq!(code, Some(1));
     assert_other_vendors_none(&v, "kaspersky");
 }

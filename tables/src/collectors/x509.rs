@@ -577,7 +577,10 @@ mod tests {
         assert_eq!(t.rejected, vec!["code_signing"]);
         assert!(parse_openssl_aux(&[0x30, 0x05, 0x30]).is_err());
         assert!(parse_openssl_aux(&[0x31, 0x00]).unwrap_err().contains("not a SEQUENCE"));
-        assert_eq!(parse_openssl_aux(&[0x30, 0x04, 0x30, 0x02, 0x05, 0x00]).unwrap_err(), "a purpose that is not an OID");
+        assert_eq!(
+            parse_openssl_aux(&[0x30, 0x04, 0x30, 0x02, 0x05, 0x00]).unwrap_err(),
+            "a purpose that is not an OID"
+        );
         assert!(parse_openssl_aux(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_err());
         assert!(parse_openssl_aux(&[0x30, 0x80, 0x00, 0x00]).is_err(), "indefinite length is not DER");
         assert_eq!(parse_openssl_aux(&[0x30, 0x00]).unwrap(), AuxTrust::default());
