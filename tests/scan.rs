@@ -604,3 +604,30 @@ fn a_bad_catalog_is_refused_before_scanning() {
         }
     }
 }
+
+#[test]
+fn text_from_a_hostile_image_cannot_drive_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    std::fs::create_dir_all(r.join("etc")).unwrap();
+    std::fs::create_dir_all(r.join("var/lib/dpkg")).unwrap();
+    std::fs::write(r.join("etc/hostname"), "host\x1b]0;owned\x07\x1b[2J\n").unwrap();
+    std::fs::write(r.join("etc/os-release"), "NAME=\"Debian\x1b[1A\"\nVERSION_ID=\"12\"\nID=debian\n").unwrap();
+    std::fs::write(
+        r.join("var/lib/dpkg/status"),
+        "Package: kesl\nStatus: install ok installed\nMaintainer: AO Kaspersky Lab\nArchitecture: amd64\n\
+         Version: 12.1\x1b[8m-hidden\u{202e}\nDescription: x\n\n",
+    )
+    .unwrap();
+    let root = r.to_str().unwrap();
+    let o = embargo(&["--root", root, "scan"]);
+    let text = stdout(&o);
+    assert!(text.contains("kesl 12.1\\x1b[8m-hidden\\u{202e}"), "{text}");
+    assert!(text.contains("host\\x1b]0;owned\\x07\\x1b[2J"), "{text}");
+    assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+    let o = embargo(&["--root", root, "query", "SELECT hostname, os_name FROM scan_host"]);
+    assert!(!stdout(&o).chars().any(|c| c.is_control() && c != '\n'), "{:?}", stdout(&o));
+    // JSON keeps the value exactly; escaping is its reader's business.
+    let rows = json_rows(r, "SELECT version FROM installed_software");
+    assert_eq!(rows[0]["version"], "12.1\x1b[8m-hidden\u{202e}");
+}

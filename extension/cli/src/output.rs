@@ -1,6 +1,7 @@
 //! Printing rows. Every format but `table` streams: a million rows never sit
 //! in memory at once.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use rusqlite::types::ValueRef;
@@ -51,6 +52,14 @@ impl Cell {
             Cell::Integer(i) => i.to_string(),
             Cell::Real(f) => f.to_string(),
             Cell::Text(s) => s.clone(),
+        }
+    }
+
+    /// [`Cell::display`] made safe for a terminal ([`terminal_safe`]).
+    fn shown(&self) -> String {
+        match self {
+            Cell::Text(s) => terminal_safe(s).into_owned(),
+            other => other.display(),
         }
     }
 
@@ -177,7 +186,7 @@ impl RowSink for LineSink<'_> {
         }
         self.first = false;
         for (name, cell) in self.columns.iter().zip(cells) {
-            writeln!(self.out, "{name:>w$} = {}", cell.display(), w = self.width)?;
+            writeln!(self.out, "{name:>w$} = {}", cell.shown(), w = self.width)?;
         }
         Ok(())
     }
@@ -185,6 +194,29 @@ impl RowSink for LineSink<'_> {
     fn end(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// Text from a scanned image, made safe to print on a terminal: a hostile
+/// image can put escape sequences in a host name, a package version or a
+/// file name, and a terminal would obey them (clear the screen, retitle the
+/// window, overwrite a finding). Tabs and line breaks become spaces; other
+/// control characters and the bidirectional overrides that can reorder what
+/// is shown ("Trojan Source") become visible escapes such as `\x1b`.
+pub fn terminal_safe(s: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\t' | '\n' | '\r' => out.push(' '),
+            c if unsafe_char(c) && (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Boxed columns, as osqueryi prints them. Needs every row before the first
@@ -203,7 +235,7 @@ impl RowSink for TableSink<'_> {
     }
 
     fn row(&mut self, cells: &[Cell]) -> io::Result<()> {
-        self.rows.push(cells.iter().map(|c| c.display().replace(['\n', '\r', '\t'], " ")).collect());
+        self.rows.push(cells.iter().map(Cell::shown).collect());
         Ok(())
     }
 
@@ -263,6 +295,35 @@ mod tests {
         let lines: Vec<serde_json::Value> =
             render(Format::Jsonl).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         assert_eq!(lines[1], serde_json::json!({"name": "ü", "n": null}));
+    }
+
+    #[test]
+    fn text_for_a_terminal_carries_no_control_characters() {
+        let hostile = "ok\x1b]0;pwned\x07\x1b[2J\u{9b}31m\u{202e}gpj.exe\tx\ny";
+        assert_eq!(terminal_safe(hostile), "ok\\x1b]0;pwned\\x07\\x1b[2J\\x9b31m\\u{202e}gpj.exe x y");
+        assert!(matches!(terminal_safe("Kaspersky Lab ü 東京"), Cow::Borrowed(_)));
+        for format in [Format::Table, Format::Line] {
+            let mut buf = Vec::new();
+            {
+                let mut s = sink(format, &mut buf);
+                s.begin(&["v".into()]).unwrap();
+                s.row(&[Cell::Text(hostile.into())]).unwrap();
+                s.end().unwrap();
+            }
+            let text = String::from_utf8(buf).unwrap();
+            assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{format:?}: {text:?}");
+            assert!(!text.contains('\u{202e}'), "{format:?}");
+        }
+        // Data formats keep the value as it is; their consumers escape it.
+        let mut buf = Vec::new();
+        {
+            let mut s = sink(Format::Json, &mut buf);
+            s.begin(&["v".into()]).unwrap();
+            s.row(&[Cell::Text(hostile.into())]).unwrap();
+            s.end().unwrap();
+        }
+        let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(v[0]["v"], hostile);
     }
 
     #[test]

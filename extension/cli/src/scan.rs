@@ -36,12 +36,14 @@ impl Fetched {
         self.columns.iter().position(|c| c == col).map_or(&Cell::Null, |i| &row[i])
     }
 
+    /// A cell as the text report shows it: safe for a terminal, since most
+    /// values come from the scanned image.
     fn text(&self, row: &[Cell], col: &str) -> String {
         match self.get(row, col) {
             Cell::Null => String::new(),
             Cell::Integer(i) => i.to_string(),
             Cell::Real(f) => f.to_string(),
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) => output::terminal_safe(s).into_owned(),
         }
     }
 
