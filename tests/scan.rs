@@ -631,3 +631,30 @@ fn text_from_a_hostile_image_cannot_drive_the_terminal() {
     let rows = json_rows(r, "SELECT version FROM installed_software");
     assert_eq!(rows[0]["version"], "12.1\x1b[8m-hidden\u{202e}");
 }
+
+#[test]
+fn a_root_with_nothing_in_it_is_reported_and_problems_are_listed() {
+    let empty = tempfile::tempdir().unwrap();
+    let o = embargo(&["--root", empty.path().to_str().unwrap(), "scan"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("no operating system and no installed software found"), "{}", stderr(&o));
+
+    // A package database that is not one: the problem is named in the report.
+    let bad = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(bad.path().join("var/lib/dpkg")).unwrap();
+    std::fs::write(bad.path().join("var/lib/dpkg/status"), b"\x00\x01garbage\nPackage\n").unwrap();
+    let o = embargo(&["--root", bad.path().to_str().unwrap(), "scan"]);
+    let text = stdout(&o);
+    assert!(text.contains("1 problem(s) reading the root:"), "{text}");
+    assert!(text.contains("installed_software /var/lib/dpkg/status: "), "{text}");
+    assert!(text.contains("(parse_error)"), "{text}");
+    assert!(!stderr(&o).contains("no operating system"), "a package database was found: {}", stderr(&o));
+}
+
+#[test]
+fn a_root_that_is_not_a_directory_is_an_error() {
+    let f = tempfile::NamedTempFile::new().unwrap();
+    let o = embargo(&["--root", f.path().to_str().unwrap(), "scan"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--root"), "{}", stderr(&o));
+}

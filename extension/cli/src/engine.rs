@@ -19,6 +19,8 @@ pub struct Engine {
 impl Engine {
     pub fn open(g: &Global) -> Result<Engine> {
         let root = Root::new(&g.root).map_err(|e| anyhow!("--root {}: {e}", g.root.display()))?;
+        // A root that cannot be listed would scan as clean.
+        std::fs::read_dir(root.base()).map_err(|e| anyhow!("--root {}: cannot list it: {e}", g.root.display()))?;
         let mut scan = Scan::new(root).with_row_cache();
         if let Some(path) = &g.catalog {
             let catalog = embargo_catalog::Catalog::from_path(path).map_err(|e| anyhow!("--catalog: {e}"))?;

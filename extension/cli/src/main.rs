@@ -72,6 +72,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let report = scan::run(&engine)?;
             report.print(g.format.unwrap_or(Format::Table), &mut out)?;
             out.flush()?;
+            if report.nothing_found {
+                eprintln!(
+                    "embargo: warning: no operating system and no installed software found under {}; \
+                     is the image mounted there?",
+                    g.root.display()
+                );
+            }
             let threshold = match fail_on {
                 args::FailOn::Low => scan::Level::Low,
                 args::FailOn::Medium => scan::Level::Medium,

@@ -63,7 +63,11 @@ pub struct Report {
     pub host: Fetched,
     pub exposure: Fetched,
     pub findings: Fetched,
-    pub errors: usize,
+    /// Problems reading the root, in the order met.
+    pub errors: Vec<embargo_tables::ScanError>,
+    /// No operating system, no software and no problem found: most likely
+    /// the wrong directory, or an image not mounted there.
+    pub nothing_found: bool,
 }
 
 pub fn run(engine: &Engine) -> Result<Report> {
@@ -94,9 +98,19 @@ pub fn run(engine: &Engine) -> Result<Report> {
     let findings = engine.table(&canned::over_findings_table("banned_vendor_findings").map_err(anyhow::Error::msg)?)?;
     // "Processes are read only on the live system" is a fact about the
     // root, not a problem reading it.
-    let errors =
-        engine.scan.errors.snapshot().iter().filter(|e| e.kind != embargo_tables::ErrorKind::Unsupported).count();
-    Ok(Report { host, exposure, findings, errors })
+    let errors: Vec<_> = engine
+        .scan
+        .errors
+        .snapshot()
+        .into_iter()
+        .filter(|e| e.kind != embargo_tables::ErrorKind::Unsupported)
+        .collect();
+    let no_os =
+        host.rows.first().is_none_or(|r| host.text(r, "os_name").is_empty() && host.text(r, "hostname").is_empty());
+    let software = engine.table("SELECT 1 FROM installed_software LIMIT 1")?;
+    // With problems, the report lists them instead.
+    let nothing_found = no_os && software.rows.is_empty() && errors.is_empty();
+    Ok(Report { host, exposure, findings, errors, nothing_found })
 }
 
 impl Report {
@@ -199,12 +213,22 @@ impl Report {
         if !clean.is_empty() {
             writeln!(out, "No evidence of: {}.", clean.join(", "))?;
         }
-        if self.errors > 0 {
-            writeln!(
-                out,
-                "{} problem(s) reading the root; see `embargo query \"SELECT * FROM scan_errors\"`.",
-                self.errors
-            )?;
+        if !self.errors.is_empty() {
+            writeln!(out, "\n{} problem(s) reading the root:", self.errors.len())?;
+            const SHOWN: usize = 5;
+            for e in self.errors.iter().take(SHOWN) {
+                let line = format!("{} {}: {} ({})", e.table_name, e.path, e.message, e.kind);
+                writeln!(out, "  - {}", output::terminal_safe(&line))?;
+            }
+            if self.errors.len() > SHOWN {
+                let root = self.host.rows.first().map(|r| self.host.text(r, "root")).unwrap_or_default();
+                let flag = if root.is_empty() || root == "/" { String::new() } else { format!("--root '{root}' ") };
+                writeln!(
+                    out,
+                    "  … and {} more: embargo {flag}query \"SELECT * FROM scan_errors\"",
+                    self.errors.len() - SHOWN
+                )?;
+            }
         }
         Ok(())
     }
