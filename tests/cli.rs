@@ -52,6 +52,19 @@ fn sql_comes_from_a_file_or_stdin() {
 }
 
 #[test]
+fn sql_may_start_with_a_comment_as_the_canned_queries_do() {
+    let o = embargo(&["--format", "csv", "query", "-- name: answer\nSELECT 42 AS answer"]);
+    assert_eq!(stdout(&o), "answer\n42\n", "{}", stderr(&o));
+    let leftovers =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/queries/banned_vendor_leftovers.sql")).unwrap();
+    assert!(leftovers.starts_with("--"));
+    let o = embargo(&["--root", fixture("scan/leftovers").to_str().unwrap(), "--format", "json", "query", &leftovers]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rows.as_array().map(Vec::len), Some(4), "{rows}");
+}
+
+#[test]
 fn errors_name_the_problem_and_exit_2() {
     let cases: &[(&[&str], &str)] = &[
         (&["query", "SELECT * FROM no_such_table"], "the tables are: installed_software"),
@@ -62,6 +75,10 @@ fn errors_name_the_problem_and_exit_2() {
         (&["schema", "nope"], "no such table: nope"),
         (&["query", "-f", "/definitely/not/here.sql"], "/definitely/not/here.sql"),
         (&["frobnicate"], "frobnicate"),
+        (&["query", ""], "no SQL statement given"),
+        (&["query", " ;; "], "no SQL statement given"),
+        (&["query", "-- only a comment"], "no SQL statement given"),
+        (&["query", "--bogus"], "not an option of `query`"),
     ];
     for (args, needle) in cases {
         let o = embargo(args);

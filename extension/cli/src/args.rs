@@ -66,7 +66,9 @@ pub enum Command {
     /// The SQL comes from the argument, from -f FILE, or from standard input.
     /// Several statements separated by `;` run in turn.
     Query {
-        /// The SQL to run.
+        /// The SQL to run. It may start with a `--` comment, as the canned
+        /// queries do.
+        #[arg(allow_hyphen_values = true, value_parser = sql_text)]
         sql: Option<String>,
         /// Read the SQL from this file (`-` for standard input).
         #[arg(short = 'f', long = "file", value_name = "FILE", conflicts_with = "sql")]
@@ -122,4 +124,13 @@ pub enum SchemaStyle {
 pub fn parse_date(s: &str) -> Result<i64, String> {
     embargo_tables::dates::parse_iso_date(s)
         .ok_or_else(|| format!("{s:?} is not a date of the form YYYY-MM-DD (for example 2025-01-31)"))
+}
+
+/// SQL may start with a `--` comment, so the argument accepts a leading
+/// hyphen; a single word that does is a mistyped option, not SQL.
+fn sql_text(s: &str) -> Result<String, String> {
+    if s.starts_with('-') && !s.contains(char::is_whitespace) {
+        return Err("not an option of `query` (see --help); SQL that starts with a comment has more after it".into());
+    }
+    Ok(s.to_string())
 }

@@ -35,8 +35,10 @@ impl Engine {
         Ok(Engine { conn, scan })
     }
 
-    /// Runs every statement in `sql`, printing the rows of each.
-    pub fn run_sql(&self, sql: &str, format: Format, out: &mut dyn Write) -> Result<()> {
+    /// Runs every statement in `sql`, printing the rows of each. Returns how
+    /// many statements there were (comments and `;` alone make none).
+    pub fn run_sql(&self, sql: &str, format: Format, out: &mut dyn Write) -> Result<usize> {
+        let mut statements = 0;
         let mut batch = Batch::new(&self.conn, sql);
         loop {
             // Each statement sees the root afresh.
@@ -46,6 +48,7 @@ impl Engine {
                 Ok(None) => break,
                 Err(e) => return Err(explain(e)),
             };
+            statements += 1;
             let mut stmt = stmt;
             let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
             let mut rows = stmt.raw_query();
@@ -64,7 +67,7 @@ impl Engine {
                 sink.end()?;
             }
         }
-        Ok(())
+        Ok(statements)
     }
 }
 

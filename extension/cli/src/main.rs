@@ -65,7 +65,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 (None, None) => read_stdin()?,
             };
             let engine = engine::Engine::open(g)?;
-            engine.run_sql(&sql, g.format.unwrap_or(Format::Table), &mut out)?;
+            if engine.run_sql(&sql, g.format.unwrap_or(Format::Table), &mut out)? == 0 {
+                anyhow::bail!("no SQL statement given (only blanks, comments or `;`)");
+            }
         }
         Command::Scan { fail_on } => {
             let engine = engine::Engine::open(g)?;
