@@ -153,16 +153,35 @@ fn the_shell_runs_statements_and_dot_commands() {
         .write_all(b".tables\n.mode csv\nSELECT hostname\n  FROM scan_host;\n.schema scan_host\n.mode xml\nSELECT * FROM nope;\n.quit\n")
         .unwrap();
     let o = child.wait_with_output().unwrap();
-    assert!(o.status.success());
+    // Fed from a pipe the shell runs everything, then fails for the two errors.
+    assert_eq!(o.status.code(), Some(2));
     let out = stdout(&o);
-    assert!(out.contains("\ninstalled_software\n"), "{out}");
+    assert!(out.starts_with("installed_software\n"), "no banner when not on a terminal: {out}");
     // A statement may span lines; .mode csv applies to it.
     assert!(out.contains("hostname\ndebian-mini\n"), "{out}");
     assert!(out.contains("CREATE TABLE `scan_host`"), "{out}");
     let err = stderr(&o);
     assert!(err.contains("unknown mode \"xml\""), "{err}");
     assert!(err.contains("no such table: nope"), "{err}");
-    // History is kept for the next session.
-    let history = std::fs::read_to_string(home.path().join(".embargo_history")).unwrap();
-    assert!(history.contains("FROM scan_host;"), "{history}");
+    assert!(err.contains("2 statement(s) or command(s) failed"), "{err}");
+    // A script's statements are not the user's history.
+    assert!(!home.path().join(".embargo_history").exists());
+}
+
+#[test]
+fn a_piped_shell_is_a_script_runner() {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_embargo"))
+        .args(["--format", "json", "shell"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The last statement has no `;`: it still runs.
+    child.stdin.take().unwrap().write_all(b"SELECT 7 AS n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v, serde_json::json!([{"n": 7}]));
 }

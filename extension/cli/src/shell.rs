@@ -23,13 +23,26 @@ fn history_path() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".embargo_history"))
 }
 
+/// With a terminal on standard input the shell greets, keeps a history and
+/// carries on after an error. Fed from a pipe or file it is a script runner:
+/// output is only the results, nothing goes to the history, and any failed
+/// statement or command makes it end with an error (exit 2).
 pub fn run(engine: &Engine, mut format: Format) -> Result<()> {
+    use std::io::IsTerminal;
+    let interactive = io::stdin().is_terminal();
     let mut editor = DefaultEditor::new()?;
-    let history = history_path();
+    let history = history_path().filter(|_| interactive);
     if let Some(h) = &history {
         let _ = editor.load_history(h);
     }
-    println!("embargo shell on root {} — .help for help", engine.scan.root.base().display());
+    if interactive {
+        println!("embargo shell on root {} — .help for help", engine.scan.root.base().display());
+    }
+    let mut failures = 0usize;
+    let mut report = |e: anyhow::Error| {
+        eprintln!("embargo: {e:#}");
+        failures += 1;
+    };
     let mut pending = String::new();
     loop {
         let prompt = if pending.is_empty() { "embargo> " } else { "    ...> " };
@@ -39,7 +52,18 @@ pub fn run(engine: &Engine, mut format: Format) -> Result<()> {
                 pending.clear();
                 continue;
             }
-            Err(ReadlineError::Eof) => break,
+            Err(ReadlineError::Eof) => {
+                // A last statement without its `;` still runs (or says why it cannot).
+                if !pending.trim().is_empty() {
+                    let sql = std::mem::take(&mut pending);
+                    let mut out = io::stdout().lock();
+                    if let Err(e) = engine.run_sql(&sql, format, &mut out) {
+                        report(e);
+                    }
+                    let _ = out.flush();
+                }
+                break;
+            }
             Err(e) => return Err(e.into()),
         };
         let trimmed = line.trim();
@@ -48,7 +72,7 @@ pub fn run(engine: &Engine, mut format: Format) -> Result<()> {
             match dot_command(engine, trimmed, &mut format) {
                 Ok(true) => break,
                 Ok(false) => {}
-                Err(e) => eprintln!("error: {e:#}"),
+                Err(e) => report(e),
             }
             continue;
         }
@@ -65,12 +89,15 @@ pub fn run(engine: &Engine, mut format: Format) -> Result<()> {
         let stdout = io::stdout();
         let mut out = stdout.lock();
         if let Err(e) = engine.run_sql(&sql, format, &mut out) {
-            eprintln!("error: {e:#}");
+            report(e);
         }
         let _ = out.flush();
     }
     if let Some(h) = &history {
         let _ = editor.save_history(h);
+    }
+    if failures > 0 && !interactive {
+        anyhow::bail!("{failures} statement(s) or command(s) failed");
     }
     Ok(())
 }
