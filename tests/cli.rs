@@ -52,6 +52,18 @@ fn sql_comes_from_a_file_or_stdin() {
 }
 
 #[test]
+fn json_output_is_one_array_whatever_the_statements() {
+    let o = embargo(&["--format", "json", "query", "SELECT 1 AS a; CREATE TEMP TABLE t(x); SELECT 2 AS b"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v, serde_json::json!([{"a": 1}, {"b": 2}]));
+    // A failing statement still leaves valid JSON behind it, and exit 2.
+    let o = embargo(&["--format", "json", "query", "SELECT 1 AS a; SELECT * FROM nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v, serde_json::json!([{"a": 1}]));
+}
+
+#[test]
 fn sql_may_start_with_a_comment_as_the_canned_queries_do() {
     let o = embargo(&["--format", "csv", "query", "-- name: answer\nSELECT 42 AS answer"]);
     assert_eq!(stdout(&o), "answer\n42\n", "{}", stderr(&o));

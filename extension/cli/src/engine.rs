@@ -38,21 +38,27 @@ impl Engine {
     /// Runs every statement in `sql`, printing the rows of each. Returns how
     /// many statements there were (comments and `;` alone make none).
     pub fn run_sql(&self, sql: &str, format: Format, out: &mut dyn Write) -> Result<usize> {
+        let mut sink = output::sink(format, out);
+        let ran = self.run_statements(sql, &mut *sink);
+        // Closed even after an error, so that JSON output stays valid.
+        sink.finish()?;
+        ran
+    }
+
+    fn run_statements(&self, sql: &str, sink: &mut dyn output::RowSink) -> Result<usize> {
         let mut statements = 0;
         let mut batch = Batch::new(&self.conn, sql);
         loop {
             // Each statement sees the root afresh.
             self.scan.forget_rows();
-            let stmt = match batch.next() {
+            let mut stmt = match batch.next() {
                 Ok(Some(stmt)) => stmt,
-                Ok(None) => break,
+                Ok(None) => return Ok(statements),
                 Err(e) => return Err(explain(e)),
             };
             statements += 1;
-            let mut stmt = stmt;
             let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
             let mut rows = stmt.raw_query();
-            let mut sink = output::sink(format, out);
             if !columns.is_empty() {
                 sink.begin(&columns)?;
             }
@@ -67,7 +73,6 @@ impl Engine {
                 sink.end()?;
             }
         }
-        Ok(statements)
     }
 }
 

@@ -73,18 +73,22 @@ impl Cell {
     }
 }
 
-/// Receives the rows of one statement.
+/// Receives the rows of one statement after another: `begin`, `row`s and
+/// `end` for each, then `finish` once.
 pub trait RowSink {
     fn begin(&mut self, columns: &[String]) -> io::Result<()>;
     fn row(&mut self, cells: &[Cell]) -> io::Result<()>;
     fn end(&mut self) -> io::Result<()>;
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 pub fn sink<'w>(format: Format, out: &'w mut dyn Write) -> Box<dyn RowSink + 'w> {
     match format {
         Format::Table => Box::new(TableSink { out, columns: vec![], rows: vec![] }),
-        Format::Json => Box::new(JsonSink { out, columns: vec![], lines: false, first: true }),
-        Format::Jsonl => Box::new(JsonSink { out, columns: vec![], lines: true, first: true }),
+        Format::Json => Box::new(JsonSink { out, columns: vec![], lines: false, first: true, open: false }),
+        Format::Jsonl => Box::new(JsonSink { out, columns: vec![], lines: true, first: true, open: false }),
         Format::Csv => Box::new(CsvSink { writer: csv::Writer::from_writer(out) }),
         Format::Line => Box::new(LineSink { out, columns: vec![], width: 0, first: true }),
     }
@@ -96,6 +100,8 @@ struct JsonSink<'w> {
     columns: Vec<Vec<u8>>,
     lines: bool,
     first: bool,
+    /// `--format json` prints one array, whatever the number of statements.
+    open: bool,
 }
 
 impl RowSink for JsonSink<'_> {
@@ -108,9 +114,9 @@ impl RowSink for JsonSink<'_> {
                 key
             })
             .collect();
-        self.first = true;
-        if !self.lines {
+        if !self.lines && !self.open {
             self.out.write_all(b"[")?;
+            self.open = true;
         }
         Ok(())
     }
@@ -141,8 +147,13 @@ impl RowSink for JsonSink<'_> {
     }
 
     fn end(&mut self) -> io::Result<()> {
-        if !self.lines {
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        if self.open {
             self.out.write_all(if self.first { b"]\n" } else { b"\n]\n" })?;
+            self.open = false;
         }
         Ok(())
     }
@@ -284,6 +295,7 @@ mod tests {
             s.row(&[Cell::Text("a\"b".into()), Cell::Integer(3)]).unwrap();
             s.row(&[Cell::Text("ü".into()), Cell::Null]).unwrap();
             s.end().unwrap();
+            s.finish().unwrap();
         }
         String::from_utf8(buf).unwrap()
     }
@@ -309,6 +321,8 @@ mod tests {
                 s.begin(&["v".into()]).unwrap();
                 s.row(&[Cell::Text(hostile.into())]).unwrap();
                 s.end().unwrap();
+                s.finish().unwrap();
+                s.finish().unwrap();
             }
             let text = String::from_utf8(buf).unwrap();
             assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{format:?}: {text:?}");
@@ -321,6 +335,7 @@ mod tests {
             s.begin(&["v".into()]).unwrap();
             s.row(&[Cell::Text(hostile.into())]).unwrap();
             s.end().unwrap();
+            s.finish().unwrap();
         }
         let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
         assert_eq!(v[0]["v"], hostile);

@@ -152,6 +152,7 @@ impl Report {
                     sink.row(r)?;
                 }
                 sink.end()?;
+                sink.finish()?;
             }
             Format::Table | Format::Line => self.print_text(out)?,
         }
