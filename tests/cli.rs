@@ -12,6 +12,12 @@ fn tables_lists_every_table() {
     for t in ["installed_software", "scan_host", "scan_errors"] {
         assert!(names.iter().any(|n| n == t), "{t} missing from {names:?}");
     }
+    // With a format, each table comes with its description.
+    let o = embargo(&["--format", "json", "tables"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), names.len());
+    assert!(rows.iter().all(|r| r["description"].as_str().is_some_and(|d| !d.is_empty())), "{v}");
 }
 
 #[test]

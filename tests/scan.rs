@@ -658,3 +658,12 @@ fn a_root_that_is_not_a_directory_is_an_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--root"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_date_before_the_end_of_updates_counts_down_to_it() {
+    // Kaspersky's updates end 2024-09-29: 272 days after 2024-01-01.
+    let o = embargo(&["--root", root("deb-critical").to_str().unwrap(), "--as-of", "2024-01-01", "scan"]);
+    let text = stdout(&o);
+    assert!(text.contains("  lawful updates end in 272 days\n"), "{text}");
+    assert!(!text.contains("days without lawful updates"), "{text}");
+}

@@ -83,13 +83,18 @@ pub enum Command {
     ///
     /// Runs the canned queries (host_exposure, banned_vendor_findings) on the
     /// root. Exit code 0 when no vendor reaches --fail-on, 1 when one does,
-    /// 2 on an error. --format json prints {"host", "exposure", "findings"}.
+    /// 2 on an error.
+    ///
+    /// Output: table and line print the report; json prints {"host",
+    /// "exposure", "findings"}; jsonl one object per line, each with a
+    /// "record" of host, exposure or finding; csv the exposure rows only.
+    #[command(after_help = "Examples:\n  embargo scan\n  embargo --root /mnt/image --format json scan --fail-on high")]
     Scan {
         /// The exposure level at which the exit code becomes 1.
         #[arg(long = "fail-on", value_enum, default_value = "medium", value_name = "LEVEL")]
         fail_on: FailOn,
     },
-    /// List the tables.
+    /// List the tables: their names, or with --format their descriptions too.
     Tables,
     /// Show table schemas: every table, or the one named.
     Schema {
@@ -122,8 +127,11 @@ pub enum SchemaStyle {
 
 /// Parses `YYYY-MM-DD` into Unix seconds at midnight UTC.
 pub fn parse_date(s: &str) -> Result<i64, String> {
-    embargo_tables::dates::parse_iso_date(s)
-        .ok_or_else(|| format!("{s:?} is not a date of the form YYYY-MM-DD (for example 2025-01-31)"))
+    embargo_tables::dates::parse_iso_date(s).ok_or_else(|| {
+        // The catalog's parser says which: the form, or a day that does not exist.
+        let why = embargo_tables::embargo_catalog::Date::parse_iso(s).err().unwrap_or_default();
+        format!("{why} (for example 2025-01-31)")
+    })
 }
 
 /// SQL may start with a `--` comment, so the argument accepts a leading

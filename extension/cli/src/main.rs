@@ -50,11 +50,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     match &cli.command {
-        Command::Tables => {
-            for t in embargo_tables::tables::all() {
-                writeln!(out, "{}", t.spec().name)?;
+        Command::Tables => match g.format {
+            // Plain names, one per line, for scripts and shells.
+            None => {
+                for t in embargo_tables::tables::all() {
+                    writeln!(out, "{}", t.spec().name)?;
+                }
             }
-        }
+            Some(format) => {
+                let mut sink = output::sink(format, &mut out);
+                sink.begin(&["name".into(), "description".into()])?;
+                for t in embargo_tables::tables::all() {
+                    let spec = t.spec();
+                    sink.row(&[output::Cell::Text(spec.name.into()), output::Cell::Text(spec.description.into())])?;
+                }
+                sink.end()?;
+                sink.finish()?;
+            }
+        },
         Command::Schema { table, style } => schema(&mut out, table.as_deref(), *style)?,
         Command::Query { sql, file } => {
             let sql = match (sql, file) {

@@ -188,8 +188,11 @@ impl Report {
             writeln!(out, "{} — {} (score {})", e.text(row, "vendor"), level.to_uppercase(), e.text(row, "score"))?;
             let days = e.text(row, "days_without_updates");
             writeln!(out, "  authority: {}", e.text(row, "authority"))?;
-            if !days.is_empty() {
-                writeln!(out, "  {days} days without lawful updates")?;
+            match days.parse::<i64>() {
+                Ok(d) if d >= 0 => writeln!(out, "  {d} days without lawful updates")?,
+                // --as-of before the end of updates.
+                Ok(d) => writeln!(out, "  lawful updates end in {} days", -d)?,
+                Err(_) => {}
             }
             writeln!(out, "  reasons:   {}", e.text(row, "reasons"))?;
             writeln!(out, "  evidence:")?;
