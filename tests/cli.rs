@@ -40,21 +40,13 @@ fn global_options_go_before_or_after_the_command() {
 
 #[test]
 fn sql_comes_from_a_file_or_stdin() {
-    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("q.sql");
     std::fs::write(&f, "SELECT 'a' AS x; SELECT 'b' AS y;").unwrap();
     let o = embargo(&["--format", "jsonl", "query", "-f", f.to_str().unwrap()]);
     assert_eq!(stdout(&o), "{\"x\": \"a\"}\n{\"y\": \"b\"}\n");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_embargo"))
-        .args(["--format", "csv", "query"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"SELECT 42 AS answer").unwrap();
-    let o = child.wait_with_output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "answer\n42\n");
+    let o = embargo_with_stdin(&["--format", "csv", "query"], b"SELECT 42 AS answer", None);
+    assert_eq!(stdout(&o), "answer\n42\n");
 }
 
 #[test]
@@ -154,23 +146,12 @@ fn scan_host_describes_the_root() {
 
 #[test]
 fn the_shell_runs_statements_and_dot_commands() {
-    use std::io::Write;
     let home = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_embargo"))
-        .args(["--root", fixture("roots/debian-mini").to_str().unwrap(), "shell"])
-        .env("HOME", home.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b".tables\n.mode csv\nSELECT hostname\n  FROM scan_host;\n.schema scan_host\n.mode xml\nSELECT * FROM nope;\n.quit\n")
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = embargo_with_stdin(
+        &["--root", fixture("roots/debian-mini").to_str().unwrap(), "shell"],
+        b".tables\n.mode csv\nSELECT hostname\n  FROM scan_host;\n.schema scan_host\n.mode xml\nSELECT * FROM nope;\n.quit\n",
+        Some(home.path()),
+    );
     // Fed from a pipe the shell runs everything, then fails for the two errors.
     assert_eq!(o.status.code(), Some(2));
     let out = stdout(&o);
@@ -188,17 +169,8 @@ fn the_shell_runs_statements_and_dot_commands() {
 
 #[test]
 fn a_piped_shell_is_a_script_runner() {
-    use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_embargo"))
-        .args(["--format", "json", "shell"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
     // The last statement has no `;`: it still runs.
-    child.stdin.take().unwrap().write_all(b"SELECT 7 AS n").unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = embargo_with_stdin(&["--format", "json", "shell"], b"SELECT 7 AS n", None);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v, serde_json::json!([{"n": 7}]));

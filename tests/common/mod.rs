@@ -12,6 +12,20 @@ pub fn embargo(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_embargo")).args(args).stdin(Stdio::null()).output().expect("embargo runs")
 }
 
+/// Runs embargo with `input` on its standard input (and `HOME` set, when
+/// given, so that the shell's history lands in a temporary directory).
+pub fn embargo_with_stdin(args: &[&str], input: &[u8], home: Option<&Path>) -> Output {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_embargo"));
+    cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    if let Some(h) = home {
+        cmd.env("HOME", h);
+    }
+    let mut child = cmd.spawn().expect("embargo runs");
+    child.stdin.take().expect("piped stdin").write_all(input).expect("stdin written");
+    child.wait_with_output().expect("embargo ends")
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
