@@ -451,9 +451,7 @@ struct Info {
 struct DirIndex {
     /// Entries directly in the directory: name → type.
     entries: HashMap<String, EntryType>,
-    /// Symlinks directly in the directory: name → basename of the raw target.
-    link_dest: HashMap<String, String>,
-    /// The same links: name → the raw target text.
+    /// Symlinks directly in the directory: name → the raw target text.
     link_target: HashMap<String, String>,
     /// The same, by target basename.
     by_dest: HashMap<String, Vec<String>>,
@@ -507,9 +505,7 @@ impl<'a> Scanner<'a> {
                             let p = format!("{dir}/{}", e.name);
                             match root.read_link(&p) {
                                 Ok(t) => {
-                                    let base = basename(&t).to_string();
-                                    idx.by_dest.entry(base.clone()).or_default().push(e.name.clone());
-                                    idx.link_dest.insert(e.name.clone(), base);
+                                    idx.by_dest.entry(basename(&t).to_string()).or_default().push(e.name.clone());
                                     idx.link_target.insert(e.name.clone(), t);
                                 }
                                 Err(err) => errors.push(err),
@@ -1026,9 +1022,9 @@ impl<'a> Scanner<'a> {
             return true;
         }
         // The directory itself: links named like the unit or pointing to it.
-        let by_name = (!ignore_same_name).then(|| d.link_dest.get(&info.name)).flatten();
-        if let Some(dest) = by_name {
-            if dest == &info.name {
+        let by_name = (!ignore_same_name).then(|| d.link_target.get(&info.name)).flatten();
+        if let Some(target) = by_name {
+            if basename(target) == info.name {
                 *same_name_link = true;
             } else if known(&info.name) {
                 return true;
