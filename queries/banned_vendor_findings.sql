@@ -67,7 +67,8 @@ obs AS (
               WHEN c.trust = 'trusted' THEN 'trusted' ELSE 'present' END,
          'installed_certificates', c.path
   -- The catalog's certificate patterns name a whole CN= or O= attribute
-  -- inside the one-line subject and issuer.
+  -- inside the one-line subject and issuer, whose values hold no separator
+  -- (installed_certificates writes one inside a value as a hex pair, \2F).
   FROM (SELECT 'cert_subject' AS ikind, subject AS value, * FROM installed_certificates
         WHERE EXISTS (SELECT 1 FROM ind WHERE kind = 'cert_subject')
         UNION ALL

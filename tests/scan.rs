@@ -172,6 +172,22 @@ fn a_similarly_named_root_certificate_is_not_kaspersky() {
     );
 }
 
+/// The subject and issuer must keep a separator inside a value from reading
+/// as one: an O of `Acme/CN=Kaspersky Anti-Virus Personal Root Certificate`
+/// is not Kaspersky's CN.
+#[test]
+fn an_attribute_value_spelling_a_kaspersky_attribute_is_not_kaspersky() {
+    assert_negative(
+        "neg-cert-forged",
+        "SELECT sha1 FROM installed_certificates WHERE trust = 'trusted' AND (\
+         (common_name = 'Harmless Acme Root' AND organization = 'Acme/CN=Kaspersky Anti-Virus Personal Root Certificate') \
+         OR (common_name = 'Harmless Comma Root' AND organization = 'Acme, CN=Kaspersky Anti-Virus Personal Root Certificate') \
+         OR (common_name = 'Harmless Plus Root' AND organization = 'Acme+CN=Kaspersky Anti-Virus Personal Root Certificate') \
+         OR (common_name = 'Harmless Lab Root' AND organization IS NULL))",
+        4,
+    );
+}
+
 #[test]
 fn an_unofficial_extension_using_the_name_is_not_kaspersky() {
     assert_negative(

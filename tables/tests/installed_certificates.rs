@@ -7,6 +7,7 @@ use std::process::Command;
 
 use embargo_tables::tables::installed_certificates::{InstalledCertificate, TABLE};
 use embargo_tables::testing::peer_available;
+use embargo_tables::embargo_catalog::Kind;
 use embargo_tables::{ErrorKind, Query, Root, Scan, ScanError, Value};
 use sha2::Digest;
 
@@ -64,6 +65,42 @@ fn normalise_fingerprint(line: &str) -> String {
     line.trim().split_once('=').unwrap().1.replace(':', "").to_lowercase()
 }
 
+/// The attributes of a certificate's subject or issuer (`-subject`,
+/// `-issuer`) as openssl parses them, in order: one per line with
+/// `sep_multiline`, values as UTF-8 and unescaped. `None` for a name with a
+/// multi-valued RDN, whose attributes share a line.
+fn openssl_name(pem: &[u8], which: &str) -> Option<Vec<(String, String)>> {
+    let out = openssl_x509(pem, &["-noout", which, "-nameopt", "sep_multiline,sname,utf8"]);
+    let mut attrs = Vec::new();
+    for line in out.lines().skip(1) {
+        let line = line.strip_prefix("    ").expect("sep_multiline indents each attribute");
+        if line.contains(" + ") {
+            return None;
+        }
+        let (k, v) = line.split_once('=').unwrap();
+        attrs.push((k.to_string(), v.to_string()));
+    }
+    Some(attrs)
+}
+
+/// The subject/issuer rendering the table documents, written here from
+/// openssl's attributes: `/TYPE=value` each, `/ , + = \` and control
+/// characters inside a value as `\XX` (hex of the UTF-8 bytes).
+fn escaped_oneline(attrs: &[(String, String)]) -> String {
+    let mut s = String::new();
+    for (k, v) in attrs {
+        s += &format!("/{k}=");
+        for c in v.chars() {
+            if "/,+=\\".contains(c) || c.is_control() {
+                s.extend(c.to_string().bytes().map(|b| format!("\\{b:02X}")));
+            } else {
+                s.push(c);
+            }
+        }
+    }
+    s
+}
+
 #[test]
 fn host_bundle_fingerprints_agree_with_openssl() {
     let bundle = "/etc/ssl/certs/ca-certificates.crt";
@@ -76,30 +113,26 @@ fn host_bundle_fingerprints_agree_with_openssl() {
     let (mut sha256_ok, mut sha1_ok, mut serial_ok, mut subject_ok, mut subject_compared) = (0, 0, 0, 0, 0);
     let mut theirs_sha256 = Vec::new();
     for (i, block) in blocks.iter().enumerate() {
-        let out = openssl_x509(
-            block.as_bytes(),
-            &["-noout", "-fingerprint", "-sha256", "-serial", "-subject", "-nameopt", "compat"],
-        );
+        let out = openssl_x509(block.as_bytes(), &["-noout", "-fingerprint", "-sha256", "-serial"]);
         let out = out + &openssl_x509(block.as_bytes(), &["-noout", "-fingerprint", "-sha1"]);
         let lines: Vec<&str> = out.lines().collect();
         let sha256 = normalise_fingerprint(lines.iter().find(|l| l.starts_with("sha256 ")).unwrap());
         let sha1 = normalise_fingerprint(lines.iter().find(|l| l.starts_with("sha1 ")).unwrap());
         let serial = normalise_fingerprint(lines.iter().find(|l| l.starts_with("serial=")).unwrap());
-        let subject = lines.iter().find(|l| l.starts_with("subject=")).unwrap()["subject=".len()..].to_string();
         theirs_sha256.push(sha256.clone());
         let Some(row) = ours.get(i) else { continue };
         sha256_ok += (text(&row.sha256) == sha256) as usize;
         sha1_ok += (text(&row.sha1) == sha1) as usize;
         serial_ok += (text(&row.serial) == serial) as usize;
-        // `-nameopt compat` escapes `/` inside values and non-ASCII bytes; compare the rest.
-        if !subject.contains("\\x") && !subject.contains("\\U") {
+        // A multi-valued RDN is one line with ` + ` between its attributes; those are not compared.
+        if let Some(attrs) = openssl_name(block.as_bytes(), "-subject") {
             subject_compared += 1;
-            subject_ok += (text(&row.subject) == subject.replace("\\/", "/")) as usize;
+            subject_ok += (text(&row.subject) == escaped_oneline(&attrs)) as usize;
         }
     }
     let n = blocks.len();
     eprintln!(
-        "host bundle: sha256 {sha256_ok}/{n}, sha1 {sha1_ok}/{n}, serial {serial_ok}/{n}, subject {subject_ok}/{subject_compared} (ASCII)"
+        "host bundle: sha256 {sha256_ok}/{n}, sha1 {sha1_ok}/{n}, serial {serial_ok}/{n}, subject {subject_ok}/{subject_compared}"
     );
     let mut ours_sha256: Vec<String> = ours.iter().map(|r| text(&r.sha256).to_string()).collect();
     ours_sha256.sort();
@@ -107,6 +140,64 @@ fn host_bundle_fingerprints_agree_with_openssl() {
     assert_eq!(ours_sha256, theirs_sha256, "the sets of SHA-256 fingerprints differ");
     assert_eq!((sha256_ok, sha1_ok, serial_ok), (n, n, n));
     assert_eq!(subject_ok, subject_compared);
+}
+
+/// Values holding `/`, `,` or `+` (tests/fixtures/scan/neg-cert-forged, made
+/// with `openssl req -subj`) are escaped, so a separator in `subject` or
+/// `issuer` always separates attributes and the catalog's certificate
+/// indicators (`(^|[,/+]) *cn *= *…`) see only real attributes.
+#[test]
+fn separators_inside_values_are_escaped() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/scan/neg-cert-forged");
+    let bundle = root.join("etc/ssl/certs/ca-certificates.crt");
+    let (rows, errors) = scan(&root, &Query::all());
+    assert!(errors.is_empty(), "{errors:#?}");
+    let got: Vec<(&str, &str, &str)> =
+        rows.iter().map(|r| (text(&r.subject), text(&r.organization), text(&r.common_name))).collect();
+    assert_eq!(
+        got,
+        [
+            (
+                r"/O=Acme\2FCN\3DKaspersky Anti-Virus Personal Root Certificate/CN=Harmless Acme Root",
+                "Acme/CN=Kaspersky Anti-Virus Personal Root Certificate",
+                "Harmless Acme Root"
+            ),
+            (
+                r"/CN=Harmless Comma Root/O=Acme\2C CN\3DKaspersky Anti-Virus Personal Root Certificate",
+                "Acme, CN=Kaspersky Anti-Virus Personal Root Certificate",
+                "Harmless Comma Root"
+            ),
+            (
+                r"/CN=Harmless Plus Root/O=Acme\2BCN\3DKaspersky Anti-Virus Personal Root Certificate",
+                "Acme+CN=Kaspersky Anti-Virus Personal Root Certificate",
+                "Harmless Plus Root"
+            ),
+            (r"/CN=Harmless Lab Root/OU=Acme\2FO\3DAO Kaspersky Lab", "", "Harmless Lab Root"),
+        ]
+    );
+    let catalog = embargo_tables::embargo_catalog::Catalog::embedded();
+    for r in &rows {
+        assert_eq!(r.subject, r.issuer, "self-signed");
+        for kind in [Kind::CertSubject, Kind::CertIssuer] {
+            let hits: Vec<&str> = catalog.matching(kind, text(&r.subject)).map(|(_, i)| i.pattern.as_str()).collect();
+            assert!(hits.is_empty(), "{} matches {hits:?}", text(&r.subject));
+        }
+    }
+    // The genuine interception root still matches both ways.
+    let (genuine, _) = scan(&fixture(), &Query::all());
+    let kav = find(&genuine, "/etc/ssl/certs/ca-certificates.crt", "Kaspersky Anti-Virus Personal Root Certificate");
+    for kind in [Kind::CertSubject, Kind::CertIssuer] {
+        assert_eq!(catalog.matching(kind, text(&kav.subject)).count(), 2, "{kind}: its CN and its O");
+    }
+    if !peer_available("openssl") {
+        return;
+    }
+    for (row, block) in rows.iter().zip(pem_blocks(&std::fs::read_to_string(&bundle).unwrap())) {
+        for (which, ours) in [("-subject", &row.subject), ("-issuer", &row.issuer)] {
+            let attrs = openssl_name(block.as_bytes(), which).unwrap();
+            assert_eq!(text(ours), escaped_oneline(&attrs), "{attrs:?}");
+        }
+    }
 }
 
 fn find<'a>(rows: &'a [InstalledCertificate], path: &str, cn: &str) -> &'a InstalledCertificate {

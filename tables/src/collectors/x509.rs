@@ -15,7 +15,8 @@ use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CertInfo {
     pub common_name: Option<String>,
-    /// One line in OpenSSL's `X509_NAME_oneline` style: `/C=US/O=Org/CN=Name`.
+    /// One line in OpenSSL's `X509_NAME_oneline` style, `/C=US/O=Org/CN=Name`,
+    /// with separators inside values escaped ([`oneline`]).
     pub subject: String,
     pub issuer: String,
     pub organization: Option<String>,
@@ -236,7 +237,8 @@ fn attribute_short_name(oid: &str) -> Option<&'static str> {
 }
 
 /// `/C=US/O=Org/CN=Name`, in the certificate's own attribute order. Unlike
-/// `X509_NAME_oneline`, non-ASCII text is kept as UTF-8 rather than escaped.
+/// `X509_NAME_oneline`, non-ASCII text is kept as UTF-8 rather than escaped,
+/// and a value never holds a separator: see [`push_escaped_value`].
 pub fn oneline(name: &X509Name<'_>) -> String {
     let mut s = String::with_capacity(96);
     for attr in name.iter_attributes() {
@@ -246,9 +248,30 @@ pub fn oneline(name: &X509Name<'_>) -> String {
             None => s.push_str(&attr.attr_type().to_id_string()),
         }
         s.push('=');
-        s.push_str(&attr_text(attr.attr_value()));
+        push_escaped_value(&mut s, &attr_text(attr.attr_value()));
     }
     s
+}
+
+/// Appends an attribute value with `/ , + = \` and control characters as
+/// RFC 4514 hex pairs (`\2F`). Matching reads the one-line name by its
+/// separators (the catalog's `(^|[,/+]) *cn *= *…` regexes), so a value
+/// written as-is could forge an attribute: an O of `Acme/CN=Kaspersky …`
+/// would read as a CN. A hex pair rather than OpenSSL's `\/` keeps the
+/// separator character itself out of the value, and escaping `\` keeps the
+/// rendering reversible.
+fn push_escaped_value(out: &mut String, value: &str) {
+    use std::fmt::Write as _;
+    for c in value.chars() {
+        if matches!(c, '/' | ',' | '+' | '=' | '\\') || c.is_control() {
+            // Hex pairs are of the UTF-8 bytes, as RFC 4514 has them (C1 controls take two).
+            for b in c.encode_utf8(&mut [0; 4]).bytes() {
+                let _ = write!(out, "\\{b:02X}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
 }
 
 const OID_CN: &[u8] = &[0x55, 0x04, 0x03];

@@ -14,9 +14,9 @@ crate::declare_table! {
     pub struct InstalledCertificate {
         /// The subject's first commonName.
         common_name: Text,
-        /// Subject as one line, OpenSSL style: `/C=US/O=Org/CN=Name`.
+        /// Subject as one line, OpenSSL style: `/C=US/O=Org/CN=Name`; inside a value `/ , + = \` and control characters are hex pairs (`O=Acme\2C Inc.`), so separators only separate.
         subject: Text,
-        /// Issuer as one line, OpenSSL style.
+        /// Issuer as one line, written as `subject` is.
         issuer: Text,
         /// The subject's first organizationName.
         organization: Text,
