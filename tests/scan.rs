@@ -561,6 +561,10 @@ fn a_bad_catalog_is_refused_before_scanning() {
     let good_indicator = indicator("package", "testpkg", "exact");
     let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
         ("invalid regex", vec![("bad.toml", format!("{VENDOR_HEAD}{}", indicator("package", "kesl([", "regex")))]),
+        (
+            "regex too big to compile",
+            vec![("bad.toml", format!("{VENDOR_HEAD}{}", indicator("package", "((a{100}){100}){100}", "regex")))],
+        ),
         ("unknown kind", vec![("bad.toml", format!("{VENDOR_HEAD}{}", indicator("registry_wizard", "x", "exact")))]),
         (
             "duplicate vendor id",
@@ -605,6 +609,7 @@ fn a_bad_catalog_is_refused_before_scanning() {
         );
         let problem = match what {
             "invalid regex" => "invalid regex",
+            "regex too big to compile" => "bad.toml:7: indicators[0].pattern: invalid regex: the compiled regex would be larger than",
             "unknown kind" => "registry_wizard",
             "duplicate vendor id" => "testvendor",
             _ => "2024-02-30",

@@ -48,6 +48,10 @@ pub enum Problem {
     BadValue { what: &'static str, value: String, reason: String },
     #[error("indicator repeats indicators[{first}] (same kind, match, platform and pattern)")]
     DuplicateIndicator { first: usize },
+    /// `bytes`: what was seen before refusing (a file's length, a running
+    /// total, or the limit and one byte when a file was longer than it said).
+    #[error("{what} holds {bytes} bytes or more, over the {max}-byte limit")]
+    TooLarge { what: &'static str, bytes: u64, max: u64 },
 }
 
 impl CatalogError {

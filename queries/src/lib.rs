@@ -21,6 +21,7 @@ mod load;
 mod pattern;
 mod vocab;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
@@ -28,7 +29,9 @@ use serde::{Deserialize, Serialize};
 
 pub use date::Date;
 pub use error::{CatalogError, Problem};
-pub use pattern::{MAX_PATTERN_BYTES, Matcher, check_regex_dialect};
+pub use pattern::{
+    MAX_PATTERN_BYTES, Matcher, REGEX_DFA_SIZE_LIMIT, REGEX_SIZE_LIMIT, check_regex_dialect, compile_regex,
+};
 pub use vocab::{Confidence, Kind, MatchKind, Platform, Scope};
 
 /// The catalog files compiled into embargo, by file name.
@@ -119,6 +122,28 @@ impl Indicator {
     }
 }
 
+/// Largest catalog file [`Catalog::from_path`] reads, in bytes. The
+/// embedded catalog is about 0.1 MiB; 16 MiB holds some 100,000 indicators.
+pub const MAX_CATALOG_FILE_BYTES: u64 = 16 << 20;
+
+/// Largest total of a catalog directory's files, in bytes.
+pub const MAX_CATALOG_BYTES: u64 = 64 << 20;
+
+/// The text of `path`, refused when it holds more than `max` bytes. The
+/// size was checked, but a file can grow, or be a device or a FIFO whose
+/// size says nothing, so reading stops at the limit too.
+fn read_bounded(path: &Path, max: u64) -> Result<String, Problem> {
+    use std::io::Read as _;
+    let io = |e: std::io::Error| Problem::Io { message: e.to_string() };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > max {
+        return Err(Problem::TooLarge { what: "a catalog file", bytes: bytes.len() as u64, max });
+    }
+    String::from_utf8(bytes).map_err(|e| Problem::Io { message: format!("not UTF-8 text: {e}") })
+}
+
 impl Catalog {
     /// The catalog compiled into embargo. It is checked by this crate's
     /// tests, so failing to load it is a build defect. The copy checked
@@ -138,7 +163,9 @@ impl Catalog {
     }
 
     /// Reads a catalog from one `.toml` file or from every `*.toml` file of
-    /// a directory (not its subdirectories).
+    /// a directory (not its subdirectories). A file over
+    /// [`MAX_CATALOG_FILE_BYTES`], or files over [`MAX_CATALOG_BYTES`] in
+    /// all, are refused before they are read.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Catalog, CatalogError> {
         let path = path.as_ref();
         let name = path.display().to_string();
@@ -163,11 +190,38 @@ impl Catalog {
         } else {
             vec![path.to_path_buf()]
         };
-        let mut texts = Vec::with_capacity(files.len());
+        // Sizes first, so that nothing is read of a catalog that is too large.
+        let mut total: u64 = 0;
         for f in &files {
             let display = f.display().to_string();
-            let text = std::fs::read_to_string(f)
-                .map_err(|e| CatalogError::new(display.clone(), Problem::Io { message: e.to_string() }))?;
+            let len = std::fs::metadata(f)
+                .map_err(|e| CatalogError::new(display.clone(), Problem::Io { message: e.to_string() }))?
+                .len();
+            if len > MAX_CATALOG_FILE_BYTES {
+                return Err(CatalogError::new(
+                    display,
+                    Problem::TooLarge { what: "a catalog file", bytes: len, max: MAX_CATALOG_FILE_BYTES },
+                ));
+            }
+            total += len;
+            if total > MAX_CATALOG_BYTES {
+                return Err(CatalogError::new(
+                    name,
+                    Problem::TooLarge {
+                        what: "the catalog's .toml files together",
+                        bytes: total,
+                        max: MAX_CATALOG_BYTES,
+                    },
+                ));
+            }
+        }
+        let mut texts = Vec::with_capacity(files.len());
+        let mut read: u64 = 0;
+        for f in &files {
+            let display = f.display().to_string();
+            let text = read_bounded(f, MAX_CATALOG_FILE_BYTES.min(MAX_CATALOG_BYTES - read))
+                .map_err(|problem| CatalogError::new(display.clone(), problem))?;
+            read += text.len() as u64;
             texts.push((display, text));
         }
         Catalog::from_sources(texts.iter().map(|(n, t)| (n.as_str(), t.as_str())))
@@ -176,15 +230,17 @@ impl Catalog {
     /// Reads a catalog from `(file name, TOML text)` pairs, one vendor each.
     pub fn from_sources<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Catalog, CatalogError> {
         let mut vendors: Vec<Vendor> = Vec::new();
+        let mut by_id: HashMap<String, usize> = HashMap::new();
         for (file, text) in files {
             let vendor = load::vendor_from_str(file, text)?;
-            if let Some(other) = vendors.iter().find(|v| v.id == vendor.id) {
+            if let Some(&other) = by_id.get(&vendor.id) {
                 return Err(CatalogError::new(
                     file,
-                    Problem::DuplicateVendor { id: vendor.id, other_file: other.file.clone() },
+                    Problem::DuplicateVendor { id: vendor.id, other_file: vendors[other].file.clone() },
                 )
                 .at(Some(vendor.id_line), Some("id".into())));
             }
+            by_id.insert(vendor.id.clone(), vendors.len());
             vendors.push(vendor);
         }
         Ok(Catalog { vendors })

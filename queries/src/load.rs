@@ -1,6 +1,9 @@
 //! Reading one vendor file: TOML into raw structs that keep spans, then
 //! checked field by field into the typed model.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -134,7 +137,10 @@ pub(crate) fn vendor_from_str(file: &str, text: &str) -> Result<Vendor, CatalogE
         });
     }
 
-    let mut indicators: Vec<Indicator> = Vec::new();
+    let mut indicators: Vec<Indicator> = Vec::with_capacity(raw.indicators.len());
+    // Each indicator's identity, for the duplicate check: a scan over the
+    // ones before made loading quadratic (300k indicators took minutes).
+    let mut seen: HashMap<(Kind, MatchKind, Platform, String), usize> = HashMap::with_capacity(raw.indicators.len());
     for (i, spanned) in raw.indicators.iter().enumerate() {
         let r = spanned.get_ref();
         let field = |f: &str| format!("indicators[{i}].{f}");
@@ -149,13 +155,14 @@ pub(crate) fn vendor_from_str(file: &str, text: &str) -> Result<Vendor, CatalogE
         if kind == Kind::Path {
             check_path(pattern, match_kind).map_err(|p| at.error(&r.pattern, &field("pattern"), p))?;
         }
-        if let Some(first) = indicators.iter().position(|o| {
-            o.kind == kind
-                && o.match_kind == match_kind
-                && o.platform == platform
-                && o.pattern.eq_ignore_ascii_case(pattern)
-        }) {
-            return Err(at.error(spanned, &format!("indicators[{i}]"), Problem::DuplicateIndicator { first }));
+        match seen.entry((kind, match_kind, platform, pattern.to_ascii_lowercase())) {
+            Entry::Occupied(first) => {
+                let first = *first.get();
+                return Err(at.error(spanned, &format!("indicators[{i}]"), Problem::DuplicateIndicator { first }));
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(i);
+            }
         }
         indicators.push(Indicator {
             kind,

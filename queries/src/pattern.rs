@@ -25,6 +25,20 @@ use crate::vocab::MatchKind;
 /// applied to every pattern).
 pub const MAX_PATTERN_BYTES: usize = 256;
 
+/// Heap a compiled regex may take ([`regex::RegexBuilder::size_limit`]), and
+/// the lazy DFA's cache ([`regex::RegexBuilder::dfa_size_limit`]). The
+/// `regex` crate's defaults, spelled out so that the loader and
+/// `regex_match` cannot drift apart: a catalog regex the loader accepts is
+/// one that compiles at scan time.
+pub const REGEX_SIZE_LIMIT: usize = 10 << 20;
+pub const REGEX_DFA_SIZE_LIMIT: usize = 2 << 20;
+
+/// Compiles `pattern` the way every regex embargo runs is compiled: the
+/// catalog's at load and at first use, and `regex_match`'s in SQL.
+pub fn compile_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern).size_limit(REGEX_SIZE_LIMIT).dfa_size_limit(REGEX_DFA_SIZE_LIMIT).build()
+}
+
 /// A compiled pattern.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum Matcher {
@@ -36,9 +50,11 @@ pub enum Matcher {
     Regex(LazyRegex),
 }
 
-/// A regex checked when the catalog loads and compiled when first used:
-/// scans match in SQL, and compiling every catalog regex at each start
-/// would cost more than reading a package database.
+/// A regex compiled once when the catalog loads, to refuse what would fail
+/// at scan time (a syntax error, or an automaton over the size limit), and
+/// kept as its source until first used: scans match in SQL, a thawed
+/// catalog ([`crate::frozen`]) was checked when it was frozen, and keeping
+/// every compiled catalog regex would cost more memory than the catalog.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct LazyRegex {
     source: String,
@@ -50,10 +66,17 @@ pub struct LazyRegex {
 }
 
 impl LazyRegex {
-    /// Checks `source` with the regex parser (what `Regex::new` would refuse
-    /// for its syntax) without building the automaton.
+    /// Checks that `source` compiles as scanning compiles it ([`compile_regex`]).
     fn checked(source: String) -> Result<LazyRegex, String> {
         let hir = regex_syntax::Parser::new().parse(&source).map_err(|e| first_line(&e.to_string()))?;
+        compile_regex(&source).map_err(|e| match e {
+            regex::Error::CompiledTooBig(limit) => {
+                format!(
+                    "the compiled regex would be larger than the {limit}-byte limit (reduce its counted repetitions)"
+                )
+            }
+            e => first_line(&e.to_string()),
+        })?;
         Ok(LazyRegex { needle: required_literal(&hir), source, compiled: std::sync::OnceLock::new() })
     }
 
@@ -62,10 +85,10 @@ impl LazyRegex {
     }
 
     pub fn get(&self) -> &regex::Regex {
-        // The syntax was checked; only a size limit could still refuse it,
-        // and then nothing matches rather than anything.
+        // It compiled when the catalog was loaded or frozen, with the same
+        // builder; should it not now, nothing matches rather than anything.
         self.compiled.get_or_init(|| {
-            regex::Regex::new(&self.source).unwrap_or_else(|_| regex::Regex::new("[^\\s\\S]").expect("empty class"))
+            compile_regex(&self.source).unwrap_or_else(|_| regex::Regex::new("[^\\s\\S]").expect("empty class"))
         })
     }
 

@@ -354,3 +354,91 @@ fn missing_paths_are_io_errors() {
     std::fs::write(&f, GOOD).unwrap();
     assert_eq!(Catalog::from_path(&f).unwrap().vendors().len(), 1);
 }
+
+#[test]
+fn regexes_that_would_not_compile_at_scan_time_are_refused_at_load() {
+    // Valid syntax, but its automaton is far over the size limit scanning
+    // compiles with: refused now, not mid-scan.
+    let e = refuse(&with_pattern("regex", "((a{100}){100}){100}"));
+    assert!(matches!(&e.problem, Problem::InvalidRegex { message } if message.contains("limit")), "{e}");
+    assert_eq!((e.field.as_deref(), e.line), (Some("indicators[0].pattern"), Some(15)));
+    assert!(embargo_catalog::compile_regex("((a{100}){100}){100}").is_err());
+    // What loads compiles with the scan's builder.
+    let c = load(&with_pattern("regex", "^(acme-[a-z]{1,20}){1,10}$")).unwrap();
+    let i = &c.vendor("acme").unwrap().indicators[0];
+    assert!(embargo_catalog::compile_regex(&i.pattern).is_ok());
+    assert!(i.matches("acme-agent"));
+}
+
+/// Catalog files of `len` bytes that take no disk space.
+fn sparse(path: &std::path::Path, len: u64) {
+    std::fs::File::create(path).unwrap().set_len(len).unwrap();
+}
+
+#[test]
+fn oversized_catalogs_are_refused_before_they_are_read() {
+    use embargo_catalog::{MAX_CATALOG_BYTES, MAX_CATALOG_FILE_BYTES};
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.toml");
+    sparse(&big, MAX_CATALOG_FILE_BYTES + 1);
+    let e = Catalog::from_path(&big).unwrap_err();
+    assert_eq!(e.file, big.display().to_string());
+    assert!(
+        matches!(e.problem, Problem::TooLarge { bytes, max, .. } if bytes == MAX_CATALOG_FILE_BYTES + 1 && max == MAX_CATALOG_FILE_BYTES),
+        "{e}"
+    );
+    assert!(e.to_string().contains("over the 16777216-byte limit"), "{e}");
+    // In a directory: the file is named, though the others are fine.
+    std::fs::write(dir.path().join("acme.toml"), GOOD).unwrap();
+    let e = Catalog::from_path(dir.path()).unwrap_err();
+    assert!(e.file.ends_with("big.toml") && matches!(e.problem, Problem::TooLarge { .. }), "{e}");
+    std::fs::remove_file(&big).unwrap();
+    // Files each under the limit, too large together.
+    let n = MAX_CATALOG_BYTES / MAX_CATALOG_FILE_BYTES + 1;
+    for i in 0..n {
+        sparse(&dir.path().join(format!("part{i}.toml")), MAX_CATALOG_FILE_BYTES);
+    }
+    let e = Catalog::from_path(dir.path()).unwrap_err();
+    assert_eq!(e.file, dir.path().display().to_string());
+    assert!(matches!(e.problem, Problem::TooLarge { max, .. } if max == MAX_CATALOG_BYTES), "{e}");
+    // A file whose size says nothing is read only up to the limit.
+    if std::path::Path::new("/dev/zero").exists() {
+        let e = Catalog::from_path("/dev/zero").unwrap_err();
+        assert!(matches!(e.problem, Problem::TooLarge { .. }), "{e}");
+    }
+}
+
+/// `n` distinct exact indicators in one vendor file.
+fn many_indicators(n: usize) -> String {
+    let mut s = GOOD[..GOOD.find("[[indicators]]").unwrap()].to_string();
+    for i in 0..n {
+        s += &format!(
+            "[[indicators]]\nkind = \"package\"\npattern = \"acme-agent-{i}\"\nmatch = \"exact\"\nplatform = \"linux\"\nconfidence = \"high\"\nsource = \"s\"\n\n"
+        );
+    }
+    s
+}
+
+/// Loading four times the indicators takes about four times as long (it
+/// took sixteen times, and minutes for 300,000, when each indicator was
+/// checked for duplicates against all before it). The best of three runs
+/// each, and a bound of eight, keep a busy machine from failing it.
+#[test]
+fn loading_time_grows_linearly_with_the_indicators() {
+    let time = |text: &str| {
+        (0..3)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                let c = load(text).unwrap();
+                assert!(!c.vendors()[0].indicators.is_empty());
+                t.elapsed()
+            })
+            .min()
+            .unwrap()
+    };
+    let (small, large) = (many_indicators(5_000), many_indicators(20_000));
+    let (t_small, t_large) = (time(&small), time(&large));
+    let ratio = t_large.as_secs_f64() / t_small.as_secs_f64();
+    eprintln!("5,000 indicators {t_small:?}, 20,000 {t_large:?}: x{ratio:.1}");
+    assert!(ratio < 8.0, "4x the indicators took {ratio:.1}x the time ({t_small:?} -> {t_large:?})");
+}

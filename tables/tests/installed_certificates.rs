@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use embargo_tables::embargo_catalog::Kind;
 use embargo_tables::tables::installed_certificates::{InstalledCertificate, TABLE};
 use embargo_tables::testing::peer_available;
-use embargo_tables::embargo_catalog::Kind;
 use embargo_tables::{ErrorKind, Query, Root, Scan, ScanError, Value};
 use sha2::Digest;
 

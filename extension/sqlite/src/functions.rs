@@ -65,7 +65,7 @@ fn with_compiled<T>(pattern: &str, f: impl FnOnce(&regex::Regex) -> T) -> std::r
             if cache.len() > 4096 {
                 cache.clear();
             }
-            cache.insert(pattern.to_string(), regex::Regex::new(pattern)?);
+            cache.insert(pattern.to_string(), embargo_tables::embargo_catalog::compile_regex(pattern)?);
         }
         Ok(f(&cache[pattern]))
     })
