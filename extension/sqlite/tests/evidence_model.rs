@@ -135,3 +135,187 @@ fn a_regex_indicator_runs_only_on_values_holding_its_needle() {
     // where checking every publisher against both regexes would take eight.
     assert_eq!(calls.load(Ordering::Relaxed), 3);
 }
+
+/// The evidence model's text, whose CTEs a test may select from.
+const EVIDENCE_MODEL: &str = include_str!("../../../queries/lib/findings.sql");
+
+/// A value matching `hir`: the first alternative, each class's first (or,
+/// with `late`, last) character, each repetition `min` (or `min + 1`) times.
+fn instance(hir: &regex_syntax::hir::Hir, late: bool, out: &mut String) {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => {}
+        HirKind::Literal(l) => out.push_str(&String::from_utf8_lossy(&l.0)),
+        HirKind::Class(Class::Unicode(c)) => {
+            let r = if late { c.ranges().last() } else { c.ranges().first() };
+            out.extend(r.map(|r| if late { r.end() } else { r.start() }));
+        }
+        HirKind::Class(Class::Bytes(c)) => {
+            let r = if late { c.ranges().last() } else { c.ranges().first() };
+            out.extend(r.map(|r| char::from(if late { r.end() } else { r.start() })));
+        }
+        HirKind::Repetition(r) => {
+            let n = if late { r.max.map_or(r.min + 1, |m| m.min(r.min + 1)) } else { r.min };
+            for _ in 0..n {
+                instance(&r.sub, late, out);
+            }
+        }
+        HirKind::Capture(c) => instance(&c.sub, late, out),
+        HirKind::Concat(hs) => hs.iter().for_each(|h| instance(h, late, out)),
+        HirKind::Alternation(hs) => instance(if late { hs.last().unwrap() } else { &hs[0] }, late, out),
+    }
+}
+
+/// Values made from `pattern` that should match it, and near misses.
+fn probes_for(i: &embargo_catalog::Indicator) -> Vec<String> {
+    use embargo_catalog::MatchKind;
+    let p = i.pattern.as_str();
+    let mut hits: Vec<String> = match i.match_kind {
+        MatchKind::Exact => vec![p.to_string()],
+        MatchKind::Prefix => vec![format!("{p}x"), format!("{p}Agent 2.0")],
+        MatchKind::Glob => vec![p.replace('*', "").replace('?', "q"), p.replace('*', "Xy-1").replace('?', "Q")],
+        MatchKind::Regex => {
+            let hir = regex_syntax::Parser::new().parse(p).unwrap();
+            [false, true]
+                .into_iter()
+                .map(|late| {
+                    let mut s = String::new();
+                    instance(&hir, late, &mut s);
+                    s
+                })
+                .collect()
+        }
+    };
+    hits.extend(i.matcher().needle().map(str::to_string));
+    let mut out = Vec::new();
+    for h in hits {
+        let mut shorter = h.clone();
+        shorter.pop();
+        out.extend([h.to_ascii_uppercase(), format!("x{h}"), format!("{h}x"), format!("{h} "), shorter, h]);
+    }
+    out
+}
+
+/// Rust's matcher (`Indicator::matches`) and the SQL one (the `hits` CTE of
+/// queries/lib/findings.sql, as osquery runs it) find the same values for
+/// every catalog indicator on every platform. Each value goes into every
+/// column an indicator kind is compared with; the probes are each
+/// indicator's own pattern made concrete, near misses around it, and known
+/// look-alikes. Path indicators are left out: they are looked up in the root
+/// (`file_presence`), not compared with values.
+#[test]
+fn the_rust_and_sql_matchers_agree_on_every_indicator() {
+    use embargo_catalog::{Catalog, Kind, Platform};
+    use std::collections::BTreeSet;
+    let catalog = Catalog::embedded();
+    let mut probes: BTreeSet<String> = catalog.indicators().flat_map(|(_, i)| probes_for(i)).collect();
+    probes.extend(
+        [
+            "klogd",
+            "klipper.service",
+            "Kasperski",
+            "Kasperski Bakery Root CA",
+            "Kaspersky",
+            "Kaspersky Lab",
+            "avp.exe",
+            "avp21",
+            "AVP21.2",
+            "avp21.2.3.4",
+            "dahuang",
+            "ultraav-x",
+            "",
+            " ",
+            "kaspersky anti-virus personal root certificaté",
+            "/C=RU/O=AO Kaspersky Lab/CN=Kaspersky Anti-Virus Personal Root Certificate",
+            "CN=Kaspersky Anti-Virus Personal Root Certificate, O=AO Kaspersky Lab",
+            "O = AO Kaspersky Lab, CN = Kaspersky Anti-Virus Personal Root Certificate",
+            // The forged subject as it was rendered, and as installed_certificates renders it now.
+            "/O=Acme/CN=Kaspersky Anti-Virus Personal Root Certificate/CN=Harmless Acme Root",
+            r"/O=Acme\2FCN\3DKaspersky Anti-Virus Personal Root Certificate/CN=Harmless Acme Root",
+            r"/CN=Harmless Comma Root/O=Acme\2C CN\3DKaspersky Anti-Virus Personal Root Certificate",
+            r"/CN=Harmless Lab Root/OU=Acme\2FO\3DAO Kaspersky Lab",
+        ]
+        .map(str::to_string),
+    );
+    // Values differing only in ASCII case are one value to both matchers.
+    let probes: Vec<String> = {
+        let mut seen = BTreeSet::new();
+        probes.into_iter().filter(|p| seen.insert(p.to_ascii_lowercase())).collect()
+    };
+    // The publisher column is trimmed and cut at `<` before matching.
+    let as_publisher = |p: &str| p.trim() == p && !p.contains('<');
+
+    let dir = tempfile::tempdir().unwrap();
+    let conn = connect(dir.path());
+    shadow_sources(&conn);
+    conn.execute_batch("CREATE TEMP TABLE scan_host(hostname, os_family, as_of)").unwrap();
+    for (n, p) in probes.iter().enumerate() {
+        let id = text(&format!("probe{n}"));
+        let publisher = if as_publisher(p) { text(p) } else { Value::Null };
+        insert(
+            &conn,
+            "installed_software",
+            &[("name", text(p)), ("publisher", publisher), ("identifier", text(p)), ("source", text("programs"))],
+        );
+        insert(&conn, "installed_services", &[("name", text(p)), ("kind", text("windows_service"))]);
+        insert(&conn, "running_processes", &[("pid", Value::Integer(n as i64)), ("name", text(p))]);
+        insert(&conn, "installed_certificates", &[("sha1", id), ("subject", text(p)), ("issuer", text(p))]);
+        insert(&conn, "browser_extensions", &[("id", text(p)), ("browser", text("chrome"))]);
+    }
+
+    let column = |k: Kind| match k {
+        Kind::Package => "name",
+        Kind::ProductName => "product",
+        Kind::Service | Kind::Driver => "service",
+        k => k.as_str(),
+    };
+    let mut compared = 0;
+    let mut matched = BTreeSet::new();
+    for os in [Platform::Linux, Platform::Windows, Platform::Macos] {
+        conn.execute("DELETE FROM temp.scan_host", []).unwrap();
+        conn.execute("INSERT INTO temp.scan_host VALUES ('probe', ?1, 0)", [os.as_str()]).unwrap();
+        let mut stmt = conn
+            .prepare(&format!(
+                "{EVIDENCE_MODEL}\nSELECT DISTINCT vendor_id, indicator, ikind, lv FROM hits WHERE ikind <> 'path'"
+            ))
+            .unwrap();
+        let sql: BTreeSet<(String, String, String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let mut rust = BTreeSet::new();
+        for (v, i) in catalog.indicators() {
+            if i.kind == Kind::Path || !(i.platform == Platform::All || i.platform == os) {
+                continue;
+            }
+            for p in &probes {
+                if i.kind == Kind::Publisher && !as_publisher(p) {
+                    continue;
+                }
+                compared += 1;
+                if i.matches(p) {
+                    let indicator = format!("{} {} {}", i.kind, i.match_kind, i.pattern);
+                    matched.insert(indicator.clone());
+                    rust.insert((v.id.clone(), indicator, column(i.kind).to_string(), p.to_ascii_lowercase()));
+                }
+            }
+        }
+        eprintln!("{os}: {} matches in both", rust.intersection(&sql).count());
+        let only_rust: Vec<_> = rust.difference(&sql).collect();
+        let only_sql: Vec<_> = sql.difference(&rust).collect();
+        assert!(only_rust.is_empty() && only_sql.is_empty(), "{os}: only Rust {only_rust:#?}\nonly SQL {only_sql:#?}");
+    }
+    // Every indicator is matched by some probe, so the agreement is not one of matching nothing.
+    let unmatched: Vec<String> = catalog
+        .indicators()
+        .filter(|(_, i)| i.kind != Kind::Path)
+        .map(|(_, i)| format!("{} {} {}", i.kind, i.match_kind, i.pattern))
+        .filter(|i| !matched.contains(i))
+        .collect();
+    assert!(unmatched.is_empty(), "no probe matches {unmatched:#?}");
+    assert!(compared > 100_000, "{compared} comparisons");
+    // The forged subject, rendered as installed_certificates does, matches nothing.
+    let forged = r"/O=Acme\2FCN\3DKaspersky Anti-Virus Personal Root Certificate/CN=Harmless Acme Root";
+    assert_eq!(catalog.indicators().filter(|(_, i)| i.matches(forged)).count(), 0);
+}
