@@ -175,3 +175,55 @@ fn a_piped_shell_is_a_script_runner() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v, serde_json::json!([{"n": 7}]));
 }
+
+/// Statements that would open, create or change a file on the analyst's
+/// host, each refused through `query` and through `shell` on standard input.
+#[test]
+fn sql_cannot_touch_files_on_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let existing = d.join("existing.db");
+    {
+        let c = rusqlite::Connection::open(&existing).unwrap();
+        c.execute_batch("CREATE TABLE keep(x); INSERT INTO keep VALUES (42);").unwrap();
+    }
+    let before = std::fs::read(&existing).unwrap();
+    let fresh = |name: &str| d.join(name).to_str().unwrap().to_string();
+    let ex = existing.to_str().unwrap();
+    let cases: Vec<(String, &str)> = vec![
+        (format!("ATTACH '{}' AS x", fresh("created.db")), "ATTACH is refused"),
+        (format!("ATTACH '{ex}' AS x; DROP TABLE x.keep"), "ATTACH is refused"),
+        (format!("ATTACH 'file:{ex}?mode=ro' AS x; SELECT * FROM x.keep"), "ATTACH is refused"),
+        (format!("VACUUM INTO '{}'", fresh("vacuumed.db")), "VACUUM INTO attach"),
+        ("VACUUM".into(), "VACUUM and VACUUM INTO"),
+        ("DETACH temp".into(), "DETACH is refused"),
+        ("CREATE TABLE t(x)".into(), "may write only to the temp schema"),
+        ("PRAGMA journal_mode = WAL".into(), "PRAGMA journal_mode is refused"),
+        (format!("PRAGMA temp_store_directory = '{}'", d.display()), "PRAGMA temp_store_directory is refused"),
+        ("SELECT load_extension('/nonexistent/evil.so')".into(), "load_extension() is refused"),
+    ];
+    let home = tempfile::tempdir().unwrap();
+    for (sql, needle) in &cases {
+        let o = embargo(&["query", sql]);
+        assert_eq!(o.status.code(), Some(2), "query {sql}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains("embargo: not authorized: ") && err.contains(needle), "query {sql}: {err}");
+        let o = embargo_with_stdin(&["shell"], format!("{sql};\nSELECT 'still here' AS s;\n").as_bytes(), Some(home.path()));
+        assert_eq!(o.status.code(), Some(2), "shell {sql}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "shell {sql}: {}", stderr(&o));
+        assert!(stdout(&o).contains("still here"), "shell {sql}: the next statement did not run");
+    }
+    let left: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("existing.db")], "files appeared");
+    assert_eq!(std::fs::read(&existing).unwrap(), before, "the existing database changed");
+    // Scratch tables in the temp schema and schema pragmas stay allowed.
+    let o = embargo(&[
+        "--format",
+        "csv",
+        "query",
+        "CREATE TEMP TABLE t(x); INSERT INTO t VALUES (1); CREATE TEMP VIEW v AS SELECT x + 1 AS y FROM t;
+         SELECT y FROM v; SELECT count(*) AS n FROM pragma_table_info('scan_host')",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("y\n2\n"), "{}", stdout(&o));
+}
