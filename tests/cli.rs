@@ -227,3 +227,94 @@ fn sql_cannot_touch_files_on_the_host() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).starts_with("y\n2\n"), "{}", stdout(&o));
 }
+
+/// CPU time the process has used, in clock ticks (/proc/PID/stat).
+#[cfg(target_os = "linux")]
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the parenthesised command name; utime is the 14th field.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    rest.split_whitespace().nth(11).and_then(|t| t.parse().ok()).unwrap_or(0)
+}
+
+/// Waits for `child`, killing it after `secs` so that a broken interrupt
+/// fails the test instead of hanging it.
+#[cfg(target_os = "linux")]
+fn wait_at_most(child: std::process::Child, secs: u64) -> std::process::Output {
+    let pid = child.id() as i32;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = done.clone();
+    let watchdog = std::thread::spawn(move || {
+        for _ in 0..secs * 10 {
+            if flag.load(std::sync::atomic::Ordering::SeqCst) {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        // SAFETY: signalling our own child by its id.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        true
+    });
+    let out = child.wait_with_output().expect("embargo ends");
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(!watchdog.join().unwrap(), "embargo did not end within {secs} s");
+    out
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_c_in_the_shell_interrupts_the_statement_not_the_shell() {
+    use std::io::{BufRead, Write};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    let home = tempfile::tempdir().unwrap();
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_embargo"))
+            .arg("shell")
+            .env("HOME", home.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("embargo runs")
+    };
+    // A statement that never ends, then one that must still run.
+    let mut child = spawn();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(
+            b"WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) SELECT count(*) FROM c;\n\
+              SELECT 'after' AS a;\n",
+        )
+        .unwrap();
+    drop(stdin);
+    // Running the endless statement is what uses CPU: half a second of it.
+    let pid = child.id();
+    let start = std::time::Instant::now();
+    while cpu_ticks(pid) < 50 && start.elapsed().as_secs() < 30 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: signalling our own child by its id.
+    unsafe { libc::kill(pid as i32, libc::SIGINT) };
+    let o = wait_at_most(child, 20);
+    assert_eq!(o.status.signal(), None, "the shell died of the signal: {}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(stdout(&o).contains("after"), "the shell did not go on: {}", stdout(&o));
+    // A script with a failed statement ends with exit 2.
+    assert_eq!(o.status.code(), Some(2), "{err}");
+
+    // Between statements SIGINT ends a piped shell, as it would without embargo's handler.
+    let mut child = spawn();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b".mode csv\nSELECT 1 AS one;\n").unwrap();
+    stdin.flush().unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "one");
+    assert_eq!(lines.next().unwrap().unwrap(), "1");
+    // SAFETY: signalling our own child by its id.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let o = wait_at_most(child, 20);
+    drop(stdin);
+    assert_eq!(o.status.signal(), Some(libc::SIGINT), "{:?}", o.status);
+}
