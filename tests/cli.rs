@@ -208,7 +208,11 @@ fn sql_cannot_touch_files_on_the_host() {
         assert_eq!(o.status.code(), Some(2), "query {sql}: {}", stderr(&o));
         let err = stderr(&o);
         assert!(err.contains("embargo: not authorized: ") && err.contains(needle), "query {sql}: {err}");
-        let o = embargo_with_stdin(&["shell"], format!("{sql};\nSELECT 'still here' AS s;\n").as_bytes(), Some(home.path()));
+        let o = embargo_with_stdin(
+            &["shell"],
+            format!("{sql};\nSELECT 'still here' AS s;\n").as_bytes(),
+            Some(home.path()),
+        );
         assert_eq!(o.status.code(), Some(2), "shell {sql}: {}", stderr(&o));
         assert!(stderr(&o).contains(needle), "shell {sql}: {}", stderr(&o));
         assert!(stdout(&o).contains("still here"), "shell {sql}: the next statement did not run");

@@ -96,24 +96,38 @@ impl Coverage {
             let t = engine.table(sql)?;
             Ok(t.rows
                 .iter()
-                .map(|r| (t.text(r, "k"), match t.get(r, "n") { Cell::Integer(n) => *n, _ => 0 }))
+                .map(|r| {
+                    (
+                        t.text(r, "k"),
+                        match t.get(r, "n") {
+                            Cell::Integer(n) => *n,
+                            _ => 0,
+                        },
+                    )
+                })
                 .collect())
         };
         let one = |sql: &str| -> Result<(i64, i64)> {
             let t = engine.table(sql)?;
-            let get = |c| t.rows.first().map_or(0, |r| match t.get(r, c) { Cell::Integer(n) => *n, _ => 0 });
+            let get = |c| {
+                t.rows.first().map_or(0, |r| match t.get(r, c) {
+                    Cell::Integer(n) => *n,
+                    _ => 0,
+                })
+            };
             Ok((get("n"), get("m")))
         };
-        let software = pairs("SELECT source AS k, count(*) AS n FROM installed_software GROUP BY source ORDER BY n DESC, k")?;
-        let services = pairs("SELECT kind AS k, count(*) AS n FROM installed_services GROUP BY kind ORDER BY n DESC, k")?;
+        let software =
+            pairs("SELECT source AS k, count(*) AS n FROM installed_software GROUP BY source ORDER BY n DESC, k")?;
+        let services =
+            pairs("SELECT kind AS k, count(*) AS n FROM installed_services GROUP BY kind ORDER BY n DESC, k")?;
         let (certificates, certificate_stores) =
             // A directory store is the directory, not each file in it.
             one("SELECT count(*) AS n, count(DISTINCT store || char(0) || CASE store WHEN 'directory' \
                  THEN rtrim(path, replace(path, '/', '')) ELSE path END) AS m FROM installed_certificates")?;
-        let (browser_extensions, browser_profiles) = one(
-            "SELECT count(*) AS n, count(DISTINCT browser || char(0) || user || char(0) || profile) AS m \
-             FROM browser_extensions",
-        )?;
+        let (browser_extensions, browser_profiles) =
+            one("SELECT count(*) AS n, count(DISTINCT browser || char(0) || user || char(0) || profile) AS m \
+             FROM browser_extensions")?;
         let (processes, _) = one("SELECT count(*) AS n, 0 AS m FROM running_processes")?;
         Ok(Coverage {
             software,
@@ -162,17 +176,12 @@ impl Coverage {
         if self.processes > 0 {
             parts.push(plural(self.processes, "process", "processes"));
         }
-        format!(
-            "looked at: {}; {}",
-            parts.join(", "),
-            plural(self.problems as i64, "problem", "problems")
-        )
+        format!("looked at: {}; {}", parts.join(", "), plural(self.problems as i64, "problem", "problems"))
     }
 
     fn to_json(&self) -> serde_json::Value {
-        let map = |v: &[(String, i64)]| {
-            serde_json::Value::Object(v.iter().map(|(k, n)| (k.clone(), (*n).into())).collect())
-        };
+        let map =
+            |v: &[(String, i64)]| serde_json::Value::Object(v.iter().map(|(k, n)| (k.clone(), (*n).into())).collect());
         serde_json::json!({
             "software": map(&self.software),
             "services": map(&self.services),
@@ -267,8 +276,13 @@ impl Report {
     /// evidence could not be read, since a limit must never make a host
     /// look clean.
     pub fn worst(&self) -> Level {
-        let found =
-            self.exposure.rows.iter().map(|r| Level::parse(&self.exposure.text(r, "level"))).max().unwrap_or(Level::None);
+        let found = self
+            .exposure
+            .rows
+            .iter()
+            .map(|r| Level::parse(&self.exposure.text(r, "level")))
+            .max()
+            .unwrap_or(Level::None);
         if self.unreadable.is_empty() { found } else { found.max(Level::Medium) }
     }
 

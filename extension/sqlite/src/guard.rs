@@ -103,7 +103,8 @@ fn decide(ctx: &AuthContext<'_>) -> Result<(), String> {
         }
         let schema = ctx.database_name.unwrap_or("main");
         // CREATE writes the schema table before SQLite asks about the object.
-        let row_write = matches!(ctx.action, AuthAction::Insert { .. } | AuthAction::Update { .. } | AuthAction::Delete { .. });
+        let row_write =
+            matches!(ctx.action, AuthAction::Insert { .. } | AuthAction::Update { .. } | AuthAction::Delete { .. });
         let what = if row_write && ["sqlite_master", "sqlite_schema"].iter().any(|t| t.eq_ignore_ascii_case(name)) {
             format!("CREATE or DROP in schema {schema:?}")
         } else {
