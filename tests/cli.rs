@@ -175,3 +175,150 @@ fn a_piped_shell_is_a_script_runner() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v, serde_json::json!([{"n": 7}]));
 }
+
+/// Statements that would open, create or change a file on the analyst's
+/// host, each refused through `query` and through `shell` on standard input.
+#[test]
+fn sql_cannot_touch_files_on_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let existing = d.join("existing.db");
+    {
+        let c = rusqlite::Connection::open(&existing).unwrap();
+        c.execute_batch("CREATE TABLE keep(x); INSERT INTO keep VALUES (42);").unwrap();
+    }
+    let before = std::fs::read(&existing).unwrap();
+    let fresh = |name: &str| d.join(name).to_str().unwrap().to_string();
+    let ex = existing.to_str().unwrap();
+    let cases: Vec<(String, &str)> = vec![
+        (format!("ATTACH '{}' AS x", fresh("created.db")), "ATTACH is refused"),
+        (format!("ATTACH '{ex}' AS x; DROP TABLE x.keep"), "ATTACH is refused"),
+        (format!("ATTACH 'file:{ex}?mode=ro' AS x; SELECT * FROM x.keep"), "ATTACH is refused"),
+        (format!("VACUUM INTO '{}'", fresh("vacuumed.db")), "VACUUM INTO attach"),
+        ("VACUUM".into(), "VACUUM and VACUUM INTO"),
+        ("DETACH temp".into(), "DETACH is refused"),
+        ("CREATE TABLE t(x)".into(), "may write only to the temp schema"),
+        ("PRAGMA journal_mode = WAL".into(), "PRAGMA journal_mode is refused"),
+        (format!("PRAGMA temp_store_directory = '{}'", d.display()), "PRAGMA temp_store_directory is refused"),
+        ("SELECT load_extension('/nonexistent/evil.so')".into(), "load_extension() is refused"),
+    ];
+    let home = tempfile::tempdir().unwrap();
+    for (sql, needle) in &cases {
+        let o = embargo(&["query", sql]);
+        assert_eq!(o.status.code(), Some(2), "query {sql}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains("embargo: not authorized: ") && err.contains(needle), "query {sql}: {err}");
+        let o = embargo_with_stdin(
+            &["shell"],
+            format!("{sql};\nSELECT 'still here' AS s;\n").as_bytes(),
+            Some(home.path()),
+        );
+        assert_eq!(o.status.code(), Some(2), "shell {sql}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "shell {sql}: {}", stderr(&o));
+        assert!(stdout(&o).contains("still here"), "shell {sql}: the next statement did not run");
+    }
+    let left: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("existing.db")], "files appeared");
+    assert_eq!(std::fs::read(&existing).unwrap(), before, "the existing database changed");
+    // Scratch tables in the temp schema and schema pragmas stay allowed.
+    let o = embargo(&[
+        "--format",
+        "csv",
+        "query",
+        "CREATE TEMP TABLE t(x); INSERT INTO t VALUES (1); CREATE TEMP VIEW v AS SELECT x + 1 AS y FROM t;
+         SELECT y FROM v; SELECT count(*) AS n FROM pragma_table_info('scan_host')",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("y\n2\n"), "{}", stdout(&o));
+}
+
+/// CPU time the process has used, in clock ticks (/proc/PID/stat).
+#[cfg(target_os = "linux")]
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the parenthesised command name; utime is the 14th field.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    rest.split_whitespace().nth(11).and_then(|t| t.parse().ok()).unwrap_or(0)
+}
+
+/// Waits for `child`, killing it after `secs` so that a broken interrupt
+/// fails the test instead of hanging it.
+#[cfg(target_os = "linux")]
+fn wait_at_most(child: std::process::Child, secs: u64) -> std::process::Output {
+    let pid = child.id() as i32;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = done.clone();
+    let watchdog = std::thread::spawn(move || {
+        for _ in 0..secs * 10 {
+            if flag.load(std::sync::atomic::Ordering::SeqCst) {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        // SAFETY: signalling our own child by its id.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        true
+    });
+    let out = child.wait_with_output().expect("embargo ends");
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(!watchdog.join().unwrap(), "embargo did not end within {secs} s");
+    out
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_c_in_the_shell_interrupts_the_statement_not_the_shell() {
+    use std::io::{BufRead, Write};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    let home = tempfile::tempdir().unwrap();
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_embargo"))
+            .arg("shell")
+            .env("HOME", home.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("embargo runs")
+    };
+    // A statement that never ends, then one that must still run.
+    let mut child = spawn();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(
+            b"WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) SELECT count(*) FROM c;\n\
+              SELECT 'after' AS a;\n",
+        )
+        .unwrap();
+    drop(stdin);
+    // Running the endless statement is what uses CPU: half a second of it.
+    let pid = child.id();
+    let start = std::time::Instant::now();
+    while cpu_ticks(pid) < 50 && start.elapsed().as_secs() < 30 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: signalling our own child by its id.
+    unsafe { libc::kill(pid as i32, libc::SIGINT) };
+    let o = wait_at_most(child, 20);
+    assert_eq!(o.status.signal(), None, "the shell died of the signal: {}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(stdout(&o).contains("after"), "the shell did not go on: {}", stdout(&o));
+    // A script with a failed statement ends with exit 2.
+    assert_eq!(o.status.code(), Some(2), "{err}");
+
+    // Between statements SIGINT ends a piped shell, as it would without embargo's handler.
+    let mut child = spawn();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b".mode csv\nSELECT 1 AS one;\n").unwrap();
+    stdin.flush().unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "one");
+    assert_eq!(lines.next().unwrap().unwrap(), "1");
+    // SAFETY: signalling our own child by its id.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let o = wait_at_most(child, 20);
+    drop(stdin);
+    assert_eq!(o.status.signal(), Some(libc::SIGINT), "{:?}", o.status);
+}

@@ -494,7 +494,11 @@ fn a_linux_package_is_found_by_name_or_by_maintainer() {
 fn scan_json_has_host_exposure_and_findings() {
     let (_, v) = scan(&root("config-only"), &[]);
     let obj = v.as_object().unwrap();
-    assert_eq!(obj.keys().map(String::as_str).collect::<BTreeSet<_>>(), ["exposure", "findings", "host"].into());
+    // The documented order: host, exposure, findings, then what was read.
+    assert_eq!(
+        obj.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["host", "exposure", "findings", "coverage", "unreadable"]
+    );
     let host = v["host"].as_object().expect("host is one object");
     assert_eq!(host["hostname"], "config-only");
     assert_eq!(host["os_family"], "linux");
@@ -687,4 +691,60 @@ fn a_date_before_the_end_of_updates_counts_down_to_it() {
     let text = stdout(&o);
     assert!(text.contains("  lawful updates end in 272 days\n"), "{text}");
     assert!(!text.contains("days without lawful updates"), "{text}");
+}
+
+#[test]
+fn a_clean_report_says_what_it_looked_at() {
+    // The fixture's recipe: 3 dpkg stanzas, one unit file
+    // (klnagent64.service), one bundle of 2 certificates.
+    let r = root("deb-critical");
+    let status = std::fs::read_to_string(r.join("var/lib/dpkg/status")).unwrap();
+    assert_eq!(status.lines().filter(|l| l.starts_with("Package:")).count(), 3);
+    let summary = "looked at: 3 deb packages, 1 systemd unit, 2 certificates in 1 store, \
+                   0 browser extensions in 0 profiles; 0 problems";
+    let o = embargo(&["--root", r.to_str().unwrap(), "--as-of", AS_OF, "scan"]);
+    assert!(stdout(&o).contains(&format!("{summary}\n")), "{}", stdout(&o));
+    let (_, v) = scan(&r, &[]);
+    let c = &v["coverage"];
+    assert_eq!(c["software"], serde_json::json!({"deb": 3}));
+    assert_eq!(c["services"], serde_json::json!({"systemd": 1}));
+    assert_eq!((c["certificates"].as_i64(), c["certificate_stores"].as_i64()), (Some(2), Some(1)));
+    assert_eq!(c["problems"], 0);
+    assert_eq!(c["summary"], summary);
+    assert_eq!(v["unreadable"], serde_json::json!([]));
+    // An empty root says it read nothing.
+    let empty = tempfile::tempdir().unwrap();
+    let o = embargo(&["--root", empty.path().to_str().unwrap(), "scan"]);
+    assert!(stdout(&o).contains("looked at: 0 packages, 0 services, 0 certificates in 0 stores"), "{}", stdout(&o));
+}
+
+#[test]
+fn evidence_that_could_not_be_read_is_reported_and_fails_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    std::fs::create_dir_all(r.join("var/lib/dpkg")).unwrap();
+    std::fs::create_dir_all(r.join("etc/ssl/certs")).unwrap();
+    // A corrupt package database, and a certificate link out of the root.
+    std::fs::write(r.join("var/lib/dpkg/status"), b"\x00garbage\nPackage\n").unwrap();
+    std::os::unix::fs::symlink("/nonexistent/kaspersky.pem", r.join("etc/ssl/certs/ca.pem")).unwrap();
+    let rs = r.to_str().unwrap();
+    let o = embargo(&["--root", rs, "scan"]);
+    assert_eq!(o.status.code(), Some(1), "unreadable evidence counts as medium: {}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("unreadable evidence: 2 file(s) could not be read"), "{text}");
+    assert!(text.contains("/var/lib/dpkg/status (parse_error)"), "{text}");
+    assert!(text.contains("/etc/ssl/certs/ca.pem (not_found)"), "{text}");
+    let o = embargo(&["--root", rs, "scan", "--fail-on", "high"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (code, v) = scan(r, &[]);
+    assert_eq!(code, Some(1));
+    let mut paths: Vec<&str> = rows_of(&v, "unreadable").iter().map(|e| e["path"].as_str().unwrap()).collect();
+    paths.sort();
+    assert_eq!(paths, ["/etc/ssl/certs/ca.pem", "/var/lib/dpkg/status"]);
+    // A missing optional file is no problem: the same root without them is clean.
+    std::fs::remove_file(r.join("var/lib/dpkg/status")).unwrap();
+    std::fs::remove_file(r.join("etc/ssl/certs/ca.pem")).unwrap();
+    let (code, v) = scan(r, &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(v["unreadable"], serde_json::json!([]));
 }

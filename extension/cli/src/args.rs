@@ -85,9 +85,17 @@ pub enum Command {
     /// root. Exit code 0 when no vendor reaches --fail-on, 1 when one does,
     /// 2 on an error.
     ///
-    /// Output: table and line print the report; json prints {"host",
-    /// "exposure", "findings"}; jsonl one object per line, each with a
-    /// "record" of host, exposure or finding; csv the exposure rows only.
+    /// Output: table and line print the report, with a "looked at:" line of
+    /// what was read; json prints {"host", "exposure", "findings",
+    /// "coverage", "unreadable"}; jsonl one object per line, each with a
+    /// "record" of host, exposure, finding, coverage or unreadable; csv the
+    /// exposure rows only.
+    ///
+    /// Unreadable evidence: a file of an evidence table that was too large,
+    /// not readable, corrupt, a symlink loop, not a regular file, or a link
+    /// whose target is outside the root or gone. It is listed on an
+    /// "unreadable evidence" line and counts as at least medium for
+    /// --fail-on. A missing file does not count.
     #[command(after_help = "Examples:\n  embargo scan\n  embargo --root /mnt/image --format json scan --fail-on high")]
     Scan {
         /// The exposure level at which the exit code becomes 1.

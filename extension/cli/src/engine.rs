@@ -51,6 +51,7 @@ impl Engine {
         loop {
             // Each statement sees the root afresh.
             self.scan.forget_rows();
+            embargo_sqlite::guard::take_refusal();
             let mut stmt = match batch.next() {
                 Ok(Some(stmt)) => stmt,
                 Ok(None) => return Ok(statements),
@@ -79,6 +80,7 @@ impl Engine {
 impl Engine {
     /// Runs one query and keeps its rows.
     pub fn table(&self, sql: &str) -> Result<crate::scan::Fetched> {
+        embargo_sqlite::guard::take_refusal();
         let mut stmt = self.conn.prepare(sql).map_err(explain)?;
         let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
         let mut rows = stmt.raw_query();
@@ -105,6 +107,10 @@ fn table_list() -> String {
 
 /// An SQL error in words, with the list of tables when one is unknown.
 pub fn explain(e: rusqlite::Error) -> anyhow::Error {
+    // The authorizer refused part of the statement; SQLite only says so.
+    if let Some(why) = embargo_sqlite::guard::take_refusal() {
+        return anyhow!("not authorized: {why}");
+    }
     let msg = shorten(&e.to_string());
     if msg.contains("no such table") {
         return anyhow!("SQL error: {msg} (the tables are: {})", table_list());

@@ -89,7 +89,8 @@ pub fn sink<'w>(format: Format, out: &'w mut dyn Write) -> Box<dyn RowSink + 'w>
         Format::Table => Box::new(TableSink { out, columns: vec![], rows: vec![] }),
         Format::Json => Box::new(JsonSink { out, columns: vec![], lines: false, first: true, open: false }),
         Format::Jsonl => Box::new(JsonSink { out, columns: vec![], lines: true, first: true, open: false }),
-        Format::Csv => Box::new(CsvSink { writer: csv::Writer::from_writer(out) }),
+        // Flexible: each statement writes its own header and rows, of its own width.
+        Format::Csv => Box::new(CsvSink { writer: csv::WriterBuilder::new().flexible(true).from_writer(out) }),
         Format::Line => Box::new(LineSink { out, columns: vec![], width: 0, first: true }),
     }
 }
@@ -165,11 +166,20 @@ struct CsvSink<'w> {
 
 impl RowSink for CsvSink<'_> {
     fn begin(&mut self, columns: &[String]) -> io::Result<()> {
-        self.writer.write_record(columns).map_err(io::Error::other)
+        // Column names come from pasted SQL: guarded like data.
+        self.writer.write_record(columns.iter().map(|c| csv_safe(c).into_owned())).map_err(io::Error::other)
     }
 
     fn row(&mut self, cells: &[Cell]) -> io::Result<()> {
-        self.writer.write_record(cells.iter().map(Cell::display)).map_err(io::Error::other)
+        for c in cells {
+            let field = match c {
+                Cell::Text(s) => csv_safe(s),
+                // Numbers stay numbers, a negative one too.
+                other => Cow::Owned(other.display()),
+            };
+            self.writer.write_field(field.as_bytes()).map_err(io::Error::other)?;
+        }
+        self.writer.write_record(std::iter::empty::<&[u8]>()).map_err(io::Error::other)
     }
 
     fn end(&mut self) -> io::Result<()> {
@@ -230,6 +240,44 @@ pub fn terminal_safe(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Text from a scanned image made safe for a CSV file, which often ends up
+/// in a spreadsheet. Control characters (line breaks and tabs too) become
+/// visible escapes as in [`terminal_safe`], and a cell a spreadsheet would
+/// run as a formula (starting with `=`, `+`, `-` or `@`, per OWASP's advice
+/// on CSV injection) gets a leading `'`. A plain number written as text
+/// (`-1`, `+2.5`) is no formula and stays as it is.
+pub fn csv_safe(s: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let formula = s.starts_with(['=', '+', '-', '@']) && !is_plain_number(s);
+    if !formula && !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    if formula {
+        out.push('\'');
+    }
+    for c in s.chars() {
+        match c {
+            c if unsafe_char(c) && (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `-12`, `+3.5`: an optional sign, digits, at most one decimal point.
+fn is_plain_number(s: &str) -> bool {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    !int.is_empty() && int.bytes().all(|b| b.is_ascii_digit()) && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Widest a column is padded to. A wider cell is printed whole, unpadded,
+/// and the others of its column are not padded to it: output stays linear
+/// in the input (a 60 MB value padded into every row made 692 MB).
+pub const MAX_PADDED_WIDTH: usize = 80;
+
 /// Boxed columns, as osqueryi prints them. Needs every row before the first
 /// line, to know the widths.
 struct TableSink<'w> {
@@ -255,10 +303,10 @@ impl RowSink for TableSink<'_> {
             return Ok(());
         }
         let width = |s: &str| unicode_width::UnicodeWidthStr::width(s);
-        let mut widths: Vec<usize> = self.columns.iter().map(|c| width(c)).collect();
+        let mut widths: Vec<usize> = self.columns.iter().map(|c| width(c).min(MAX_PADDED_WIDTH)).collect();
         for row in &self.rows {
             for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(width(cell));
+                *w = (*w).max(width(cell).min(MAX_PADDED_WIDTH));
             }
         }
         let rule: String = widths.iter().map(|w| format!("+{}", "-".repeat(w + 2))).collect::<String>() + "+";
@@ -267,7 +315,7 @@ impl RowSink for TableSink<'_> {
             for (cell, w) in cells.iter().zip(&widths) {
                 s.push_str("| ");
                 s.push_str(cell);
-                s.push_str(&" ".repeat(w - width(cell) + 1));
+                s.push_str(&" ".repeat(w.saturating_sub(width(cell)) + 1));
             }
             s.push('|');
             s
@@ -339,6 +387,68 @@ mod tests {
         }
         let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
         assert_eq!(v[0]["v"], hostile);
+    }
+
+    fn render_rows(format: Format, statements: &[(&[&str], Vec<Vec<Cell>>)]) -> String {
+        let mut buf = Vec::new();
+        {
+            let mut s = sink(format, &mut buf);
+            for (columns, rows) in statements {
+                s.begin(&columns.iter().map(|c| c.to_string()).collect::<Vec<_>>()).unwrap();
+                for r in rows {
+                    s.row(r).unwrap();
+                }
+                s.end().unwrap();
+            }
+            s.finish().unwrap();
+        }
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn csv_is_safe_for_terminals_and_spreadsheets() {
+        let t = |s: &str| Cell::Text(s.into());
+        let out = render_rows(
+            Format::Csv,
+            &[(
+                &["v", "n"],
+                vec![
+                    vec![t("=HYPERLINK(\"http://x\")"), Cell::Integer(-5)],
+                    vec![t("+1+cmd|' /C calc'!A0"), Cell::Real(-2.5)],
+                    vec![t("-2+3"), t("-12")],
+                    vec![t("@SUM(A1)"), t("+3.5")],
+                    vec![t("\tx\ry"), t("\x1b]0;t\x07\0\u{9b}\u{202e}")],
+                    vec![t("Kaspersky, Lab"), t("kesl")],
+                ],
+            )],
+        );
+        assert_eq!(
+            out,
+            "v,n\n\"'=HYPERLINK(\"\"http://x\"\")\",-5\n'+1+cmd|' /C calc'!A0,-2.5\n'-2+3,-12\n'@SUM(A1),+3.5\n\
+             \\x09x\\x0dy,\\x1b]0;t\\x07\\x00\\x9b\\u{202e}\n\"Kaspersky, Lab\",kesl\n"
+        );
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+    }
+
+    #[test]
+    fn csv_takes_statements_of_different_widths() {
+        let out = render_rows(
+            Format::Csv,
+            &[(&["a"], vec![vec![Cell::Integer(1)]]), (&["b", "c"], vec![vec![Cell::Integer(2), Cell::Integer(3)]])],
+        );
+        assert_eq!(out, "a\n1\nb,c\n2,3\n");
+    }
+
+    #[test]
+    fn a_wide_cell_is_printed_whole_but_pads_nothing() {
+        let wide = "x".repeat(100_000);
+        let rows: Vec<Vec<Cell>> =
+            (0..1000).map(|i| vec![Cell::Text(if i == 0 { wide.clone() } else { "y".into() })]).collect();
+        let out = render_rows(Format::Table, &[(&["v"], rows)]);
+        assert!(out.contains(&wide));
+        // Each short row padded to at most MAX_PADDED_WIDTH, not to 100,000.
+        assert!(out.len() < wide.len() + 1000 * (MAX_PADDED_WIDTH + 8) + 4 * (MAX_PADDED_WIDTH + 8), "{}", out.len());
+        assert!(out.contains(&format!("| y{} |\n", " ".repeat(MAX_PADDED_WIDTH - 1))), "short cells still align");
     }
 
     #[test]

@@ -68,6 +68,162 @@ pub struct Report {
     /// No operating system, no software and no problem found: most likely
     /// the wrong directory, or an image not mounted there.
     pub nothing_found: bool,
+    /// What the scan looked at, per source.
+    pub coverage: Coverage,
+    /// The problems that left evidence unread ([`counts_as_unreadable`]).
+    pub unreadable: Vec<embargo_tables::ScanError>,
+}
+
+/// Counts of what was read, so that a clean report can be told apart from
+/// a scan that read nothing.
+pub struct Coverage {
+    /// (source, packages), e.g. ("deb", 724).
+    pub software: Vec<(String, i64)>,
+    /// (kind, units), e.g. ("systemd", 214).
+    pub services: Vec<(String, i64)>,
+    pub certificates: i64,
+    /// Distinct store files (or keys) the certificates came from.
+    pub certificate_stores: i64,
+    pub browser_extensions: i64,
+    pub browser_profiles: i64,
+    pub processes: i64,
+    pub problems: usize,
+}
+
+impl Coverage {
+    fn read(engine: &Engine, problems: usize) -> Result<Coverage> {
+        let pairs = |sql: &str| -> Result<Vec<(String, i64)>> {
+            let t = engine.table(sql)?;
+            Ok(t.rows
+                .iter()
+                .map(|r| {
+                    (
+                        t.text(r, "k"),
+                        match t.get(r, "n") {
+                            Cell::Integer(n) => *n,
+                            _ => 0,
+                        },
+                    )
+                })
+                .collect())
+        };
+        let one = |sql: &str| -> Result<(i64, i64)> {
+            let t = engine.table(sql)?;
+            let get = |c| {
+                t.rows.first().map_or(0, |r| match t.get(r, c) {
+                    Cell::Integer(n) => *n,
+                    _ => 0,
+                })
+            };
+            Ok((get("n"), get("m")))
+        };
+        let software =
+            pairs("SELECT source AS k, count(*) AS n FROM installed_software GROUP BY source ORDER BY n DESC, k")?;
+        let services =
+            pairs("SELECT kind AS k, count(*) AS n FROM installed_services GROUP BY kind ORDER BY n DESC, k")?;
+        let (certificates, certificate_stores) =
+            // A directory store is the directory, not each file in it.
+            one("SELECT count(*) AS n, count(DISTINCT store || char(0) || CASE store WHEN 'directory' \
+                 THEN rtrim(path, replace(path, '/', '')) ELSE path END) AS m FROM installed_certificates")?;
+        let (browser_extensions, browser_profiles) =
+            one("SELECT count(*) AS n, count(DISTINCT browser || char(0) || user || char(0) || profile) AS m \
+             FROM browser_extensions")?;
+        let (processes, _) = one("SELECT count(*) AS n, 0 AS m FROM running_processes")?;
+        Ok(Coverage {
+            software,
+            services,
+            certificates,
+            certificate_stores,
+            browser_extensions,
+            browser_profiles,
+            processes,
+            problems,
+        })
+    }
+
+    /// `looked at: 724 deb packages, 214 systemd units, 144 certificates in
+    /// 3 stores, 2 browser extensions in 1 profile; 0 problems`.
+    pub fn summary(&self) -> String {
+        let plural = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let mut parts = Vec::new();
+        if self.software.is_empty() {
+            parts.push("0 packages".to_string());
+        }
+        for (source, n) in &self.software {
+            parts.push(plural(*n, &format!("{source} package"), &format!("{source} packages")));
+        }
+        if self.services.is_empty() {
+            parts.push("0 services".to_string());
+        }
+        for (kind, n) in &self.services {
+            let (one, many) = match kind.as_str() {
+                "systemd" => ("systemd unit".to_string(), "systemd units".to_string()),
+                "sysv" => ("SysV init script".into(), "SysV init scripts".into()),
+                _ => (format!("{kind} service"), format!("{kind} services")),
+            };
+            parts.push(plural(*n, &one, &many));
+        }
+        parts.push(format!(
+            "{} in {}",
+            plural(self.certificates, "certificate", "certificates"),
+            plural(self.certificate_stores, "store", "stores")
+        ));
+        parts.push(format!(
+            "{} in {}",
+            plural(self.browser_extensions, "browser extension", "browser extensions"),
+            plural(self.browser_profiles, "profile", "profiles")
+        ));
+        if self.processes > 0 {
+            parts.push(plural(self.processes, "process", "processes"));
+        }
+        format!("looked at: {}; {}", parts.join(", "), plural(self.problems as i64, "problem", "problems"))
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let map =
+            |v: &[(String, i64)]| serde_json::Value::Object(v.iter().map(|(k, n)| (k.clone(), (*n).into())).collect());
+        serde_json::json!({
+            "software": map(&self.software),
+            "services": map(&self.services),
+            "certificates": self.certificates,
+            "certificate_stores": self.certificate_stores,
+            "browser_extensions": self.browser_extensions,
+            "browser_profiles": self.browser_profiles,
+            "processes": self.processes,
+            "problems": self.problems,
+            "summary": self.summary(),
+        })
+    }
+}
+
+/// The tables whose rows are evidence; a problem reading one may hide a
+/// finding. scan_host and the catalog tables are not evidence.
+const EVIDENCE_TABLES: &[&str] = &[
+    "installed_software",
+    "installed_services",
+    "installed_certificates",
+    "running_processes",
+    "browser_extensions",
+    "file_presence",
+];
+
+/// Whether a problem left evidence unread: any problem of an evidence table
+/// (a file too large, unreadable, corrupt, a loop, a device or FIFO where a
+/// file should be), except `unsupported` (a fact about the root) and a
+/// `not_found` that is only a missing file. A `not_found` for a name that is
+/// a symbolic link counts: its target is outside the root or gone, so the
+/// component it names was not read. Missing optional files never make a
+/// row at all.
+pub fn counts_as_unreadable(root: &embargo_tables::Root, e: &embargo_tables::ScanError) -> bool {
+    use embargo_tables::ErrorKind;
+    if !EVIDENCE_TABLES.contains(&e.table_name.as_str()) {
+        return false;
+    }
+    match e.kind {
+        ErrorKind::Unsupported => false,
+        ErrorKind::NotFound => root.resolve_nofollow(&e.path).is_ok_and(|r| r.metadata.file_type().is_symlink()),
+        _ => true,
+    }
 }
 
 pub fn run(engine: &Engine) -> Result<Report> {
@@ -110,13 +266,33 @@ pub fn run(engine: &Engine) -> Result<Report> {
     let software = engine.table("SELECT 1 FROM installed_software LIMIT 1")?;
     // With problems, the report lists them instead.
     let nothing_found = no_os && software.rows.is_empty() && errors.is_empty();
-    Ok(Report { host, exposure, findings, errors, nothing_found })
+    let coverage = Coverage::read(engine, errors.len())?;
+    let unreadable = errors.iter().filter(|e| counts_as_unreadable(&engine.scan.root, e)).cloned().collect();
+    Ok(Report { host, exposure, findings, errors, nothing_found, coverage, unreadable })
 }
 
 impl Report {
-    /// The highest level any vendor reached.
+    /// The highest level any vendor reached; at least `medium` when
+    /// evidence could not be read, since a limit must never make a host
+    /// look clean.
     pub fn worst(&self) -> Level {
-        self.exposure.rows.iter().map(|r| Level::parse(&self.exposure.text(r, "level"))).max().unwrap_or(Level::None)
+        let found = self
+            .exposure
+            .rows
+            .iter()
+            .map(|r| Level::parse(&self.exposure.text(r, "level")))
+            .max()
+            .unwrap_or(Level::None);
+        if self.unreadable.is_empty() { found } else { found.max(Level::Medium) }
+    }
+
+    fn unreadable_json(&self) -> serde_json::Value {
+        self.unreadable
+            .iter()
+            .map(|e| {
+                serde_json::json!({"table_name": e.table_name, "path": e.path, "kind": e.kind.as_str(), "message": e.message})
+            })
+            .collect()
     }
 
     pub fn print(&self, format: Format, out: &mut dyn Write) -> Result<()> {
@@ -127,6 +303,8 @@ impl Report {
                     "host": host,
                     "exposure": self.exposure.json_objects(),
                     "findings": self.findings.json_objects(),
+                    "coverage": self.coverage.to_json(),
+                    "unreadable": self.unreadable_json(),
                 });
                 serde_json::to_writer_pretty(&mut *out, &doc)?;
                 writeln!(out)?;
@@ -143,6 +321,18 @@ impl Report {
                             writeln!(out)?;
                         }
                     }
+                }
+                let mut extra = vec![self.coverage.to_json()];
+                extra[0]["record"] = "coverage".into();
+                if let serde_json::Value::Array(rows) = self.unreadable_json() {
+                    for mut row in rows {
+                        row["record"] = "unreadable".into();
+                        extra.push(row);
+                    }
+                }
+                for row in extra {
+                    serde_json::to_writer(&mut *out, &row)?;
+                    writeln!(out)?;
                 }
             }
             Format::Csv => {
@@ -216,6 +406,20 @@ impl Report {
         }
         if !clean.is_empty() {
             writeln!(out, "No evidence of: {}.", clean.join(", "))?;
+        }
+        writeln!(out, "{}", output::terminal_safe(&self.coverage.summary()))?;
+        if !self.unreadable.is_empty() {
+            const SHOWN: usize = 5;
+            let paths: Vec<String> =
+                self.unreadable.iter().take(SHOWN).map(|e| format!("{} ({})", e.path, e.kind)).collect();
+            let more = self.unreadable.len().saturating_sub(SHOWN);
+            let line = format!(
+                "unreadable evidence: {} file(s) could not be read, so this report may miss what they hold: {}{}",
+                self.unreadable.len(),
+                paths.join(", "),
+                if more > 0 { format!(", and {more} more") } else { String::new() }
+            );
+            writeln!(out, "{}", output::terminal_safe(&line))?;
         }
         if !self.errors.is_empty() {
             writeln!(out, "\n{} problem(s) reading the root:", self.errors.len())?;

@@ -38,6 +38,7 @@ pub fn run(engine: &Engine, mut format: Format) -> Result<()> {
     if interactive {
         println!("embargo shell on root {} — .help for help", engine.scan.root.base().display());
     }
+    let sigint = Sigint::install(engine)?;
     let mut failures = 0usize;
     let mut report = |e: anyhow::Error| {
         eprintln!("embargo: {e:#}");
@@ -57,7 +58,7 @@ pub fn run(engine: &Engine, mut format: Format) -> Result<()> {
                 if !pending.trim().is_empty() {
                     let sql = std::mem::take(&mut pending);
                     let mut out = io::stdout().lock();
-                    if let Err(e) = engine.run_sql(&sql, format, &mut out) {
+                    if let Err(e) = sigint.during(|| engine.run_sql(&sql, format, &mut out)) {
                         report(e);
                     }
                     let _ = out.flush();
@@ -88,7 +89,7 @@ pub fn run(engine: &Engine, mut format: Format) -> Result<()> {
         let _ = editor.add_history_entry(sql.trim());
         let stdout = io::stdout();
         let mut out = stdout.lock();
-        if let Err(e) = engine.run_sql(&sql, format, &mut out) {
+        if let Err(e) = sigint.during(|| engine.run_sql(&sql, format, &mut out)) {
             report(e);
         }
         let _ = out.flush();
@@ -100,6 +101,50 @@ pub fn run(engine: &Engine, mut format: Format) -> Result<()> {
         anyhow::bail!("{failures} statement(s) or command(s) failed");
     }
     Ok(())
+}
+
+/// Ctrl-C while a statement runs interrupts the statement (SQLite's
+/// "interrupted" error) and the shell goes on. At the prompt rustyline reads
+/// Ctrl-C itself; fed from a pipe, a SIGINT between statements ends the
+/// shell as it would without this handler.
+struct Sigint {
+    running: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Sigint {
+    #[cfg(unix)]
+    fn install(engine: &Engine) -> Result<Sigint> {
+        use std::sync::atomic::Ordering;
+        let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT])?;
+        let handle = engine.conn.get_interrupt_handle();
+        let flag = running.clone();
+        // A thread, not the signal handler, calls SQLite: the interrupt
+        // handle takes a lock, which a signal handler must not.
+        std::thread::spawn(move || {
+            for _ in signals.forever() {
+                if flag.load(Ordering::SeqCst) {
+                    handle.interrupt();
+                } else {
+                    let _ = signal_hook::low_level::emulate_default_handler(signal_hook::consts::SIGINT);
+                }
+            }
+        });
+        Ok(Sigint { running })
+    }
+
+    #[cfg(not(unix))]
+    fn install(_engine: &Engine) -> Result<Sigint> {
+        Ok(Sigint { running: Default::default() })
+    }
+
+    fn during<T>(&self, f: impl FnOnce() -> T) -> T {
+        use std::sync::atomic::Ordering;
+        self.running.store(true, Ordering::SeqCst);
+        let r = f();
+        self.running.store(false, Ordering::SeqCst);
+        r
+    }
 }
 
 /// Runs one dot command; `Ok(true)` means leave the shell.

@@ -10,6 +10,7 @@
 //! ```
 
 mod functions;
+pub mod guard;
 mod vtab;
 
 use std::sync::Arc;
@@ -20,10 +21,12 @@ pub use functions::register_functions;
 pub use vtab::register_table;
 
 /// Registers every embargo table, reading `scan`'s root, and the SQL
-/// functions embargo's queries use.
+/// functions embargo's queries use, and restricts what SQL may do on `conn`
+/// ([`guard::restrict`]): no file is opened or written through it.
 pub fn register(conn: &rusqlite::Connection, scan: Arc<Scan>) -> rusqlite::Result<()> {
     for table in embargo_tables::tables::all() {
         register_table(conn, *table, scan.clone())?;
     }
-    register_functions(conn)
+    register_functions(conn)?;
+    guard::restrict(conn)
 }
