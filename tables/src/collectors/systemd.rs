@@ -43,8 +43,10 @@ const GENERATORS: [usize; 3] = [3, 8, 12];
 const LONG_LINE_MAX: usize = 1 << 20;
 /// `UNIT_FILE_FOLLOW_SYMLINK_MAX`.
 const FOLLOW_MAX: usize = 64;
-/// Unit files are small; anything bigger than this is not a unit file.
-const READ_LIMIT: u64 = 16 << 20;
+/// Where reading a unit file stops (with a too_large row; what was read
+/// still counts). systemd itself reads a file of any size, and parsing is
+/// streamed, so this bounds only time: real unit files are a few KiB.
+const READ_LIMIT: u64 = 256 << 20;
 
 const UNIT_TYPES: [&str; 11] =
     ["service", "socket", "target", "device", "mount", "automount", "swap", "timer", "path", "slice", "scope"];
@@ -246,28 +248,111 @@ pub struct Parsed {
 /// invalid section header and a line that is not UTF-8 make systemd refuse
 /// the whole file; we record that and keep what the other lines say.
 pub fn parse(data: &[u8]) -> Parsed {
-    let mut p = Parsed { empty: data.is_empty(), ..Parsed::default() };
-    let mut section: Option<String> = None;
-    let mut continuation: Option<Vec<u8>> = None;
-    let mut first = true;
-    let mut line_no = 0usize;
-    for raw in split_lines(data) {
-        line_no += 1;
-        if raw.len() >= LONG_LINE_MAX {
+    let mut parser = UnitParser::default();
+    parser.feed(data);
+    parser.finish()
+}
+
+/// Reads and parses a unit file as it is read, line by line: memory stays
+/// within [`LONG_LINE_MAX`] whatever the file's size, as in systemd, which
+/// has no limit on a unit file's size. Reading stops after `limit` bytes;
+/// the flag says whether there was more. `size` (the file's, if known)
+/// sizes the read buffer.
+pub fn parse_reader(r: impl std::io::Read, size: u64, limit: u64) -> std::io::Result<(Parsed, bool)> {
+    use std::io::Read as _;
+    let mut parser = UnitParser::default();
+    let mut r = r.take(limit);
+    let mut buf = vec![0u8; usize::try_from(size.saturating_add(1)).unwrap_or(usize::MAX).clamp(512, 64 << 10)];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => parser.feed(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    let truncated = r.limit() == 0 && r.into_inner().read(&mut [0u8])? > 0;
+    Ok((parser.finish(), truncated))
+}
+
+/// `config_parse()` as a push parser: bytes in, in chunks of any size.
+#[derive(Default)]
+struct UnitParser {
+    p: Parsed,
+    seen_any: bool,
+    section: Option<String>,
+    continuation: Option<Vec<u8>>,
+    first: bool,
+    line_no: usize,
+    /// The current line so far, up to [`LONG_LINE_MAX`] bytes.
+    line: Vec<u8>,
+    line_too_long: bool,
+    /// The last line ended at `\r`: a `\n` right after it ends nothing.
+    after_cr: bool,
+}
+
+impl UnitParser {
+    /// Lines end at `\n`, `\r\n`, `\r` or NUL, as systemd's `read_line()` has it.
+    fn feed(&mut self, mut data: &[u8]) {
+        if !self.seen_any && !data.is_empty() {
+            self.seen_any = true;
+            self.first = true;
+        }
+        while !data.is_empty() {
+            if std::mem::take(&mut self.after_cr) && data[0] == b'\n' {
+                data = &data[1..];
+                continue;
+            }
+            let end = memchr::memchr3(b'\n', b'\r', b'\0', data);
+            let part = &data[..end.unwrap_or(data.len())];
+            if !self.line_too_long {
+                let room = LONG_LINE_MAX - self.line.len();
+                if part.len() >= room {
+                    self.line_too_long = true;
+                    self.line.clear();
+                } else {
+                    self.line.extend_from_slice(part);
+                }
+            }
+            let Some(end) = end else { break };
+            self.after_cr = data[end] == b'\r';
+            data = &data[end + 1..];
+            self.end_line();
+        }
+    }
+
+    fn finish(mut self) -> Parsed {
+        if !self.line.is_empty() || self.line_too_long {
+            self.end_line();
+        }
+        if let Some(c) = self.continuation.take() {
+            parse_line(&mut self.p, &mut self.section, &c, self.line_no);
+        }
+        self.p.empty = !self.seen_any;
+        self.p
+    }
+
+    fn end_line(&mut self) {
+        self.line_no += 1;
+        let line_no = self.line_no;
+        let p = &mut self.p;
+        if std::mem::take(&mut self.line_too_long) {
             p.fatal.get_or_insert_with(|| format!("line {line_no} is longer than {LONG_LINE_MAX} bytes"));
-            continuation = None;
-            continue;
+            self.continuation = None;
+            return;
         }
-        let lead = trim_start(raw);
+        let raw = std::mem::take(&mut self.line);
+        let lead = trim_start(&raw);
         if matches!(lead.first(), Some(b'#' | b';')) {
-            continue;
+            self.line = raw;
+            self.line.clear();
+            return;
         }
-        let mut l = raw;
-        if first {
-            first = false;
+        let mut l = &raw[..];
+        if std::mem::take(&mut self.first) {
             l = l.strip_prefix(b"\xef\xbb\xbf").unwrap_or(l);
         }
-        let mut text: Vec<u8> = match continuation.take() {
+        let mut text: Vec<u8> = match self.continuation.take() {
             Some(mut c) => {
                 c.extend_from_slice(l);
                 c
@@ -279,17 +364,16 @@ pub fn parse(data: &[u8]) -> Parsed {
             text[n - 1] = b' ';
             if text.len() > LONG_LINE_MAX {
                 p.fatal.get_or_insert_with(|| format!("continuation line {line_no} is too long"));
-                continue;
+            } else {
+                self.continuation = Some(text);
             }
-            continuation = Some(text);
-            continue;
+        } else {
+            parse_line(p, &mut self.section, &text, line_no);
         }
-        parse_line(&mut p, &mut section, &text, line_no);
+        // The line buffer is kept for the next line.
+        self.line = raw;
+        self.line.clear();
     }
-    if let Some(c) = continuation {
-        parse_line(&mut p, &mut section, &c, line_no);
-    }
-    p
 }
 
 fn parse_line(p: &mut Parsed, section: &mut Option<String>, line: &[u8], line_no: usize) {
@@ -342,24 +426,6 @@ fn ends_escaped(b: &[u8]) -> bool {
         escaped = if escaped { false } else { c == b'\\' };
     }
     escaped
-}
-
-/// Lines end at `\n`, `\r\n`, `\r` or NUL, as systemd's `read_line()` has it.
-fn split_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = data;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let end = rest.iter().position(|&c| matches!(c, b'\n' | b'\r' | b'\0')).unwrap_or(rest.len());
-        let line = &rest[..end];
-        let mut next = end;
-        if next < rest.len() {
-            next += if rest[next] == b'\r' && rest.get(next + 1) == Some(&b'\n') { 2 } else { 1 };
-        }
-        rest = &rest[next..];
-        Some(line)
-    })
 }
 
 /// Splits a list value into words, honouring quotes (systemd's
@@ -799,8 +865,20 @@ impl<'a> Scanner<'a> {
         if let Some(p) = lock(&self.files).get(path) {
             return Some(p.clone());
         }
-        let p = match self.root.read_limited(path, READ_LIMIT) {
-            Ok(data) => Arc::new(parse(&data)),
+        let read = self.root.open(path).and_then(|(file, r)| {
+            parse_reader(file, r.metadata.len(), READ_LIMIT).map_err(|e| FsError::io(path, &e))
+        });
+        let p = match read {
+            Ok((parsed, truncated)) => {
+                if truncated {
+                    lock(&self.errors).push(FsError::new(
+                        ErrorKind::TooLarge,
+                        path,
+                        format!("more than {READ_LIMIT} bytes; the unit is judged by what its first {READ_LIMIT} bytes say"),
+                    ));
+                }
+                Arc::new(parsed)
+            }
             Err(e) => {
                 lock(&self.errors).push(e);
                 return None;
@@ -1194,4 +1272,33 @@ mod tests {
         assert_eq!(exec_program("\"/opt/My App/bin/run\" -x").as_deref(), Some("/opt/My App/bin/run"));
         assert_eq!(exec_program("-"), None);
     }
+
+    #[test]
+    fn any_chunking_parses_alike() {
+        let mut text = b"\xef\xbb\xbf[Unit]\r\nDescription=a\r\n\r\n[Service]\rExecStart=/bin/a \\\r\n  b\0User=u\n".to_vec();
+        text.extend_from_slice(b"[Install]\nWantedBy=x.target \\\n# c\n y.target\nAlias=");
+        text.extend(std::iter::repeat_n(b'z', LONG_LINE_MAX + 3));
+        text.extend_from_slice(b"\r\nAlso=q.service\r");
+        let whole = parse(&text);
+        assert!(whole.fatal.as_deref().is_some_and(|m| m.contains("longer than")), "{:?}", whole.fatal);
+        assert_eq!(values(&whole, Key::ExecStart), ["/bin/a    b"]);
+        assert_eq!(values(&whole, Key::User), ["u"]);
+        assert_eq!(values(&whole, Key::WantedBy), ["x.target   y.target"]);
+        assert_eq!(values(&whole, Key::Also), ["q.service"]);
+        for chunk in [1, 2, 3, 17, 4096] {
+            let mut p = UnitParser::default();
+            for part in text.chunks(chunk) {
+                p.feed(part);
+            }
+            let p = p.finish();
+            assert_eq!((&p.fatal, p.empty, &p.assignments), (&whole.fatal, whole.empty, &whole.assignments), "chunks of {chunk}");
+        }
+        let (p, truncated) = parse_reader(&text[..], 0, text.len() as u64).unwrap();
+        assert!(!truncated);
+        assert_eq!(p.assignments, whole.assignments);
+        let (p, truncated) = parse_reader(&text[..], 0, 40).unwrap();
+        assert!(truncated);
+        assert_eq!(values(&p, Key::Description), ["a"]);
+    }
 }
+
