@@ -468,7 +468,7 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, body).unwrap();
         };
-        put("Windows/System32/config/SOFTWARE", "");
+        put("Windows/System32/config/SOFTWARE", "regf");
         let edge = "appdata/local/Microsoft/Edge/User Data";
         let manifest = r#"{"name": "Kaspersky Protection", "version": "1.0", "manifest_version": 3}"#;
         put(&format!("Users/Carol/{edge}/Default/Extensions/{KP}/1.0_0/manifest.json"), manifest);
@@ -502,7 +502,7 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, body).unwrap();
         };
-        put("System/Library/CoreServices/SystemVersion.plist", "");
+        put("System/Library/CoreServices/SystemVersion.plist", "<?xml version=\"1.0\"?>\n<plist version=\"1.0\"><dict/></plist>\n");
         let addons = r#"{"addons": [{"id": "a@example.org", "type": "extension", "version": "1", "active": true}]}"#;
         put("Users/dave/Library/Application Support/Firefox/Profiles/k.default/extensions.json", addons);
         put("Users/Shared/Library/Application Support/Firefox/Profiles/k.default/extensions.json", addons);
