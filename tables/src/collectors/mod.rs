@@ -5,6 +5,7 @@ pub mod chromium;
 pub mod dpkg;
 pub mod firefox;
 pub mod flatpak;
+pub mod json;
 pub mod nss;
 pub mod os_release;
 pub mod pem_stores;

@@ -262,7 +262,9 @@ fn from_firefox(
     let Some(entries) = ctx.ok_if_present(root.read_dir(profiles_dir)) else { return };
     for e in entries.iter().filter(|e| matches!(e.entry_type, EntryType::Dir | EntryType::Symlink)) {
         let path = format!("{profiles_dir}/{}/extensions.json", e.name);
-        let Some(addons) = ctx.ok_if_present(firefox::read_extensions_json(root, &path)) else { continue };
+        let Some(addons) = ctx.ok_if_present(firefox::read_extensions_json(root, &path, |e| ctx.report(e))) else {
+            continue;
+        };
         for a in addons {
             if !matches!(a.addon_type.as_deref(), Some("extension" | "webextension"))
                 || a.location.as_deref().is_some_and(|l| FIREFOX_BUILTIN_LOCATIONS.contains(&l))
