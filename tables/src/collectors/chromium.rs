@@ -210,7 +210,7 @@ pub fn read_settings(root: &Root, profile: &str, mut bad: impl FnMut(FsError)) -
     let mut out = HashMap::new();
     for file in ["Preferences", "Secure Preferences"] {
         let path = format!("{profile}/{file}");
-        let bytes = match root.read(&path) {
+        let bytes = match root.read_limited(&path, json::DOC_LIMIT) {
             Ok(b) => b,
             Err(e) if e.kind == ErrorKind::NotFound => continue,
             Err(e) => {

@@ -41,7 +41,7 @@ pub fn read_extensions_json(
     path: &str,
     mut bad: impl FnMut(FsError),
 ) -> Result<Vec<Addon>, FsError> {
-    let bytes = root.read(path)?;
+    let bytes = root.read_limited(path, json::DOC_LIMIT)?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| FsError::parse(path, format!("not valid JSON: {e}")))?;
     let doc = Object::parse(text).map_err(|e| FsError::parse(path, format!("not valid JSON: {e}")))?;
@@ -138,4 +138,19 @@ mod tests {
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(errors[0].message.starts_with("addons[1] is skipped"), "{errors:?}");
     }
+
+    /// Padding extensions.json past the default 64 MiB read limit made it
+    /// too_large, and the profile's add-ons were gone.
+    #[test]
+    fn a_padded_database_is_still_read() {
+        let mut doc = br#"{"schemaVersion": 36, "pad": ""#.to_vec();
+        doc.resize(doc.len() + (crate::root::DEFAULT_READ_LIMIT as usize) + 10, b'x');
+        doc.extend_from_slice(br#"", "addons": [{"id": "kaspersky@example.org", "type": "extension"}]}"#);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("extensions.json"), doc).unwrap();
+        let root = Root::new(dir.path()).unwrap();
+        let addons = read_extensions_json(&root, "/extensions.json", |e| panic!("{e}")).unwrap();
+        assert_eq!(addons.len(), 1);
+    }
 }
+

@@ -14,6 +14,11 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+/// How much of a browser's JSON document (extensions.json, Preferences) is
+/// read: splitting is linear and builds no tree, so this can be well above
+/// the default read limit that padding would otherwise push a profile past.
+pub const DOC_LIMIT: u64 = 256 << 20;
+
 /// One JSON object, its members still unparsed.
 #[derive(Clone, Debug)]
 pub struct Object<'a> {
