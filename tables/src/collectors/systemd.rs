@@ -232,14 +232,48 @@ fn key_of(section: &str, key: &str) -> Option<Key> {
     })
 }
 
-/// The assignments of one file that embargo uses, in file order.
-#[derive(Debug, Default)]
+/// The `[Install]` settings one file may hold; a real unit has a handful.
+/// More are ignored, with a too_large row.
+const MAX_INSTALL_SETTINGS: usize = 10_000;
+
+/// The assignments of one file that embargo uses. Memory is bounded
+/// whatever the file repeats: of `Description=` and `User=` only the last
+/// value matters, of `ExecStart=` whether it was reset and the first value
+/// after the last reset, and the `[Install]` lists are capped.
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Parsed {
     /// An empty regular file masks its unit.
     pub empty: bool,
     /// Why systemd's parser refuses the file (it lists the unit as `bad`).
     pub fatal: Option<String>,
+    description: Option<String>,
+    user: Option<String>,
+    /// An empty `ExecStart=` was met (it clears the ones before, drop-ins' too).
+    exec_reset: bool,
+    /// The first `ExecStart=` after the last reset.
+    exec_first: Option<String>,
+    /// `[Install]` assignments, in file order.
     assignments: Vec<(Key, String)>,
+    /// `[Install]` assignments past [`MAX_INSTALL_SETTINGS`], ignored.
+    pub dropped: usize,
+}
+
+impl Parsed {
+    fn assign(&mut self, key: Key, v: &str) {
+        match key {
+            Key::Description => self.description = Some(v.to_string()),
+            Key::User => self.user = Some(v.to_string()),
+            Key::ExecStart if v.is_empty() => {
+                self.exec_reset = true;
+                self.exec_first = None;
+            }
+            Key::ExecStart => {
+                self.exec_first.get_or_insert_with(|| v.to_string());
+            }
+            _ if self.assignments.len() >= MAX_INSTALL_SETTINGS => self.dropped += 1,
+            _ => self.assignments.push((key, v.to_string())),
+        }
+    }
 }
 
 /// Parses unit file syntax as systemd's `config_parse()` does: `#`/`;`
@@ -401,7 +435,7 @@ fn parse_line(p: &mut Parsed, section: &mut Option<String>, line: &[u8], line_no
         return;
     }
     if let Some(key) = key_of(sec, k) {
-        p.assignments.push((key, v.trim_matches(is_ws).to_string()));
+        p.assign(key, v.trim_matches(is_ws));
     }
 }
 
@@ -870,6 +904,16 @@ impl<'a> Scanner<'a> {
         });
         let p = match read {
             Ok((parsed, truncated)) => {
+                if parsed.dropped > 0 {
+                    lock(&self.errors).push(FsError::new(
+                        ErrorKind::TooLarge,
+                        path,
+                        format!(
+                            "more than {MAX_INSTALL_SETTINGS} [Install] settings; {} more are ignored",
+                            parsed.dropped
+                        ),
+                    ));
+                }
                 if truncated {
                     lock(&self.errors).push(FsError::new(
                         ErrorKind::TooLarge,
@@ -1023,19 +1067,24 @@ impl<'a> Scanner<'a> {
                 files.push(p);
             }
         }
-        let mut exec: Vec<String> = Vec::new();
+        // Only the first ExecStart= left after every reset is wanted: a
+        // file's first one after its last reset stands for all of its own.
+        let mut exec: Option<&String> = None;
         for f in &files {
-            for (k, v) in &f.assignments {
-                match k {
-                    Key::Description => u.description = Some(v.clone()).filter(|s| !s.is_empty()),
-                    Key::User => u.user = Some(v.clone()).filter(|s| !s.is_empty()),
-                    Key::ExecStart if v.is_empty() => exec.clear(),
-                    Key::ExecStart => exec.push(v.clone()),
-                    _ => {}
-                }
+            if let Some(d) = &f.description {
+                u.description = Some(d.clone()).filter(|s| !s.is_empty());
+            }
+            if let Some(user) = &f.user {
+                u.user = Some(user.clone()).filter(|s| !s.is_empty());
+            }
+            if f.exec_reset {
+                exec = None;
+            }
+            if exec.is_none() {
+                exec = f.exec_first.as_ref();
             }
         }
-        u.exec_start = exec.into_iter().next();
+        u.exec_start = exec.cloned();
     }
 
     /// `find_symlinks_in_scope()`.
@@ -1193,7 +1242,16 @@ mod tests {
     use super::*;
 
     fn values(p: &Parsed, key: Key) -> Vec<&str> {
-        p.assignments.iter().filter(|(k, _)| *k == key).map(|(_, v)| v.as_str()).collect()
+        let single = match key {
+            Key::Description => Some(&p.description),
+            Key::User => Some(&p.user),
+            Key::ExecStart => Some(&p.exec_first),
+            _ => None,
+        };
+        match single {
+            Some(v) => v.iter().map(String::as_str).collect(),
+            None => p.assignments.iter().filter(|(k, _)| *k == key).map(|(_, v)| v.as_str()).collect(),
+        }
     }
 
     #[test]
@@ -1291,14 +1349,36 @@ mod tests {
                 p.feed(part);
             }
             let p = p.finish();
-            assert_eq!((&p.fatal, p.empty, &p.assignments), (&whole.fatal, whole.empty, &whole.assignments), "chunks of {chunk}");
+            assert_eq!(p, whole, "chunks of {chunk}");
         }
         let (p, truncated) = parse_reader(&text[..], 0, text.len() as u64).unwrap();
         assert!(!truncated);
-        assert_eq!(p.assignments, whole.assignments);
+        assert_eq!(p, whole);
         let (p, truncated) = parse_reader(&text[..], 0, 40).unwrap();
         assert!(truncated);
         assert_eq!(values(&p, Key::Description), ["a"]);
+    }
+
+    /// Settings repeated a million times are not kept a million times.
+    #[test]
+    fn repeated_settings_take_bounded_memory() {
+        let mut text = b"[Unit]\n".to_vec();
+        for i in 0..200_000 {
+            text.extend_from_slice(format!("Description=d{i}\n").as_bytes());
+        }
+        text.extend_from_slice(b"[Service]\nExecStart=/bin/before\n");
+        for i in 0..100_000 {
+            text.extend_from_slice(format!("ExecStart=\nExecStart=/bin/x{i}\nExecStart=/bin/later\nUser=u{i}\n").as_bytes());
+        }
+        text.extend_from_slice(b"[Install]\n");
+        for i in 0..MAX_INSTALL_SETTINGS + 5 {
+            text.extend_from_slice(format!("WantedBy=t{i}.target\n").as_bytes());
+        }
+        let p = parse(&text);
+        assert_eq!(values(&p, Key::Description), ["d199999"]);
+        assert_eq!((p.exec_reset, values(&p, Key::ExecStart)), (true, vec!["/bin/x99999"]));
+        assert_eq!(values(&p, Key::User), ["u99999"]);
+        assert_eq!((p.assignments.len(), p.dropped), (MAX_INSTALL_SETTINGS, 5));
     }
 }
 
