@@ -17,8 +17,10 @@ use crate::collectors::json::{self, Object};
 use crate::error::{ErrorKind, FsError};
 use crate::root::{EntryType, Root};
 
-/// Manifests and message catalogs larger than this are not read.
-const MANIFEST_LIMIT: u64 = 4 << 20;
+/// Manifests and message catalogs larger than this are not read. Chrome
+/// reads one of any size, and a manifest is where an extension's row comes
+/// from, so this is the generous limit of a split (not parsed) document.
+const MANIFEST_LIMIT: u64 = json::DOC_LIMIT;
 
 /// One installed version of an extension, from its manifest.json.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -539,6 +541,23 @@ mod tests {
         assert_eq!(messages.len(), 2, "{messages:?}");
         assert!(messages.iter().any(|m| m.starts_with("extensions.settings.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb is skipped")));
         assert!(messages.iter().any(|m| m.starts_with("extensions.settings.cccccccccccccccccccccccccccccccc.install_time is left out")));
+    }
+
+    /// A manifest padded past the old 4 MiB limit hid its extension.
+    #[test]
+    fn a_padded_manifest_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let version_dir = dir.path().join("Default/Extensions/ahkjpbeeocnddjkakilopmfdlnjdpcdm/1.0_0");
+        std::fs::create_dir_all(&version_dir).unwrap();
+        let mut manifest = br#"{"name": "Kaspersky Protection", "description": ""#.to_vec();
+        manifest.resize(manifest.len() + (5 << 20), b'x');
+        manifest.extend_from_slice(br#"", "version": "1.0"}"#);
+        std::fs::write(version_dir.join("manifest.json"), manifest).unwrap();
+        let root = Root::new(dir.path()).unwrap();
+        let mut found = Vec::new();
+        read_extensions(&root, "/Default", None, |e| found.push(e), |e| panic!("{e}")).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].name.as_deref(), Some("Kaspersky Protection"));
     }
 }
 

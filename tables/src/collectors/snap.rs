@@ -133,7 +133,7 @@ fn from_state(root: &Root, bytes: &[u8], each: &mut impl FnMut(Snap), bad: &mut 
             bad(FsError::parse(STATE_PATH, format!("snap {instance}: current revision is not in its sequence")));
             continue;
         };
-        let (yaml, location) = mounted_revision(root, &instance, &revision);
+        let (yaml, location) = mounted_revision(root, &instance, &revision, bad);
         let yaml = yaml.as_deref().map(parse_snap_yaml).unwrap_or_default();
         each(Snap {
             snap_id: side.snap_id.clone().filter(|s| !s.is_empty()),
@@ -155,15 +155,28 @@ fn present<'a>(o: &Object<'a>, key: &str) -> Option<&'a RawValue> {
 }
 
 /// The snap.yaml text and directory of a mounted revision, where present.
-fn mounted_revision(root: &Root, instance: &str, revision: &str) -> (Option<String>, Option<String>) {
+/// A snap.yaml that is there but cannot be read is reported.
+fn mounted_revision(
+    root: &Root,
+    instance: &str,
+    revision: &str,
+    bad: &mut impl FnMut(FsError),
+) -> (Option<String>, Option<String>) {
     for dir in MOUNT_DIRS {
         let location = format!("{dir}/{instance}/{revision}");
         let Ok(r) = root.resolve(&location) else { continue };
         if !r.metadata.is_dir() {
             continue;
         }
-        let yaml = root.read_limited(&format!("{location}/meta/snap.yaml"), SNAP_YAML_LIMIT).ok();
-        return (yaml.map(|b| String::from_utf8_lossy(&b).into_owned()), Some(location));
+        let yaml = match root.read_limited(&format!("{location}/meta/snap.yaml"), SNAP_YAML_LIMIT) {
+            Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+            Err(e) if e.kind == ErrorKind::NotFound => None,
+            Err(e) => {
+                bad(e);
+                None
+            }
+        };
+        return (yaml, Some(location));
     }
     (None, None)
 }
