@@ -340,7 +340,8 @@ mod tests {
     }
 
     const MANIFEST: &[u8] = br#"{"name": "Kaspersky Protection", "version": "1.0", "manifest_version": 3}"#;
-    const EXTENSION: &str = "home/alice/.config/google-chrome/Default/Extensions/ahkjpbeeocnddjkakilopmfdlnjdpcdm/1.0_0/manifest.json";
+    const EXTENSION: &str =
+        "home/alice/.config/google-chrome/Default/Extensions/ahkjpbeeocnddjkakilopmfdlnjdpcdm/1.0_0/manifest.json";
 
     /// Found in the security review: an empty `Windows/System32/config/SOFTWARE`
     /// in a Linux image made it a Windows root, and its Linux browser
@@ -355,11 +356,15 @@ mod tests {
         ] {
             let (_dir, scan) = root_with(&[("etc/os-release", b"ID=debian\n"), (marker, body), (EXTENSION, MANIFEST)]);
             assert_eq!(scan.os_family(), OsFamily::Linux, "{marker} {body:?}");
-            let rows = crate::tables::browser_extensions::TABLE.generate(&scan.ctx("browser_extensions"), &Query::all());
+            let rows =
+                crate::tables::browser_extensions::TABLE.generate(&scan.ctx("browser_extensions"), &Query::all());
             assert_eq!(rows.len(), 1, "{marker}: the Linux extension is still found");
             let errors = scan.errors.snapshot();
             assert!(
-                errors.iter().any(|e| e.kind == crate::ErrorKind::ParseError && e.path.eq_ignore_ascii_case(&format!("/{marker}"))),
+                errors
+                    .iter()
+                    .any(|e| e.kind == crate::ErrorKind::ParseError
+                        && e.path.eq_ignore_ascii_case(&format!("/{marker}"))),
                 "{errors:?}"
             );
         }
@@ -376,7 +381,11 @@ mod tests {
                 b"\xef\xbb\xbf\n<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\"><dict/></plist>",
                 OsFamily::Macos,
             ),
-            ("System/Library/CoreServices/SystemVersion.plist", b"<plist version=\"1.0\"><dict/></plist>", OsFamily::Macos),
+            (
+                "System/Library/CoreServices/SystemVersion.plist",
+                b"<plist version=\"1.0\"><dict/></plist>",
+                OsFamily::Macos,
+            ),
             ("etc/os-release", b"ID=debian\n", OsFamily::Linux),
         ] {
             let (_dir, scan) = root_with(&[(marker, body)]);

@@ -202,7 +202,9 @@ fn a_unit_padded_with_tens_of_megabytes_keeps_its_state() {
     while body.len() < 20 << 20 {
         body.extend_from_slice(comment.as_bytes());
     }
-    body.extend_from_slice(b"[Service]\nExecStart=/opt/kaspersky/klnagent64/sbin/klnagent\n[Install]\nWantedBy=multi-user.target\n");
+    body.extend_from_slice(
+        b"[Service]\nExecStart=/opt/kaspersky/klnagent64/sbin/klnagent\n[Install]\nWantedBy=multi-user.target\n",
+    );
     std::fs::write(unit_dir.join("klnagent64.service"), &body).unwrap();
     // Never enabled, its [Install] section after the padding is what makes it disabled rather than static.
     std::fs::write(unit_dir.join("klnagent-idle.service"), &body).unwrap();

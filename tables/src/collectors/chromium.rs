@@ -529,7 +529,10 @@ mod tests {
         let mut found = Vec::new();
         read_extensions(&root, "/Default", None, |e| found.push(e), |e| errors.push(e)).unwrap();
         assert_eq!(found.len(), 1, "{errors:?}");
-        assert_eq!((found[0].name.as_deref(), found[0].permissions.as_slice()), (Some("Kaspersky Protection"), &["tabs".to_string()][..]));
+        assert_eq!(
+            (found[0].name.as_deref(), found[0].permissions.as_slice()),
+            (Some("Kaspersky Protection"), &["tabs".to_string()][..])
+        );
         let settings = read_settings(&root, "/Default", |e| errors.push(e));
         assert_eq!(settings[kp].enabled, Some(false));
         assert_eq!(settings[kp].location.as_deref(), Some("internal"));
@@ -539,7 +542,9 @@ mod tests {
         assert_eq!(settings.len(), 3, "{settings:?}");
         let messages: Vec<_> = errors.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(messages.len(), 2, "{messages:?}");
-        assert!(messages.iter().any(|m| m.starts_with("extensions.settings.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb is skipped")));
+        assert!(
+            messages.iter().any(|m| m.starts_with("extensions.settings.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb is skipped"))
+        );
         assert!(messages.iter().any(|m| m.starts_with("extensions.settings.cccccccccccccccccccccccccccccccc.install_time is left out")));
     }
 
@@ -560,4 +565,3 @@ mod tests {
         assert_eq!(found[0].name.as_deref(), Some("Kaspersky Protection"));
     }
 }
-

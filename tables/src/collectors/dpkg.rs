@@ -175,7 +175,9 @@ fn read_records(
         bad(FsError::new(
             ErrorKind::TooLarge,
             path,
-            format!("more than the {STATUS_LIMIT}-byte limit; only the records in the first {STATUS_LIMIT} bytes are read"),
+            format!(
+                "more than the {STATUS_LIMIT}-byte limit; only the records in the first {STATUS_LIMIT} bytes are read"
+            ),
         ));
     }
     Ok(())
@@ -443,7 +445,6 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -565,13 +566,16 @@ mod tests {
         }
         body.extend_from_slice(b"X-Long: ");
         body.resize(body.len() + (16 << 20), b'y');
-        body.extend_from_slice(b"\nVersion: 12.1.0-1297\nMaintainer: AO Kaspersky Lab\n\nPackage: next\nStatus: install ok installed\n");
+        body.extend_from_slice(
+            b"\nVersion: 12.1.0-1297\nMaintainer: AO Kaspersky Lab\n\nPackage: next\nStatus: install ok installed\n",
+        );
         let (_dir, root) = status_root(&body);
         let started = std::time::Instant::now();
         let (pkgs, errors) = database(&root);
         let took = started.elapsed();
         assert!(errors.is_empty(), "{errors:?}");
-        let got: Vec<_> = pkgs.iter().map(|p| (p.name.as_str(), p.version.as_deref(), p.maintainer.as_deref())).collect();
+        let got: Vec<_> =
+            pkgs.iter().map(|p| (p.name.as_str(), p.version.as_deref(), p.maintainer.as_deref())).collect();
         assert_eq!(got, [("kesl", Some("12.1.0-1297"), Some("AO Kaspersky Lab")), ("next", None, None)]);
         // The old parser needed minutes for this in a debug build.
         assert!(took < std::time::Duration::from_secs(20), "took {took:?}");

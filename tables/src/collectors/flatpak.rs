@@ -140,12 +140,7 @@ fn read_installation(
 /// `appdata` names.
 /// One that is there but cannot be read (too large, unreadable) is
 /// reported, so that padding it hides the developer only with a row.
-fn appstream(
-    root: &Root,
-    deployment: &str,
-    id: &str,
-    bad: &mut impl FnMut(FsError),
-) -> Option<(String, String)> {
+fn appstream(root: &Root, deployment: &str, id: &str, bad: &mut impl FnMut(FsError)) -> Option<(String, String)> {
     let candidates = [
         format!("{deployment}/files/share/metainfo/{id}.metainfo.xml"),
         format!("{deployment}/files/share/metainfo/{id}.appdata.xml"),
@@ -352,4 +347,3 @@ mod tests {
         assert_eq!(errs[0].kind, ErrorKind::TooLarge);
     }
 }
-

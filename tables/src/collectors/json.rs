@@ -117,7 +117,8 @@ mod tests {
 
     #[test]
     fn a_member_too_deep_fails_alone() {
-        let text = format!(r#"{{"a": "x", "deep": {}, "list": ["s", {}, 5, "t"], "a": "last"}}"#, nested(5000), nested(200));
+        let text =
+            format!(r#"{{"a": "x", "deep": {}, "list": ["s", {}, 5, "t"], "a": "last"}}"#, nested(5000), nested(200));
         assert!(serde_json::from_str::<Value>(&text).is_err(), "serde_json refuses the whole document");
         let o = Object::parse(&text).unwrap();
         assert_eq!(o.str("a").as_deref(), Some("last"));

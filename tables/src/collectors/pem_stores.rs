@@ -188,7 +188,9 @@ pub fn read_cert_file(
         bad.push(FsError::new(
             ErrorKind::TooLarge,
             path,
-            format!("more than the {BUNDLE_LIMIT}-byte limit; the certificates in the first {BUNDLE_LIMIT} bytes are kept"),
+            format!(
+                "more than the {BUNDLE_LIMIT}-byte limit; the certificates in the first {BUNDLE_LIMIT} bytes are kept"
+            ),
         ));
     }
     bad.finish();

@@ -420,4 +420,3 @@ mod tests {
         assert!(errs[0].message.starts_with("snap b:"), "{errs:?}");
     }
 }
-

@@ -899,9 +899,10 @@ impl<'a> Scanner<'a> {
         if let Some(p) = lock(&self.files).get(path) {
             return Some(p.clone());
         }
-        let read = self.root.open(path).and_then(|(file, r)| {
-            parse_reader(file, r.metadata.len(), READ_LIMIT).map_err(|e| FsError::io(path, &e))
-        });
+        let read = self
+            .root
+            .open(path)
+            .and_then(|(file, r)| parse_reader(file, r.metadata.len(), READ_LIMIT).map_err(|e| FsError::io(path, &e)));
         let p = match read {
             Ok((parsed, truncated)) => {
                 if parsed.dropped > 0 {
@@ -918,7 +919,9 @@ impl<'a> Scanner<'a> {
                     lock(&self.errors).push(FsError::new(
                         ErrorKind::TooLarge,
                         path,
-                        format!("more than {READ_LIMIT} bytes; the unit is judged by what its first {READ_LIMIT} bytes say"),
+                        format!(
+                            "more than {READ_LIMIT} bytes; the unit is judged by what its first {READ_LIMIT} bytes say"
+                        ),
                     ));
                 }
                 Arc::new(parsed)
@@ -1333,7 +1336,8 @@ mod tests {
 
     #[test]
     fn any_chunking_parses_alike() {
-        let mut text = b"\xef\xbb\xbf[Unit]\r\nDescription=a\r\n\r\n[Service]\rExecStart=/bin/a \\\r\n  b\0User=u\n".to_vec();
+        let mut text =
+            b"\xef\xbb\xbf[Unit]\r\nDescription=a\r\n\r\n[Service]\rExecStart=/bin/a \\\r\n  b\0User=u\n".to_vec();
         text.extend_from_slice(b"[Install]\nWantedBy=x.target \\\n# c\n y.target\nAlias=");
         text.extend(std::iter::repeat_n(b'z', LONG_LINE_MAX + 3));
         text.extend_from_slice(b"\r\nAlso=q.service\r");
@@ -1368,7 +1372,9 @@ mod tests {
         }
         text.extend_from_slice(b"[Service]\nExecStart=/bin/before\n");
         for i in 0..100_000 {
-            text.extend_from_slice(format!("ExecStart=\nExecStart=/bin/x{i}\nExecStart=/bin/later\nUser=u{i}\n").as_bytes());
+            text.extend_from_slice(
+                format!("ExecStart=\nExecStart=/bin/x{i}\nExecStart=/bin/later\nUser=u{i}\n").as_bytes(),
+            );
         }
         text.extend_from_slice(b"[Install]\n");
         for i in 0..MAX_INSTALL_SETTINGS + 5 {
@@ -1381,4 +1387,3 @@ mod tests {
         assert_eq!((p.assignments.len(), p.dropped), (MAX_INSTALL_SETTINGS, 5));
     }
 }
-

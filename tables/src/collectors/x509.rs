@@ -480,7 +480,11 @@ pub fn next_pem_step(buf: &[u8], eof: bool) -> PemStep {
         None => None,
     };
     let Some(eol) = line_end(0) else {
-        return if window.len() < PEM_BLOCK_LIMIT { PemStep::NeedMore } else { PemStep::Block(BEGIN.len(), Err(too_long())) };
+        return if window.len() < PEM_BLOCK_LIMIT {
+            PemStep::NeedMore
+        } else {
+            PemStep::Block(BEGIN.len(), Err(too_long()))
+        };
     };
     let pos = (eol + 1).min(window.len());
     let header = trim_ascii(&window[BEGIN.len()..eol]);

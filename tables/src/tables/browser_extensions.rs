@@ -504,7 +504,10 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, body).unwrap();
         };
-        put("System/Library/CoreServices/SystemVersion.plist", "<?xml version=\"1.0\"?>\n<plist version=\"1.0\"><dict/></plist>\n");
+        put(
+            "System/Library/CoreServices/SystemVersion.plist",
+            "<?xml version=\"1.0\"?>\n<plist version=\"1.0\"><dict/></plist>\n",
+        );
         let addons = r#"{"addons": [{"id": "a@example.org", "type": "extension", "version": "1", "active": true}]}"#;
         put("Users/dave/Library/Application Support/Firefox/Profiles/k.default/extensions.json", addons);
         put("Users/Shared/Library/Application Support/Firefox/Profiles/k.default/extensions.json", addons);
