@@ -454,12 +454,12 @@ fn trim(b: &[u8]) -> &[u8] {
     &b[..j]
 }
 
+/// Whether `b` ends in a backslash that is not itself escaped: an odd run
+/// of trailing backslashes (whatever precedes the run leaves no escape
+/// pending). Only the run is looked at, so a long continuation, which is
+/// checked again after each of its lines, is not scanned again each time.
 fn ends_escaped(b: &[u8]) -> bool {
-    let mut escaped = false;
-    for &c in b {
-        escaped = if escaped { false } else { c == b'\\' };
-    }
-    escaped
+    b.iter().rev().take_while(|&&c| c == b'\\').count() % 2 == 1
 }
 
 /// Splits a list value into words, honouring quotes (systemd's
@@ -1386,4 +1386,25 @@ mod tests {
         assert_eq!(values(&p, Key::User), ["u99999"]);
         assert_eq!((p.assignments.len(), p.dropped), (MAX_INSTALL_SETTINGS, 5));
     }
+
+    /// Found in review: each line of a continuation scanned the whole
+    /// continuation so far again, quadratic up to the 1 MiB line limit.
+    #[test]
+    fn long_continuations_parse_in_one_pass() {
+        let mut text = b"[Service]\nExecStart=/opt/kaspersky/bin/agent \\\n".to_vec();
+        for _ in 0..300_000 {
+            text.extend_from_slice(b"a\\\n");
+        }
+        text.extend_from_slice(b"end\nUser=kl\n");
+        let started = std::time::Instant::now();
+        let p = parse(&text);
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "took {:?}", started.elapsed());
+        assert_eq!(p.fatal, None);
+        assert!(values(&p, Key::ExecStart)[0].starts_with("/opt/kaspersky/bin/agent  a a "));
+        assert_eq!(values(&p, Key::User), ["kl"]);
+        for (text, escaped) in [(&b"a\\"[..], true), (b"a\\\\", false), (b"\\\\\\", true), (b"\\a", false), (b"", false)] {
+            assert_eq!(ends_escaped(text), escaped, "{text:?}");
+        }
+    }
 }
+
