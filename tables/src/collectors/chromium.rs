@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::collectors::capped::{BAD_RECORD_ROWS, Capped};
 use crate::collectors::json::{self, Object};
 use crate::error::{ErrorKind, FsError};
 use crate::root::{EntryType, Root};
@@ -243,12 +244,15 @@ pub fn read_settings(root: &Root, profile: &str, mut bad: impl FnMut(FsError)) -
                 continue;
             }
         };
+        let mut capped = Capped::new(&path, BAD_RECORD_ROWS, "bad settings", &mut bad);
         for (id, raw) in settings.entries() {
-            let mut problem = |what: String| bad(FsError::parse(&path, format!("extensions.settings.{id}{what}")));
+            let mut problem =
+                |what: String| capped.push(FsError::parse(&path, format!("extensions.settings.{id}{what}")));
             if let Some(s) = setting_of(raw, &mut problem) {
                 out.insert(id.to_string(), s);
             }
         }
+        capped.finish();
     }
     out
 }

@@ -8,6 +8,7 @@
 
 use std::io::Read;
 
+use crate::collectors::capped::Capped;
 use crate::error::{ErrorKind, FsError};
 use crate::root::Root;
 
@@ -132,7 +133,7 @@ fn read_updates(root: &Root, bad: &mut impl FnMut(FsError)) -> Updates {
 
 /// Every valid record of a status-format file (the status file or a
 /// journal record), `not-installed` ones too. Bad stanzas are reported
-/// through `bad` (one error each) and skipped. A file longer than
+/// through `bad` (one error each, up to [`BAD_STANZA_ROWS`]) and skipped. A file longer than
 /// [`STATUS_LIMIT`] is read up to the limit, its records given, and reported
 /// as `too_large`.
 fn read_records(
@@ -154,25 +155,27 @@ fn read_records(
     }
     let mut file = file.take(STATUS_LIMIT);
     let mut parser = StanzaParser::default();
+    let mut bad = Capped::new(path, BAD_STANZA_ROWS, "bad stanzas", bad);
     let mut emit = |no: usize, r: Result<Package, String>| match r {
         Ok(p) => each(p),
-        Err(msg) => bad(FsError::parse(path, format!("stanza {no}: {msg}"))),
+        Err(msg) => bad.push(FsError::parse(path, format!("stanza {no}: {msg}"))),
     };
     let mut buf = vec![0u8; CHUNK];
-    loop {
-        let n = match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
+    let read = loop {
+        match file.read(&mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => parser.feed(&buf[..n], &mut emit),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(FsError::io(path, &e)),
-        };
-        parser.feed(&buf[..n], &mut emit);
+            Err(e) => break Err(FsError::io(path, &e)),
+        }
+    };
+    if read.is_ok() {
+        parser.finish(&mut emit);
     }
-    parser.finish(&mut emit);
     // A file that grew past the limit after it was measured.
     let grew = resolved.metadata.len() <= STATUS_LIMIT && file.limit() == 0;
-    if grew && file.into_inner().read(&mut [0]).is_ok_and(|n| n > 0) {
-        bad(FsError::new(
+    if read.is_ok() && grew && file.into_inner().read(&mut [0]).is_ok_and(|n| n > 0) {
+        bad.push(FsError::new(
             ErrorKind::TooLarge,
             path,
             format!(
@@ -180,10 +183,14 @@ fn read_records(
             ),
         ));
     }
-    Ok(())
+    bad.finish();
+    read
 }
 
 const CHUNK: usize = 256 * 1024;
+
+/// Bad stanzas reported one by one per file; the rest are counted in one row.
+pub const BAD_STANZA_ROWS: usize = 1000;
 
 /// Where a status file stops being read. A real one is a few MB; a distro
 /// of 100,000 packages writes about 100 MB. Parsing is streamed and linear,
@@ -611,5 +618,21 @@ mod tests {
         assert_eq!(got[0].as_ref().unwrap().maintainer.as_deref(), Some("AO Kaspersky Lab"));
         assert_eq!(got[1].as_ref().unwrap_err(), &format!("Package field is longer than {VALUE_LIMIT} bytes"));
         assert_eq!(got[2].as_ref().unwrap().name, "c");
+    }
+
+    /// Found in review: each bad stanza was a row, so a status file of
+    /// millions of three-byte junk stanzas made millions of rows.
+    #[test]
+    fn bad_stanza_rows_are_bounded() {
+        let mut body = "x\n\n".repeat(BAD_STANZA_ROWS * 3);
+        body.push_str("Package: kesl\nStatus: install ok installed\n");
+        let (_dir, root) = status_root(body.as_bytes());
+        let (pkgs, errors) = database(&root);
+        assert_eq!(pkgs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["kesl"]);
+        assert_eq!(errors.len(), BAD_STANZA_ROWS + 1);
+        assert_eq!(
+            errors[BAD_STANZA_ROWS].message,
+            format!("{} more bad stanzas after the first {BAD_STANZA_ROWS}", BAD_STANZA_ROWS * 2)
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! writes (a JSON object whose `addons` array has one entry per add-on, with
 //! its `defaultLocale` strings, `active` state and install `location`).
 
+use crate::collectors::capped::{BAD_RECORD_ROWS, Capped};
 use crate::collectors::json::{self, Object};
 use crate::error::FsError;
 use crate::root::Root;
@@ -45,12 +46,14 @@ pub fn read_extensions_json(root: &Root, path: &str, mut bad: impl FnMut(FsError
         return Err(FsError::parse(path, "no `addons` array"));
     };
     let mut out = Vec::with_capacity(addons.len());
+    let mut bad = Capped::new(path, BAD_RECORD_ROWS, "bad add-ons", &mut bad);
     for (i, raw) in addons.into_iter().enumerate() {
         match Object::of(raw) {
             Ok(a) => out.extend(addon(&a)),
-            Err(e) => bad(FsError::parse(path, format!("addons[{i}] is skipped: not an object ({e})"))),
+            Err(e) => bad.push(FsError::parse(path, format!("addons[{i}] is skipped: not an object ({e})"))),
         }
     }
+    bad.finish();
     Ok(out)
 }
 
@@ -147,5 +150,19 @@ mod tests {
         let root = Root::new(dir.path()).unwrap();
         let addons = read_extensions_json(&root, "/extensions.json", |e| panic!("{e}")).unwrap();
         assert_eq!(addons.len(), 1);
+    }
+
+    #[test]
+    fn bad_addon_rows_are_bounded() {
+        let junk = vec!["1"; BAD_RECORD_ROWS + 7].join(",");
+        let doc = format!(r#"{{"addons": [{junk}, {{"id": "kaspersky@example.org"}}]}}"#);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("extensions.json"), doc).unwrap();
+        let root = Root::new(dir.path()).unwrap();
+        let mut errors = Vec::new();
+        let addons = read_extensions_json(&root, "/extensions.json", |e| errors.push(e)).unwrap();
+        assert_eq!(addons.len(), 1);
+        assert_eq!(errors.len(), BAD_RECORD_ROWS + 1);
+        assert!(errors[BAD_RECORD_ROWS].message.starts_with("7 more bad add-ons"), "{:?}", errors.last());
     }
 }

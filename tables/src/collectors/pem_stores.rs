@@ -4,6 +4,7 @@
 
 use std::io::Read;
 
+use crate::collectors::capped::Capped;
 use crate::collectors::x509::{self, AuxTrust, CertCache, CertInfo};
 use crate::error::{ErrorKind, FsError};
 use crate::root::{DEFAULT_READ_LIMIT, EntryType, Root};
@@ -161,7 +162,7 @@ pub fn read_cert_file(
     let size = file.metadata().map(|m| m.len()).unwrap_or(0).min(DEFAULT_READ_LIMIT);
     let mut data = Vec::with_capacity(size as usize + 1);
     file.take(DEFAULT_READ_LIMIT + 1).read_to_end(&mut data).map_err(|e| FsError::io(path, &e))?;
-    let mut bad = Bounded::new(path, bad);
+    let mut bad = Capped::new(path, BAD_BLOCK_ROWS, "bad blocks", bad);
     if data.len() as u64 <= DEFAULT_READ_LIMIT {
         parse_cert_bytes(&data, path, cache, &mut each, &mut |e| bad.push(e));
         bad.finish();
@@ -195,38 +196,6 @@ pub fn read_cert_file(
     }
     bad.finish();
     Ok(())
-}
-
-/// Passes on the first [`BAD_BLOCK_ROWS`] parse errors of a file and
-/// counts the rest, so that a file of junk blocks makes a bounded number of
-/// rows. Other kinds (too_large) always pass.
-struct Bounded<'p, F: FnMut(FsError)> {
-    path: &'p str,
-    inner: F,
-    parse_errors: usize,
-}
-
-impl<'p, F: FnMut(FsError)> Bounded<'p, F> {
-    fn new(path: &'p str, inner: F) -> Self {
-        Bounded { path, inner, parse_errors: 0 }
-    }
-
-    fn push(&mut self, e: FsError) {
-        if e.kind == ErrorKind::ParseError {
-            self.parse_errors += 1;
-            if self.parse_errors > BAD_BLOCK_ROWS {
-                return;
-            }
-        }
-        (self.inner)(e)
-    }
-
-    fn finish(mut self) {
-        if self.parse_errors > BAD_BLOCK_ROWS {
-            let more = self.parse_errors - BAD_BLOCK_ROWS;
-            (self.inner)(FsError::parse(self.path, format!("{more} more bad blocks after the first {BAD_BLOCK_ROWS}")));
-        }
-    }
 }
 
 pub fn parse_cert_bytes(

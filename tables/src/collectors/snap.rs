@@ -14,6 +14,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::collectors::capped::{BAD_RECORD_ROWS, Capped};
 use crate::collectors::json::{self, Object};
 use crate::error::{ErrorKind, FsError};
 use crate::root::{EntryType, Root};
@@ -118,22 +119,24 @@ fn from_state(root: &Root, bytes: &[u8], each: &mut impl FnMut(Snap), bad: &mut 
         Ok(s) => s,
         Err(e) => return bad(not_state(&format!("data.snaps: {e}"))),
     };
+    let mut capped = Capped::new(STATE_PATH, BAD_RECORD_ROWS, "bad snaps", &mut *bad);
     for (instance, value) in snaps.entries() {
         let instance = instance.to_string();
         let st: SnapState = match serde_json::from_str(value.get()) {
             Ok(s) => s,
             Err(e) => {
-                bad(FsError::parse(STATE_PATH, format!("snap {instance}: {e}")));
+                capped.push(FsError::parse(STATE_PATH, format!("snap {instance}: {e}")));
                 continue;
             }
         };
         let current = st.current.as_deref().and_then(revision_text);
         let side = st.sequence.iter().rev().find(|si| si.revision.as_deref().and_then(revision_text) == current);
         let Some((side, revision)) = side.zip(current) else {
-            bad(FsError::parse(STATE_PATH, format!("snap {instance}: current revision is not in its sequence")));
+            capped
+                .push(FsError::parse(STATE_PATH, format!("snap {instance}: current revision is not in its sequence")));
             continue;
         };
-        let (yaml, location) = mounted_revision(root, &instance, &revision, bad);
+        let (yaml, location) = mounted_revision(root, &instance, &revision, &mut |e| capped.push(e));
         let yaml = yaml.as_deref().map(parse_snap_yaml).unwrap_or_default();
         each(Snap {
             snap_id: side.snap_id.clone().filter(|s| !s.is_empty()),
@@ -147,6 +150,7 @@ fn from_state(root: &Root, bytes: &[u8], each: &mut impl FnMut(Snap), bad: &mut 
             name: instance,
         });
     }
+    capped.finish();
 }
 
 /// A member that is there and not `null`.

@@ -1402,9 +1402,10 @@ mod tests {
         assert_eq!(p.fatal, None);
         assert!(values(&p, Key::ExecStart)[0].starts_with("/opt/kaspersky/bin/agent  a a "));
         assert_eq!(values(&p, Key::User), ["kl"]);
-        for (text, escaped) in [(&b"a\\"[..], true), (b"a\\\\", false), (b"\\\\\\", true), (b"\\a", false), (b"", false)] {
+        for (text, escaped) in
+            [(&b"a\\"[..], true), (b"a\\\\", false), (b"\\\\\\", true), (b"\\a", false), (b"", false)]
+        {
             assert_eq!(ends_escaped(text), escaped, "{text:?}");
         }
     }
 }
-
