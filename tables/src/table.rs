@@ -12,6 +12,24 @@ use crate::query::Query;
 use crate::root::Root;
 use crate::spec::{Row, RowSet, TableSpec};
 
+/// The registry hive that tells a Windows root (looked up without regard to case).
+pub const WINDOWS_HIVE: &str = "/Windows/System32/config/SOFTWARE";
+/// The file that tells a macOS root.
+pub const MACOS_VERSION: &str = "/System/Library/CoreServices/SystemVersion.plist";
+/// How much of a marker file is read to check it.
+const MARKER_HEAD: usize = 4096;
+
+/// A binary property list, or an XML one (after an optional byte-order mark
+/// and blanks: an XML declaration, the plist doctype, or the element).
+fn looks_like_plist(head: &[u8]) -> bool {
+    if head.starts_with(b"bplist0") {
+        return true;
+    }
+    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let text = &text[text.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(text.len())..];
+    [&b"<?xml"[..], b"<!DOCTYPE plist", b"<plist"].iter().any(|p| text.starts_with(p))
+}
+
 /// The OS family of the scanned root (not of the machine embargo runs on).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OsFamily {
@@ -175,18 +193,46 @@ impl Scan {
         self
     }
 
-    /// Guessed from marker files; a root with none of them is taken as Linux.
+    /// Told from marker files whose contents are checked: Windows has a
+    /// registry hive at [`WINDOWS_HIVE`], macOS a property list at
+    /// [`MACOS_VERSION`]; any other root is taken as Linux. An empty or
+    /// junk file where a marker belongs is no evidence (a `scan_errors` row
+    /// says so): otherwise one planted file would send every collector to
+    /// another OS's paths and hide the root's own software.
     pub fn os_family(&self) -> OsFamily {
         *self.os_family.get_or_init(|| {
             let folding = self.root.clone().with_case_folding(true);
-            if folding.exists("/Windows/System32/config/SOFTWARE") {
+            if self.marker(&folding, WINDOWS_HIVE, "a Windows registry hive", |head| head.starts_with(b"regf")) {
                 OsFamily::Windows
-            } else if self.root.exists("/System/Library/CoreServices/SystemVersion.plist") {
+            } else if self.marker(&self.root, MACOS_VERSION, "a property list", looks_like_plist) {
                 OsFamily::Macos
             } else {
                 OsFamily::Linux
             }
         })
+    }
+
+    /// Whether `path` is a regular file whose first bytes pass `check`.
+    fn marker(&self, root: &Root, path: &str, what: &str, check: fn(&[u8]) -> bool) -> bool {
+        use std::io::Read;
+        let Ok((file, _)) = root.open(path) else { return false };
+        let mut head = Vec::with_capacity(MARKER_HEAD);
+        if let Err(e) = file.take(MARKER_HEAD as u64).read_to_end(&mut head) {
+            self.report_marker(FsError::io(path, &e));
+            return false;
+        }
+        let ok = check(&head);
+        if !ok {
+            self.report_marker(FsError::parse(
+                path,
+                format!("not {what}, so not evidence of the OS family; the root is judged by its other files"),
+            ));
+        }
+        ok
+    }
+
+    fn report_marker(&self, e: FsError) {
+        self.errors.push(ScanError { table_name: "scan_host".into(), path: e.path, kind: e.kind, message: e.message });
     }
 
     /// A view of this scan for one table's generator.
@@ -275,5 +321,76 @@ impl<R: Row> Table for Declared<R> {
 
     fn generate(&self, ctx: &Ctx<'_>, query: &Query) -> Box<dyn RowSet + Sync> {
         Box::new((self.generate)(ctx, query))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root_with(files: &[(&str, &[u8])]) -> (tempfile::TempDir, Scan) {
+        let dir = tempfile::tempdir().unwrap();
+        for (rel, body) in files {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        }
+        let scan = Scan::new(Root::new(dir.path()).unwrap());
+        (dir, scan)
+    }
+
+    const MANIFEST: &[u8] = br#"{"name": "Kaspersky Protection", "version": "1.0", "manifest_version": 3}"#;
+    const EXTENSION: &str =
+        "home/alice/.config/google-chrome/Default/Extensions/ahkjpbeeocnddjkakilopmfdlnjdpcdm/1.0_0/manifest.json";
+
+    /// Found in the security review: an empty `Windows/System32/config/SOFTWARE`
+    /// in a Linux image made it a Windows root, and its Linux browser
+    /// extensions were never looked for. Markers must look like the real thing.
+    #[test]
+    fn planted_markers_do_not_change_the_os_family() {
+        for (marker, body) in [
+            ("Windows/System32/config/SOFTWARE", &b""[..]),
+            ("windows/system32/CONFIG/software", b"not a hive"),
+            ("System/Library/CoreServices/SystemVersion.plist", b""),
+            ("System/Library/CoreServices/SystemVersion.plist", b"ProductVersion=14.0"),
+        ] {
+            let (_dir, scan) = root_with(&[("etc/os-release", b"ID=debian\n"), (marker, body), (EXTENSION, MANIFEST)]);
+            assert_eq!(scan.os_family(), OsFamily::Linux, "{marker} {body:?}");
+            let rows =
+                crate::tables::browser_extensions::TABLE.generate(&scan.ctx("browser_extensions"), &Query::all());
+            assert_eq!(rows.len(), 1, "{marker}: the Linux extension is still found");
+            let errors = scan.errors.snapshot();
+            assert!(
+                errors
+                    .iter()
+                    .any(|e| e.kind == crate::ErrorKind::ParseError
+                        && e.path.eq_ignore_ascii_case(&format!("/{marker}"))),
+                "{errors:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn real_markers_still_tell_the_family() {
+        for (marker, body, family) in [
+            ("Windows/System32/config/SOFTWARE", &b"regf\x01\0\0\0"[..], OsFamily::Windows),
+            ("WINDOWS/system32/config/software", b"regf", OsFamily::Windows),
+            ("System/Library/CoreServices/SystemVersion.plist", b"bplist00\xd1\x01\x02", OsFamily::Macos),
+            (
+                "System/Library/CoreServices/SystemVersion.plist",
+                b"\xef\xbb\xbf\n<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\"><dict/></plist>",
+                OsFamily::Macos,
+            ),
+            (
+                "System/Library/CoreServices/SystemVersion.plist",
+                b"<plist version=\"1.0\"><dict/></plist>",
+                OsFamily::Macos,
+            ),
+            ("etc/os-release", b"ID=debian\n", OsFamily::Linux),
+        ] {
+            let (_dir, scan) = root_with(&[(marker, body)]);
+            assert_eq!(scan.os_family(), family, "{marker}");
+            assert!(scan.errors.is_empty(), "{:?}", scan.errors.snapshot());
+        }
     }
 }

@@ -187,3 +187,40 @@ fn this_host_matches_systemctl() {
     assert_eq!(systemd_pairs(&rows), systemctl_pairs(&root));
     assert!(rows.iter().all(|r| matches!(r.state.as_deref(), Some("running" | "stopped"))));
 }
+
+/// Found in the security review: a unit file over 16 MB was not read at
+/// all and listed as bad, so padding a Kaspersky agent's unit with comments
+/// demoted it from enabled. systemd reads a unit file of any size (only a
+/// line of 1 MiB or more makes it refuse one), and so do we, line by line.
+#[test]
+fn a_unit_padded_with_tens_of_megabytes_keeps_its_state() {
+    let dir = make_fixture("basic");
+    let unit_dir = dir.path().join("lib/systemd/system");
+    std::fs::create_dir_all(&unit_dir).unwrap();
+    let mut body = b"[Unit]\nDescription=Kaspersky Network Agent\n".to_vec();
+    let comment = format!("# {}\n", "x".repeat(98));
+    while body.len() < 20 << 20 {
+        body.extend_from_slice(comment.as_bytes());
+    }
+    body.extend_from_slice(
+        b"[Service]\nExecStart=/opt/kaspersky/klnagent64/sbin/klnagent\n[Install]\nWantedBy=multi-user.target\n",
+    );
+    std::fs::write(unit_dir.join("klnagent64.service"), &body).unwrap();
+    // Never enabled, its [Install] section after the padding is what makes it disabled rather than static.
+    std::fs::write(unit_dir.join("klnagent-idle.service"), &body).unwrap();
+    let wants = dir.path().join("etc/systemd/system/multi-user.target.wants");
+    std::fs::create_dir_all(&wants).unwrap();
+    std::os::unix::fs::symlink("/lib/systemd/system/klnagent64.service", wants.join("klnagent64.service")).unwrap();
+
+    let (rows, scan) = generate(dir.path());
+    let agent = row(&rows, "klnagent64.service");
+    assert_eq!(agent.start_type.as_deref(), Some("enabled"));
+    assert_eq!(agent.exec_path.as_deref(), Some("/opt/kaspersky/klnagent64/sbin/klnagent"));
+    assert_eq!(agent.display_name.as_deref(), Some("Kaspersky Network Agent"));
+    assert_eq!(row(&rows, "klnagent-idle.service").start_type.as_deref(), Some("disabled"));
+    let errors = scan.errors.snapshot();
+    assert!(!errors.iter().any(|e| e.path.contains("klnagent")), "{errors:?}");
+    if embargo_tables::testing::peer_available("systemctl") {
+        assert_eq!(systemd_pairs(&rows), systemctl_pairs(dir.path()));
+    }
+}

@@ -10,14 +10,18 @@
 
 use std::collections::HashMap;
 
-use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
+use crate::collectors::capped::{BAD_RECORD_ROWS, Capped};
+use crate::collectors::json::{self, Object};
 use crate::error::{ErrorKind, FsError};
 use crate::root::{EntryType, Root};
 
-/// Manifests and message catalogs larger than this are not read.
-const MANIFEST_LIMIT: u64 = 4 << 20;
+/// Manifests and message catalogs larger than this are not read. Chrome
+/// reads one of any size, and a manifest is where an extension's row comes
+/// from, so this is the generous limit of a split (not parsed) document.
+const MANIFEST_LIMIT: u64 = json::DOC_LIMIT;
 
 /// One installed version of an extension, from its manifest.json.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -115,11 +119,11 @@ pub fn read_manifest(
         Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
-    let manifest: Value = parse_lenient(&bytes).map_err(|m| FsError::parse(&manifest_path, m))?;
-    let Value::Object(m) = &manifest else {
-        return Err(FsError::parse(&manifest_path, "manifest is not a JSON object"));
-    };
-    let text = |key: &str| m.get(key).and_then(Value::as_str).map(str::to_string);
+    let source = lenient_source(&bytes).map_err(|m| FsError::parse(&manifest_path, m))?;
+    // Split unparsed: a member nested too deep for serde_json (Chrome's own
+    // parser allows 200 levels) fails alone instead of hiding the extension.
+    let m = Object::parse(&source).map_err(|_| FsError::parse(&manifest_path, "manifest is not a JSON object"))?;
+    let text = |key: &str| m.str(key);
 
     let mut ext = Extension {
         id: id.to_string(),
@@ -128,21 +132,12 @@ pub fn read_manifest(
         name: text("name"),
         version: text("version"),
         description: text("description"),
-        author: match m.get("author") {
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(Value::Object(o)) => o.get("email").and_then(Value::as_str).map(str::to_string),
-            _ => None,
-        },
+        author: text("author").or_else(|| m.object("author").and_then(|o| o.str("email"))),
         homepage_url: text("homepage_url"),
         update_url: text("update_url"),
-        manifest_version: m.get("manifest_version").and_then(Value::as_i64),
-        permissions: ["permissions", "host_permissions"]
-            .iter()
-            .filter_map(|k| m.get(*k).and_then(Value::as_array))
-            .flatten()
-            .filter_map(|p| p.as_str().map(str::to_string))
-            .collect(),
-        is_theme: m.contains_key("theme"),
+        manifest_version: m.i64("manifest_version"),
+        permissions: ["permissions", "host_permissions"].iter().flat_map(|k| json::strings(m.raw(k))).collect(),
+        is_theme: m.raw("theme").is_some(),
     };
 
     let needs_messages =
@@ -177,14 +172,12 @@ pub fn read_messages(root: &Root, dir: &str, locale: &str) -> Result<Option<Mess
         Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
-    let catalog: Value = parse_lenient(&bytes).map_err(|m| FsError::parse(&path, m))?;
-    let Value::Object(entries) = catalog else {
-        return Err(FsError::parse(&path, "messages.json is not a JSON object"));
-    };
+    let source = lenient_source(&bytes).map_err(|m| FsError::parse(&path, m))?;
+    let entries = Object::parse(&source).map_err(|_| FsError::parse(&path, "messages.json is not a JSON object"))?;
     let mut out = Messages::new();
-    for (key, entry) in entries {
-        if let Some(msg) = entry.get("message").and_then(Value::as_str) {
-            out.entry(key.to_lowercase()).or_insert_with(|| msg.to_string());
+    for (key, entry) in entries.entries() {
+        if let Some(msg) = Object::of(entry).ok().and_then(|e| e.str("message")) {
+            out.entry(key.to_lowercase()).or_insert(msg);
         }
     }
     Ok(Some(out))
@@ -211,27 +204,16 @@ pub fn localize(s: &str, messages: &Messages) -> String {
     out
 }
 
-#[derive(Deserialize)]
-struct PrefsFile {
-    #[serde(default)]
-    extensions: Option<ExtensionPrefs>,
-}
-
-#[derive(Deserialize)]
-struct ExtensionPrefs {
-    #[serde(default)]
-    settings: Option<HashMap<String, Value>>,
-}
-
 /// Reads `extensions.settings` of `Preferences` and `Secure Preferences`
 /// (the latter wins for an id in both: where it exists, Chrome keeps these
 /// settings there, under a MAC). Missing files are normal; a broken one is
-/// reported through `bad` and contributes nothing.
+/// reported through `bad` and contributes nothing. Entries are parsed one by
+/// one, so one nested too deep is reported and the others still count.
 pub fn read_settings(root: &Root, profile: &str, mut bad: impl FnMut(FsError)) -> HashMap<String, Setting> {
     let mut out = HashMap::new();
     for file in ["Preferences", "Secure Preferences"] {
         let path = format!("{profile}/{file}");
-        let bytes = match root.read(&path) {
+        let bytes = match root.read_limited(&path, json::DOC_LIMIT) {
             Ok(b) => b,
             Err(e) if e.kind == ErrorKind::NotFound => continue,
             Err(e) => {
@@ -239,18 +221,70 @@ pub fn read_settings(root: &Root, profile: &str, mut bad: impl FnMut(FsError)) -
                 continue;
             }
         };
-        let prefs: PrefsFile = match serde_json::from_slice(strip_bom(&bytes)) {
+        let prefs = std::str::from_utf8(strip_bom(&bytes)).map_err(|e| e.to_string()).and_then(Object::parse);
+        let prefs = match prefs {
             Ok(p) => p,
             Err(e) => {
                 bad(FsError::parse(&path, format!("not valid JSON preferences: {e}")));
                 continue;
             }
         };
-        for (id, entry) in prefs.extensions.and_then(|e| e.settings).unwrap_or_default() {
-            out.insert(id, setting(&entry));
+        let settings = match prefs.raw("extensions").filter(|r| r.get() != "null").map(Object::of) {
+            None => continue,
+            Some(Ok(ext)) => match ext.raw("settings").filter(|r| r.get() != "null").map(Object::of) {
+                None => continue,
+                Some(Ok(settings)) => settings,
+                Some(Err(e)) => {
+                    bad(FsError::parse(&path, format!("extensions.settings: {e}")));
+                    continue;
+                }
+            },
+            Some(Err(e)) => {
+                bad(FsError::parse(&path, format!("extensions: {e}")));
+                continue;
+            }
+        };
+        let mut capped = Capped::new(&path, BAD_RECORD_ROWS, "bad settings", &mut bad);
+        for (id, raw) in settings.entries() {
+            let mut problem =
+                |what: String| capped.push(FsError::parse(&path, format!("extensions.settings.{id}{what}")));
+            if let Some(s) = setting_of(raw, &mut problem) {
+                out.insert(id.to_string(), s);
+            }
         }
+        capped.finish();
     }
     out
+}
+
+/// The members [`setting`] reads.
+const SETTING_KEYS: [&str; 5] = ["disable_reasons", "state", "location", "first_install_time", "install_time"];
+
+/// [`setting`] of an unparsed entry. Of an object, only the members it
+/// reads are parsed, each on its own: a deep member it does not read costs
+/// nothing, and one it reads is left out (and reported) alone. `None` for
+/// an entry too deep to parse at all.
+fn setting_of(raw: &RawValue, problem: &mut impl FnMut(String)) -> Option<Setting> {
+    let Ok(entry) = Object::of(raw) else {
+        return match json::value(raw) {
+            Ok(v) => Some(setting(&v)),
+            Err(e) => {
+                problem(format!(" is skipped: {e}"));
+                None
+            }
+        };
+    };
+    let mut picked = serde_json::Map::new();
+    for key in SETTING_KEYS {
+        match entry.value(key) {
+            Some(Ok(v)) => {
+                picked.insert(key.to_string(), v);
+            }
+            Some(Err(e)) => problem(format!(".{key} is left out: {e}")),
+            None => {}
+        }
+    }
+    Some(setting(&Value::Object(picked)))
 }
 
 /// Interprets one `extensions.settings.<id>` entry.
@@ -318,11 +352,25 @@ pub fn strip_bom(b: &[u8]) -> &[u8] {
 /// Parses JSON as Chrome's extension loader does: a UTF-8 BOM, `//` and
 /// `/* */` comments and trailing commas are accepted.
 pub fn parse_lenient(bytes: &[u8]) -> Result<Value, String> {
+    let source = lenient_source(bytes)?;
+    serde_json::from_str(&source).map_err(|e| format!("not valid JSON: {e}"))
+}
+
+/// The text of a JSON document as Chrome's loader accepts it, made strict
+/// JSON (BOM, comments and trailing commas removed). Only checked, not
+/// parsed: checking has no depth limit.
+pub fn lenient_source(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, String> {
+    use serde::de::IgnoredAny;
     let bytes = strip_bom(bytes);
-    match serde_json::from_slice(bytes) {
-        Ok(v) => Ok(v),
-        Err(strict) => serde_json::from_slice(&relax(bytes)).map_err(|_| format!("not valid JSON: {strict}")),
+    let strict = match serde_json::from_slice::<IgnoredAny>(bytes) {
+        Ok(_) => return std::str::from_utf8(bytes).map(Into::into).map_err(|e| format!("not valid JSON: {e}")),
+        Err(e) => e,
+    };
+    let relaxed = relax(bytes);
+    if serde_json::from_slice::<IgnoredAny>(&relaxed).is_err() {
+        return Err(format!("not valid JSON: {strict}"));
     }
+    String::from_utf8(relaxed).map(Into::into).map_err(|e| format!("not valid JSON: {e}"))
 }
 
 /// Removes comments and trailing commas outside strings.
@@ -449,5 +497,75 @@ mod tests {
         assert!(parse_lenient(b"{\"a\": ").is_err());
         assert!(parse_lenient(b"\xff\xfe{}").is_err());
         assert!(parse_lenient(b"/* unterminated").is_err());
+    }
+
+    /// Found in the security review: one extension's settings nested deeper
+    /// than serde_json's 128 levels failed the whole Preferences file, and a
+    /// manifest with one deep member no row needs hid its extension (Chrome
+    /// itself parses 200 levels). Now only the deep entry is lost.
+    #[test]
+    fn deep_members_lose_only_their_own_record() {
+        let deep = format!("{}{}", "[".repeat(150), "]".repeat(150));
+        let kp = "ahkjpbeeocnddjkakilopmfdlnjdpcdm";
+        let dir = tempfile::tempdir().unwrap();
+        let profile = dir.path().join("Default");
+        let version_dir = profile.join(format!("Extensions/{kp}/1.0_0"));
+        std::fs::create_dir_all(&version_dir).unwrap();
+        std::fs::write(
+            version_dir.join("manifest.json"),
+            format!(r#"{{"name": "Kaspersky Protection", "version": "1.0", "content_scripts": {deep}, "permissions": ["tabs", {deep}],}}"#),
+        )
+        .unwrap();
+        std::fs::write(
+            profile.join("Preferences"),
+            format!(
+                r#"{{"other": {deep}, "extensions": {{"settings": {{
+                    "{kp}": {{"state": 0, "x-junk": {deep}, "location": 1}},
+                    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb": {deep},
+                    "cccccccccccccccccccccccccccccccc": {{"state": 1, "install_time": {deep}}},
+                    "dddddddddddddddddddddddddddddddd": {{"disable_reasons": [1]}}
+                }}}}}}"#
+            ),
+        )
+        .unwrap();
+        let root = Root::new(dir.path()).unwrap();
+        let mut errors = Vec::new();
+        let mut found = Vec::new();
+        read_extensions(&root, "/Default", None, |e| found.push(e), |e| errors.push(e)).unwrap();
+        assert_eq!(found.len(), 1, "{errors:?}");
+        assert_eq!(
+            (found[0].name.as_deref(), found[0].permissions.as_slice()),
+            (Some("Kaspersky Protection"), &["tabs".to_string()][..])
+        );
+        let settings = read_settings(&root, "/Default", |e| errors.push(e));
+        assert_eq!(settings[kp].enabled, Some(false));
+        assert_eq!(settings[kp].location.as_deref(), Some("internal"));
+        assert_eq!(settings["dddddddddddddddddddddddddddddddd"].enabled, Some(false));
+        let c = &settings["cccccccccccccccccccccccccccccccc"];
+        assert_eq!((c.enabled, c.install_time), (Some(true), None));
+        assert_eq!(settings.len(), 3, "{settings:?}");
+        let messages: Vec<_> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages.iter().any(|m| m.starts_with("extensions.settings.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb is skipped"))
+        );
+        assert!(messages.iter().any(|m| m.starts_with("extensions.settings.cccccccccccccccccccccccccccccccc.install_time is left out")));
+    }
+
+    /// A manifest padded past the old 4 MiB limit hid its extension.
+    #[test]
+    fn a_padded_manifest_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let version_dir = dir.path().join("Default/Extensions/ahkjpbeeocnddjkakilopmfdlnjdpcdm/1.0_0");
+        std::fs::create_dir_all(&version_dir).unwrap();
+        let mut manifest = br#"{"name": "Kaspersky Protection", "description": ""#.to_vec();
+        manifest.resize(manifest.len() + (5 << 20), b'x');
+        manifest.extend_from_slice(br#"", "version": "1.0"}"#);
+        std::fs::write(version_dir.join("manifest.json"), manifest).unwrap();
+        let root = Root::new(dir.path()).unwrap();
+        let mut found = Vec::new();
+        read_extensions(&root, "/Default", None, |e| found.push(e), |e| panic!("{e}")).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].name.as_deref(), Some("Kaspersky Protection"));
     }
 }

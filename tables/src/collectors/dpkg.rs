@@ -1,15 +1,15 @@
 //! dpkg's database: `var/lib/dpkg/status`, a file of RFC 822-style stanzas,
 //! and the journal in `var/lib/dpkg/updates/` of records dpkg wrote after it.
 //!
-//! The status file is streamed in chunks and split at blank lines, so memory
-//! stays flat however many packages a root has. Only the fields a row needs
-//! are copied out of a stanza.
+//! The status file is streamed in chunks through a push parser that looks at
+//! each byte a bounded number of times, so time is linear and memory flat
+//! however many packages a root has and however long a stanza or a line is.
+//! Only the fields a row needs are copied out of a stanza.
 
 use std::io::Read;
 
-use memchr::memmem;
-
-use crate::error::FsError;
+use crate::collectors::capped::Capped;
+use crate::error::{ErrorKind, FsError};
 use crate::root::Root;
 
 pub const STATUS_PATH: &str = "/var/lib/dpkg/status";
@@ -133,68 +133,279 @@ fn read_updates(root: &Root, bad: &mut impl FnMut(FsError)) -> Updates {
 
 /// Every valid record of a status-format file (the status file or a
 /// journal record), `not-installed` ones too. Bad stanzas are reported
-/// through `bad` (one error each) and skipped.
+/// through `bad` (one error each, up to [`BAD_STANZA_ROWS`]) and skipped. A file longer than
+/// [`STATUS_LIMIT`] is read up to the limit, its records given, and reported
+/// as `too_large`.
 fn read_records(
     root: &Root,
     path: &str,
     mut each: impl FnMut(Package),
     mut bad: impl FnMut(FsError),
 ) -> Result<(), FsError> {
-    let (mut file, _) = root.open(path)?;
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK * 2);
-    let mut stanza_no = 0usize;
-    let mut eof = false;
-    while !eof {
-        let start = buf.len();
-        buf.resize(start + CHUNK, 0);
-        let n = file.read(&mut buf[start..]).map_err(|e| FsError::io(path, &e))?;
-        buf.truncate(start + n);
-        eof = n == 0;
-        // Parse up to the last blank line; keep the tail for the next chunk.
-        let cut = if eof { buf.len() } else { last_stanza_end(&buf) };
-        for stanza in split_stanzas(&buf[..cut]) {
-            stanza_no += 1;
-            match parse_record(stanza) {
-                Ok(p) => each(p),
-                Err(msg) => bad(FsError::parse(path, format!("stanza {stanza_no}: {msg}"))),
-            }
-        }
-        buf.drain(..cut);
+    let (file, resolved) = root.open(path)?;
+    if resolved.metadata.len() > STATUS_LIMIT {
+        bad(FsError::new(
+            ErrorKind::TooLarge,
+            path,
+            format!(
+                "{} bytes is more than the {STATUS_LIMIT}-byte limit; only the records in the first {STATUS_LIMIT} bytes are read",
+                resolved.metadata.len()
+            ),
+        ));
     }
-    Ok(())
+    let mut file = file.take(STATUS_LIMIT);
+    let mut parser = StanzaParser::default();
+    let mut bad = Capped::new(path, BAD_STANZA_ROWS, "bad stanzas", bad);
+    let mut emit = |no: usize, r: Result<Package, String>| match r {
+        Ok(p) => each(p),
+        Err(msg) => bad.push(FsError::parse(path, format!("stanza {no}: {msg}"))),
+    };
+    let mut buf = vec![0u8; CHUNK];
+    let read = loop {
+        match file.read(&mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => parser.feed(&buf[..n], &mut emit),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => break Err(FsError::io(path, &e)),
+        }
+    };
+    if read.is_ok() {
+        parser.finish(&mut emit);
+    }
+    // A file that grew past the limit after it was measured.
+    let grew = resolved.metadata.len() <= STATUS_LIMIT && file.limit() == 0;
+    if read.is_ok() && grew && file.into_inner().read(&mut [0]).is_ok_and(|n| n > 0) {
+        bad.push(FsError::new(
+            ErrorKind::TooLarge,
+            path,
+            format!(
+                "more than the {STATUS_LIMIT}-byte limit; only the records in the first {STATUS_LIMIT} bytes are read"
+            ),
+        ));
+    }
+    bad.finish();
+    read
 }
 
 const CHUNK: usize = 256 * 1024;
 
-fn last_stanza_end(buf: &[u8]) -> usize {
-    memmem::rfind(buf, b"\n\n").map(|i| i + 2).unwrap_or(0)
+/// Bad stanzas reported one by one per file; the rest are counted in one row.
+pub const BAD_STANZA_ROWS: usize = 1000;
+
+/// Where a status file stops being read. A real one is a few MB; a distro
+/// of 100,000 packages writes about 100 MB. Parsing is streamed and linear,
+/// so this bounds only the time a hostile (or sparse) file can take.
+pub const STATUS_LIMIT: u64 = 1 << 30;
+
+/// The longest value of a field a row keeps (`Package`, `Version`, …),
+/// leading and trailing blanks aside; a longer one makes its stanza an error.
+pub const VALUE_LIMIT: usize = 1 << 20;
+
+/// The fields a row needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    Package,
+    Status,
+    Version,
+    Architecture,
+    Maintainer,
+    InstalledSize,
 }
 
-fn split_stanzas(data: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = data;
-    std::iter::from_fn(move || {
-        loop {
-            if rest.is_empty() {
-                return None;
-            }
-            let (stanza, next) = match memmem::find(rest, b"\n\n") {
-                Some(i) => (&rest[..i + 1], &rest[i + 2..]),
-                None => (rest, &rest[rest.len()..]),
-            };
-            rest = next;
-            let trimmed = trim_blank_lines(stanza);
-            if !trimmed.is_empty() {
-                return Some(trimmed);
+impl Field {
+    fn of(key: &[u8]) -> Option<Field> {
+        Some(match key {
+            b"Package" => Field::Package,
+            b"Status" => Field::Status,
+            b"Version" => Field::Version,
+            b"Architecture" => Field::Architecture,
+            b"Maintainer" => Field::Maintainer,
+            b"Installed-Size" => Field::InstalledSize,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Field::Package => "Package",
+            Field::Status => "Status",
+            Field::Version => "Version",
+            Field::Architecture => "Architecture",
+            Field::Maintainer => "Maintainer",
+            Field::InstalledSize => "Installed-Size",
+        }
+    }
+}
+
+/// Where the parser is within a line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum At {
+    #[default]
+    LineStart,
+    /// In a field name, before its colon.
+    Key,
+    /// In the value of a field that is kept.
+    Value(Field),
+    /// In a line whose rest does not matter.
+    Skip,
+}
+
+/// Longest field name kept in full; longer ones are no field a row needs,
+/// and this much is enough to quote in a message.
+const KEY_KEEP: usize = 40;
+
+/// A push parser of status-format stanzas: bytes go in as they are read, in
+/// chunks of any size, and each byte is looked at a bounded number of times.
+/// Only the fields a row needs are copied, each up to [`VALUE_LIMIT`], so
+/// memory stays flat whatever the length of a stanza or a line.
+#[derive(Default)]
+struct StanzaParser {
+    at: At,
+    /// The start of the current line's field name, up to [`KEY_KEEP`] bytes.
+    key: Vec<u8>,
+    key_len: usize,
+    value: Vec<u8>,
+    /// Non-blank bytes were met past [`VALUE_LIMIT`] in `value`.
+    value_overflow: bool,
+    /// The stanza has a line (blank lines between stanzas do not count).
+    started: bool,
+    /// The first problem of the stanza; the rest of it is only skipped.
+    error: Option<String>,
+    package: Package,
+    name: Option<String>,
+    status: Option<String>,
+    stanza_no: usize,
+}
+
+impl StanzaParser {
+    fn feed(&mut self, mut data: &[u8], emit: &mut impl FnMut(usize, Result<Package, String>)) {
+        while let Some(&first) = data.first() {
+            match self.at {
+                At::LineStart => {
+                    if first == b'\n' {
+                        self.end_stanza(emit);
+                        data = &data[1..];
+                        continue;
+                    }
+                    self.started = true;
+                    // A continuation line belongs to a multi-line field no row needs.
+                    self.at = if self.error.is_some() || first == b' ' || first == b'\t' { At::Skip } else { At::Key };
+                    self.key.clear();
+                    self.key_len = 0;
+                }
+                At::Key => match memchr::memchr2(b':', b'\n', data) {
+                    Some(i) => {
+                        self.push_key(&data[..i]);
+                        if data[i] == b':' {
+                            self.at = match self.key_len <= KEY_KEEP {
+                                true => Field::of(&self.key).map_or(At::Skip, At::Value),
+                                false => At::Skip,
+                            };
+                            self.value.clear();
+                            self.value_overflow = false;
+                        } else {
+                            self.no_field_name();
+                            self.at = At::LineStart;
+                        }
+                        data = &data[i + 1..];
+                    }
+                    None => {
+                        self.push_key(data);
+                        data = &[];
+                    }
+                },
+                At::Value(field) => {
+                    let (part, rest, done) = match memchr::memchr(b'\n', data) {
+                        Some(i) => (&data[..i], &data[i + 1..], true),
+                        None => (data, &data[data.len()..], false),
+                    };
+                    self.push_value(part);
+                    data = rest;
+                    if done {
+                        self.set(field);
+                        self.at = At::LineStart;
+                    }
+                }
+                At::Skip => match memchr::memchr(b'\n', data) {
+                    Some(i) => {
+                        data = &data[i + 1..];
+                        self.at = At::LineStart;
+                    }
+                    None => data = &[],
+                },
             }
         }
-    })
-}
-
-fn trim_blank_lines(mut s: &[u8]) -> &[u8] {
-    while let Some(rest) = s.strip_prefix(b"\n") {
-        s = rest;
     }
-    s
+
+    /// The end of the input: its last line need not end in a newline.
+    fn finish(&mut self, emit: &mut impl FnMut(usize, Result<Package, String>)) {
+        match self.at {
+            At::Key => self.no_field_name(),
+            At::Value(field) => self.set(field),
+            At::LineStart | At::Skip => {}
+        }
+        self.at = At::LineStart;
+        self.end_stanza(emit);
+    }
+
+    fn push_key(&mut self, part: &[u8]) {
+        let room = KEY_KEEP.saturating_sub(self.key.len());
+        self.key.extend_from_slice(&part[..part.len().min(room)]);
+        self.key_len += part.len();
+    }
+
+    fn no_field_name(&mut self) {
+        if self.error.is_none() {
+            self.error = Some(format!("line without a field name: {:?}", String::from_utf8_lossy(&self.key)));
+        }
+    }
+
+    fn push_value(&mut self, mut part: &[u8]) {
+        if self.value.is_empty() {
+            // Leading blanks are trimmed anyway; they do not count.
+            let lead = part.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(part.len());
+            part = &part[lead..];
+        }
+        let room = VALUE_LIMIT.saturating_sub(self.value.len());
+        let (kept, over) = part.split_at(part.len().min(room));
+        self.value.extend_from_slice(kept);
+        if !self.value_overflow && over.iter().any(|c| !c.is_ascii_whitespace()) {
+            self.value_overflow = true;
+        }
+    }
+
+    fn set(&mut self, field: Field) {
+        if self.value_overflow {
+            if self.error.is_none() {
+                self.error = Some(format!("{} field is longer than {VALUE_LIMIT} bytes", field.name()));
+            }
+            return;
+        }
+        let value = text(trim(&self.value));
+        match field {
+            Field::Package => self.name = Some(value),
+            Field::Status => self.status = Some(value),
+            Field::Version => self.package.version = Some(value),
+            Field::Architecture => self.package.architecture = Some(value),
+            Field::Maintainer => self.package.maintainer = Some(value),
+            Field::InstalledSize => self.package.installed_size_kib = value.parse().ok(),
+        }
+    }
+
+    fn end_stanza(&mut self, emit: &mut impl FnMut(usize, Result<Package, String>)) {
+        if !self.started {
+            return;
+        }
+        self.stanza_no += 1;
+        let package = std::mem::take(&mut self.package);
+        let (name, status) = (self.name.take(), self.status.take());
+        let result = match self.error.take() {
+            Some(e) => Err(e),
+            None => finish_record(package, name, status),
+        };
+        self.started = false;
+        emit(self.stanza_no, result);
+    }
 }
 
 /// Parses one stanza. `Ok(None)` is a stanza that is valid but describes no
@@ -205,28 +416,18 @@ pub fn parse_stanza(stanza: &[u8]) -> Result<Option<Package>, String> {
 
 /// Parses one stanza, whatever its state.
 fn parse_record(stanza: &[u8]) -> Result<Package, String> {
-    let mut p = Package::default();
-    let mut name = None;
-    let mut status = None;
-    for line in stanza.split(|&b| b == b'\n') {
-        if line.is_empty() || line[0] == b' ' || line[0] == b'\t' {
-            continue; // continuation of a multi-line field
-        }
-        let Some(colon) = memchr::memchr(b':', line) else {
-            return Err(format!("line without a field name: {:?}", preview(line)));
-        };
-        let key = &line[..colon];
-        let value = || text(trim(&line[colon + 1..]));
-        match key {
-            b"Package" => name = Some(value()),
-            b"Status" => status = Some(value()),
-            b"Version" => p.version = Some(value()),
-            b"Architecture" => p.architecture = Some(value()),
-            b"Maintainer" => p.maintainer = Some(value()),
-            b"Installed-Size" => p.installed_size_kib = value().parse().ok(),
-            _ => {}
-        }
-    }
+    let mut parser = StanzaParser::default();
+    let mut out = None;
+    parser.feed(stanza, &mut |_, r| {
+        out.get_or_insert(r);
+    });
+    parser.finish(&mut |_, r| {
+        out.get_or_insert(r);
+    });
+    out.unwrap_or_else(|| Err("no Package field".into()))
+}
+
+fn finish_record(mut p: Package, name: Option<String>, status: Option<String>) -> Result<Package, String> {
     let Some(name) = name.filter(|n| !n.is_empty()) else {
         return Err("no Package field".into());
     };
@@ -251,19 +452,40 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn preview(b: &[u8]) -> String {
-    String::from_utf8_lossy(&b[..b.len().min(40)]).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const TWO: &str = "Package: zlib1g\nStatus: install ok installed\nPriority: required\nInstalled-Size: 168\nMaintainer: Mark Brown <broonie@debian.org>\nArchitecture: amd64\nMulti-Arch: same\nSource: zlib\nVersion: 1:1.2.13.dfsg-1\nDescription: compression library - runtime\n zlib is a library implementing the deflate compression method found\n in gzip and PKZIP.\n\nPackage: old-thing\nStatus: deinstall ok config-files\nVersion: 2.0\nArchitecture: all\n";
 
+    /// Every record of `data`, fed to the parser `chunk` bytes at a time.
+    fn parse_all(data: &[u8], chunk: usize) -> Vec<Result<Package, String>> {
+        let mut out = Vec::new();
+        let mut parser = StanzaParser::default();
+        for part in data.chunks(chunk) {
+            parser.feed(part, &mut |_, r| out.push(r));
+        }
+        parser.finish(&mut |_, r| out.push(r));
+        out
+    }
+
+    fn status_root(body: &[u8]) -> (tempfile::TempDir, Root) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("var/lib/dpkg")).unwrap();
+        std::fs::write(dir.path().join("var/lib/dpkg/status"), body).unwrap();
+        let root = Root::new(dir.path()).unwrap();
+        (dir, root)
+    }
+
+    fn database(root: &Root) -> (Vec<Package>, Vec<FsError>) {
+        let (mut pkgs, mut errors) = (Vec::new(), Vec::new());
+        read_database(root, |p, _| pkgs.push(p), |e| errors.push(e)).unwrap();
+        (pkgs, errors)
+    }
+
     #[test]
     fn stanzas_keep_dpkg_semantics() {
-        let pkgs: Vec<Package> = split_stanzas(TWO.as_bytes()).map(|s| parse_stanza(s).unwrap().unwrap()).collect();
+        let pkgs: Vec<Package> = parse_all(TWO.as_bytes(), CHUNK).into_iter().map(|r| r.unwrap()).collect();
         assert_eq!(pkgs.len(), 2);
         assert_eq!(pkgs[0].name, "zlib1g");
         assert_eq!(pkgs[0].version.as_deref(), Some("1:1.2.13.dfsg-1"));
@@ -315,5 +537,102 @@ mod tests {
         read_database(&root, |p, _| names.push(p.name), |e| panic!("{e}")).unwrap();
         assert_eq!(names.len(), 5000);
         assert_eq!(names[4999], "p4999");
+    }
+
+    #[test]
+    fn any_chunking_gives_the_same_records() {
+        let text = format!(
+            "{TWO}\n\n\nPackage: bad\nno colon here\nStatus: install ok installed\n\n\
+             Package: crlf\r\nStatus: install ok installed\r\n\n\
+             Package:   spaced  \nStatus:install ok installed\nPackage: renamed\n\
+             Installed-Size: 12\n\nStatus: install ok installed\nlast line without colon"
+        );
+        let whole = parse_all(text.as_bytes(), usize::MAX);
+        assert_eq!(whole.len(), 6, "{whole:?}");
+        assert_eq!(whole[2].as_ref().unwrap_err(), "line without a field name: \"no colon here\"");
+        assert_eq!(whole[3].as_ref().unwrap().name, "crlf");
+        assert_eq!(whole[4].as_ref().unwrap().name, "renamed", "the last Package field wins");
+        assert_eq!(whole[4].as_ref().unwrap().installed_size_kib, Some(12));
+        assert!(whole[5].as_ref().unwrap_err().contains("last line without colon"));
+        for chunk in [1, 2, 3, 7, 64] {
+            assert_eq!(parse_all(text.as_bytes(), chunk), whole, "chunks of {chunk} bytes");
+        }
+    }
+
+    /// Found in the security review: the stanza splitter searched the whole
+    /// buffered stanza again for each 256 KiB read, so a 128 MB stanza took
+    /// 11 s and memory grew with it. Tens of MB of continuation lines (and
+    /// one line as long) must parse in one pass, with fields on either side.
+    #[test]
+    fn a_stanza_of_tens_of_megabytes_parses_in_one_pass() {
+        let mut body = b"Package: kesl\nStatus: install ok installed\nDescription: padded\n".to_vec();
+        let line = format!(" {}\n", "x".repeat(99));
+        body.reserve(64 << 20);
+        while body.len() < 48 << 20 {
+            body.extend_from_slice(line.as_bytes());
+        }
+        body.extend_from_slice(b"X-Long: ");
+        body.resize(body.len() + (16 << 20), b'y');
+        body.extend_from_slice(
+            b"\nVersion: 12.1.0-1297\nMaintainer: AO Kaspersky Lab\n\nPackage: next\nStatus: install ok installed\n",
+        );
+        let (_dir, root) = status_root(&body);
+        let started = std::time::Instant::now();
+        let (pkgs, errors) = database(&root);
+        let took = started.elapsed();
+        assert!(errors.is_empty(), "{errors:?}");
+        let got: Vec<_> =
+            pkgs.iter().map(|p| (p.name.as_str(), p.version.as_deref(), p.maintainer.as_deref())).collect();
+        assert_eq!(got, [("kesl", Some("12.1.0-1297"), Some("AO Kaspersky Lab")), ("next", None, None)]);
+        // The old parser needed minutes for this in a debug build.
+        assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    }
+
+    /// Found in the security review: the status file was the one file read
+    /// with no size limit, and a sparse 2 GB one never finished. Reading
+    /// stops at the limit with a too_large row, and what came before is kept.
+    #[test]
+    fn a_sparse_status_file_is_too_large_and_its_records_are_kept() {
+        let (dir, root) = status_root(b"Package: kesl\nStatus: install ok installed\nVersion: 1\n\n");
+        let status = std::fs::OpenOptions::new().write(true).open(dir.path().join("var/lib/dpkg/status")).unwrap();
+        status.set_len(STATUS_LIMIT * 2 + 12345).unwrap();
+        let started = std::time::Instant::now();
+        let (pkgs, errors) = database(&root);
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "took {:?}", started.elapsed());
+        assert_eq!(pkgs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["kesl"]);
+        let kinds: Vec<_> = errors.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, [ErrorKind::TooLarge, ErrorKind::ParseError], "{errors:?}");
+        assert!(errors[1].message.starts_with("stanza 2: line without a field name"), "{errors:?}");
+    }
+
+    #[test]
+    fn kept_values_are_bounded_but_blanks_do_not_count() {
+        let pad = " ".repeat(VALUE_LIMIT + 10);
+        let long = "k".repeat(VALUE_LIMIT + 1);
+        let text = format!(
+            "Package: a\nStatus: install ok installed\nMaintainer:{pad}AO Kaspersky Lab{pad}\n\n\
+             Package: {long}\nStatus: install ok installed\n\nPackage: c\nStatus: install ok installed\n"
+        );
+        let got = parse_all(text.as_bytes(), 4096);
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0].as_ref().unwrap().maintainer.as_deref(), Some("AO Kaspersky Lab"));
+        assert_eq!(got[1].as_ref().unwrap_err(), &format!("Package field is longer than {VALUE_LIMIT} bytes"));
+        assert_eq!(got[2].as_ref().unwrap().name, "c");
+    }
+
+    /// Found in review: each bad stanza was a row, so a status file of
+    /// millions of three-byte junk stanzas made millions of rows.
+    #[test]
+    fn bad_stanza_rows_are_bounded() {
+        let mut body = "x\n\n".repeat(BAD_STANZA_ROWS * 3);
+        body.push_str("Package: kesl\nStatus: install ok installed\n");
+        let (_dir, root) = status_root(body.as_bytes());
+        let (pkgs, errors) = database(&root);
+        assert_eq!(pkgs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["kesl"]);
+        assert_eq!(errors.len(), BAD_STANZA_ROWS + 1);
+        assert_eq!(
+            errors[BAD_STANZA_ROWS].message,
+            format!("{} more bad stanzas after the first {BAD_STANZA_ROWS}", BAD_STANZA_ROWS * 2)
+        );
     }
 }

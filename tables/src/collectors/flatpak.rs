@@ -118,7 +118,7 @@ fn read_installation(
                     }
                     Err(e) => bad(e),
                 }
-                if let Some((xml_path, xml)) = appstream(root, &deployment, &id) {
+                if let Some((xml_path, xml)) = appstream(root, &deployment, &id, bad) {
                     match parse_appstream(&xml) {
                         Ok(a) => {
                             app.version = a.version;
@@ -138,15 +138,21 @@ fn read_installation(
 
 /// The app's AppStream file: today's `metainfo` name first, then the older
 /// `appdata` names.
-fn appstream(root: &Root, deployment: &str, id: &str) -> Option<(String, String)> {
+/// One that is there but cannot be read (too large, unreadable) is
+/// reported, so that padding it hides the developer only with a row.
+fn appstream(root: &Root, deployment: &str, id: &str, bad: &mut impl FnMut(FsError)) -> Option<(String, String)> {
     let candidates = [
         format!("{deployment}/files/share/metainfo/{id}.metainfo.xml"),
         format!("{deployment}/files/share/metainfo/{id}.appdata.xml"),
         format!("{deployment}/files/share/appdata/{id}.appdata.xml"),
     ];
-    candidates.into_iter().find_map(|p| {
-        let bytes = root.read_limited(&p, APPSTREAM_LIMIT).ok()?;
-        Some((p, String::from_utf8_lossy(&bytes).into_owned()))
+    candidates.into_iter().find_map(|p| match root.read_limited(&p, APPSTREAM_LIMIT) {
+        Ok(bytes) => Some((p, String::from_utf8_lossy(&bytes).into_owned())),
+        Err(e) if e.kind == ErrorKind::NotFound => None,
+        Err(e) => {
+            bad(e);
+            None
+        }
     })
 }
 
@@ -321,5 +327,23 @@ mod tests {
         assert_eq!(apps[0].id, "a.A");
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert_eq!(errs[0].kind, ErrorKind::SymlinkLoop);
+    }
+
+    /// Found in the security review: an AppStream file over its limit was
+    /// passed over without a word, so padding it hid the developer.
+    #[cfg(unix)]
+    #[test]
+    fn an_appstream_file_over_its_limit_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let deploy = dir.path().join("var/lib/flatpak/app/com.kaspersky.Kav/x86_64/stable/abc");
+        std::fs::create_dir_all(deploy.join("files/share/metainfo")).unwrap();
+        std::fs::write(deploy.join("metadata"), "[Application]\nname=com.kaspersky.Kav\n").unwrap();
+        let xml = std::fs::File::create(deploy.join("files/share/metainfo/com.kaspersky.Kav.metainfo.xml")).unwrap();
+        xml.set_len(APPSTREAM_LIMIT + 1).unwrap();
+        std::os::unix::fs::symlink("abc", deploy.parent().unwrap().join("active")).unwrap();
+        let (apps, errs) = collect(&Root::new(dir.path()).unwrap());
+        assert_eq!(apps.len(), 1);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].kind, ErrorKind::TooLarge);
     }
 }

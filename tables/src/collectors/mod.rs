@@ -1,10 +1,12 @@
 //! One module per data source, named for the source. Each parses its format
 //! into its own plain structs; the table modules map those onto rows.
 
+pub mod capped;
 pub mod chromium;
 pub mod dpkg;
 pub mod firefox;
 pub mod flatpak;
+pub mod json;
 pub mod nss;
 pub mod os_release;
 pub mod pem_stores;

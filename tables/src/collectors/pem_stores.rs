@@ -4,6 +4,7 @@
 
 use std::io::Read;
 
+use crate::collectors::capped::Capped;
 use crate::collectors::x509::{self, AuxTrust, CertCache, CertInfo};
 use crate::error::{ErrorKind, FsError};
 use crate::root::{DEFAULT_READ_LIMIT, EntryType, Root};
@@ -130,25 +131,70 @@ pub struct FileCert {
     pub aux: Option<AuxTrust>,
 }
 
+/// A bundle past this size is read no further (with a too_large row; the
+/// certificates before it are kept). A distribution's bundle is 200 KB.
+pub const BUNDLE_LIMIT: u64 = 1 << 30;
+
+/// Certificates read from one file at most (each is a row): 1,000 times a
+/// distribution's roots. Other blocks and junk cost only time, which the
+/// byte limit bounds, so they are not counted.
+pub const CERT_LIMIT: usize = 200_000;
+
+/// Bad blocks reported one by one per file; the rest are counted in one row.
+pub const BAD_BLOCK_ROWS: usize = 1000;
+
 /// Reads the certificate file at `path` (PEM with any number of blocks, or a
 /// single DER certificate), calling `each` per certificate. Bad blocks go to
 /// `bad`, one error each; blocks that hold no certificate (keys, CRLs) are
 /// skipped. `Err` is a file that could not be read at all.
+///
+/// A file of up to [`DEFAULT_READ_LIMIT`] is read whole; a bigger one can
+/// only be PEM (no certificate is that big), and is split as it is read, so
+/// padding a bundle hides none of the certificates after the padding.
 pub fn read_cert_file(
     file: &mut std::fs::File,
     path: &str,
     cache: &mut CertCache,
     mut each: impl FnMut(FileCert),
-    mut bad: impl FnMut(FsError),
+    bad: impl FnMut(FsError),
 ) -> Result<(), FsError> {
     // Sized from the inode, so that a file is read in one call, not a growing series.
     let size = file.metadata().map(|m| m.len()).unwrap_or(0).min(DEFAULT_READ_LIMIT);
     let mut data = Vec::with_capacity(size as usize + 1);
     file.take(DEFAULT_READ_LIMIT + 1).read_to_end(&mut data).map_err(|e| FsError::io(path, &e))?;
-    if data.len() as u64 > DEFAULT_READ_LIMIT {
-        return Err(FsError::new(ErrorKind::TooLarge, path, format!("more than the {DEFAULT_READ_LIMIT}-byte limit")));
+    let mut bad = Capped::new(path, BAD_BLOCK_ROWS, "bad blocks", bad);
+    if data.len() as u64 <= DEFAULT_READ_LIMIT {
+        parse_cert_bytes(&data, path, cache, &mut each, &mut |e| bad.push(e));
+        bad.finish();
+        return Ok(());
     }
-    parse_cert_bytes(&data, path, cache, &mut each, &mut bad);
+    let mut reader = x509::PemReader::new(file.take(BUNDLE_LIMIT - data.len() as u64), data);
+    let (mut blocks, mut certs) = (0usize, 0usize);
+    while let Some(next) = reader.next_block() {
+        let block = next.map_err(|e| FsError::io(path, &e))?;
+        blocks += 1;
+        if !counted(&block, &mut certs) {
+            bad.push(too_many_certs(path));
+            break;
+        }
+        cert_of_block(block, path, cache, &mut each, &mut |e| bad.push(e));
+    }
+    if blocks == 0 {
+        bad.push(FsError::new(
+            ErrorKind::TooLarge,
+            path,
+            format!("no PEM block, and more than the {DEFAULT_READ_LIMIT}-byte limit of a DER certificate"),
+        ));
+    } else if reader.bytes_read >= BUNDLE_LIMIT {
+        bad.push(FsError::new(
+            ErrorKind::TooLarge,
+            path,
+            format!(
+                "more than the {BUNDLE_LIMIT}-byte limit; the certificates in the first {BUNDLE_LIMIT} bytes are kept"
+            ),
+        ));
+    }
+    bad.finish();
     Ok(())
 }
 
@@ -174,37 +220,63 @@ pub fn parse_cert_bytes(
         }
         return;
     }
-    for block in x509::pem_blocks(data) {
-        let block = match block {
-            Ok(b) => b,
-            Err(e) => {
-                bad(FsError::parse(path, e));
-                continue;
-            }
-        };
-        if !x509::is_certificate_label(&block.label) {
-            continue;
+    let mut certs = 0usize;
+    for block in x509::pem_block_iter(data) {
+        if !counted(&block, &mut certs) {
+            bad(too_many_certs(path));
+            break;
         }
-        let (info, rest) = match cache.parse(&block.der) {
-            Ok(v) => v,
+        cert_of_block(block, path, cache, each, bad);
+    }
+}
+
+/// Counts a certificate block; false past [`CERT_LIMIT`].
+fn counted(block: &Result<x509::PemBlock, String>, certs: &mut usize) -> bool {
+    if block.as_ref().is_ok_and(|b| x509::is_certificate_label(&b.label)) {
+        *certs += 1;
+    }
+    *certs <= CERT_LIMIT
+}
+
+fn too_many_certs(path: &str) -> FsError {
+    FsError::new(
+        ErrorKind::TooLarge,
+        path,
+        format!("more than {CERT_LIMIT} certificates; the file is read no further, the first {CERT_LIMIT} are kept"),
+    )
+}
+
+/// The certificate of one PEM block, if it is one.
+fn cert_of_block(
+    block: Result<x509::PemBlock, String>,
+    path: &str,
+    cache: &mut CertCache,
+    each: &mut dyn FnMut(FileCert),
+    bad: &mut dyn FnMut(FsError),
+) {
+    let block = match block {
+        Ok(b) => b,
+        Err(e) => return bad(FsError::parse(path, e)),
+    };
+    if !x509::is_certificate_label(&block.label) {
+        return;
+    }
+    let (info, rest) = match cache.parse(&block.der) {
+        Ok(v) => v,
+        Err(e) => return bad(FsError::parse(path, format!("line {}: {e}", block.line))),
+    };
+    let aux = if block.label == "TRUSTED CERTIFICATE" {
+        match x509::parse_openssl_aux(rest) {
+            Ok(a) => Some(a),
             Err(e) => {
                 bad(FsError::parse(path, format!("line {}: {e}", block.line)));
-                continue;
+                None
             }
-        };
-        let aux = if block.label == "TRUSTED CERTIFICATE" {
-            match x509::parse_openssl_aux(rest) {
-                Ok(a) => Some(a),
-                Err(e) => {
-                    bad(FsError::parse(path, format!("line {}: {e}", block.line)));
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        each(FileCert { info, aux });
-    }
+        }
+    } else {
+        None
+    };
+    each(FileCert { info, aux });
 }
 
 #[cfg(test)]
@@ -233,5 +305,97 @@ mod tests {
         assert_eq!(n, 0);
         assert_eq!(errors.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(), ["/e", "/g", "/t"]);
         assert!(errors.iter().all(|e| e.kind == ErrorKind::ParseError));
+    }
+
+    fn fixture_pem(rel: &str) -> String {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/certs/root");
+        std::fs::read_to_string(dir.join(rel)).unwrap()
+    }
+
+    /// Reads `body` as a store file: (common names, errors).
+    fn read_body(body: &[u8]) -> (Vec<String>, Vec<FsError>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bundle.crt"), body).unwrap();
+        let (mut file, _) = Root::new(dir.path()).unwrap().open("/bundle.crt").unwrap();
+        let (mut names, mut errors) = (Vec::new(), Vec::new());
+        read_cert_file(
+            &mut file,
+            "/bundle.crt",
+            &mut CertCache::default(),
+            |c| names.push(c.info.common_name.unwrap_or_default()),
+            |e| errors.push(e),
+        )
+        .unwrap();
+        (names, errors)
+    }
+
+    /// Found in the security review: padding the trust bundle past 64 MB
+    /// made the whole file too_large, so the Kaspersky root after the
+    /// padding was never seen. Big files are split as they are read.
+    #[test]
+    fn a_bundle_padded_past_the_read_limit_still_shows_every_certificate() {
+        let example = fixture_pem("usr/share/ca-certificates/test/example.crt");
+        let kaspersky = fixture_pem("usr/local/share/ca-certificates/kaspersky/kav.crt");
+        let mut body = example.clone().into_bytes();
+        let comment = format!("# {}\n", "padding ".repeat(12));
+        while (body.len() as u64) < DEFAULT_READ_LIMIT + (4 << 20) {
+            body.extend_from_slice(comment.as_bytes());
+        }
+        body.extend_from_slice(kaspersky.as_bytes());
+        // A block padded past its own limit is one error, not the end of the file.
+        body.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
+        body.resize(body.len() + x509::PEM_BLOCK_LIMIT + 10, b'A');
+        body.extend_from_slice(b"\n-----END CERTIFICATE-----\n");
+        body.extend_from_slice(example.as_bytes());
+        let (names, errors) = read_body(&body);
+        assert_eq!(names, ["Example Root CA", "Kaspersky Anti-Virus Personal Root Certificate", "Example Root CA"]);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].message.contains("longer than"), "{errors:?}");
+        // The same certificates, from the same text without padding.
+        let small = format!("{example}{kaspersky}{example}");
+        assert_eq!(read_body(small.as_bytes()).0, names);
+    }
+
+    /// Found in the security review: each BEGIN without an END searched the
+    /// rest of the file for one, quadratic in the number of such lines. And
+    /// each bad block was a row, without bound.
+    #[test]
+    fn begin_lines_without_end_are_linear_and_bounded_in_rows() {
+        let kaspersky = fixture_pem("usr/local/share/ca-certificates/kaspersky/kav.crt");
+        let mut body = Vec::new();
+        while body.len() < 24 << 20 {
+            body.extend_from_slice(b"-----BEGIN CERTIFICATE-----\nAAAA\n");
+        }
+        body.extend_from_slice(kaspersky.as_bytes());
+        let started = std::time::Instant::now();
+        let (names, errors) = read_body(&body);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
+        assert_eq!(names, ["Kaspersky Anti-Virus Personal Root Certificate"]);
+        assert_eq!(errors.len(), BAD_BLOCK_ROWS + 1);
+        assert!(errors[0].message.contains("no END line"), "{:?}", errors[0]);
+        assert!(errors[BAD_BLOCK_ROWS].message.ends_with(&format!("more bad blocks after the first {BAD_BLOCK_ROWS}")));
+    }
+
+    #[test]
+    fn the_streaming_splitter_agrees_with_the_whole_file_one() {
+        let kaspersky = fixture_pem("usr/local/share/ca-certificates/kaspersky/kav.crt");
+        let text = format!(
+            "junk -----BEGIN\n{kaspersky}-----BEGIN CERTIFICATE-----\n%%%%\n-----END CERTIFICATE-----\n\
+             -----BEGIN X-----\n-----BEGIN PUBLIC KEY-----\r\naGk=\r\n-----END PUBLIC KEY-----\r\n\
+             -----BEGIN A-----\naGk=\n-----END B-----\n-----BEGIN broken\n{kaspersky}-----BEGIN CERTIFICATE-----\nAAAA"
+        );
+        let whole = x509::pem_blocks(text.as_bytes());
+        assert_eq!(whole.len(), 8, "{whole:?}");
+        for step in [1, 2, 5, 11, 64, 1000] {
+            for split in [0, 7, 100] {
+                let (head, tail) = text.as_bytes().split_at(split);
+                let mut reader = x509::PemReader::new(tail, head.to_vec()).with_chunk(step);
+                let mut streamed = Vec::new();
+                while let Some(b) = reader.next_block() {
+                    streamed.push(b.unwrap());
+                }
+                assert_eq!(streamed, whole, "reads of {step} bytes after {split}");
+            }
+        }
     }
 }

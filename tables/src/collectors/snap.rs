@@ -11,10 +11,11 @@
 //! Without state.json, the mounted snaps are listed from
 //! `<mount dir>/<name>/current/meta/snap.yaml`.
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
+use crate::collectors::capped::{BAD_RECORD_ROWS, Capped};
+use crate::collectors::json::{self, Object};
 use crate::error::{ErrorKind, FsError};
 use crate::root::{EntryType, Root};
 
@@ -48,54 +49,43 @@ pub struct Snap {
 }
 
 #[derive(Deserialize)]
-struct State {
-    data: Option<StateData>,
-}
-
-#[derive(Deserialize)]
-struct StateData {
-    #[serde(default)]
-    snaps: BTreeMap<String, serde_json::Value>,
-}
-
-#[derive(Deserialize)]
 struct SnapState {
     #[serde(default)]
     sequence: Vec<SideInfo>,
     #[serde(default)]
     active: bool,
-    current: Option<serde_json::Value>,
+    current: Option<Box<RawValue>>,
 }
 
+/// Values of any shape stay unparsed until read: a revision or publisher
+/// nested too deep then fails alone, not the snap.
 #[derive(Deserialize)]
 struct SideInfo {
     #[serde(rename = "snap-id")]
     snap_id: Option<String>,
-    revision: Option<serde_json::Value>,
+    revision: Option<Box<RawValue>>,
     summary: Option<String>,
-    publisher: Option<serde_json::Value>,
+    publisher: Option<Box<RawValue>>,
     #[serde(rename = "publisher-id")]
     publisher_id: Option<String>,
 }
 
 /// snapd writes revisions as strings (`"1380"`, `"x1"` for local installs).
-fn revision_text(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::String(s) => Some(s.clone()),
+fn revision_text(raw: &RawValue) -> Option<String> {
+    match json::value(raw).ok()? {
+        serde_json::Value::String(s) => Some(s),
         serde_json::Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
 }
 
 /// A publisher given either as a string or as the store's object form.
-fn publisher_text(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Object(o) => ["display-name", "username", "id"]
-            .iter()
-            .find_map(|k| o.get(*k).and_then(|v| v.as_str()).map(str::to_string)),
-        _ => None,
+fn publisher_text(raw: &RawValue) -> Option<String> {
+    if let Ok(s) = serde_json::from_str::<String>(raw.get()) {
+        return Some(s);
     }
+    let o = Object::of(raw).ok()?;
+    ["display-name", "username", "id"].iter().find_map(|k| o.str(k))
 }
 
 /// Every installed snap of the root; problems go to `bad`.
@@ -108,32 +98,51 @@ pub fn read_all(root: &Root, mut each: impl FnMut(Snap), mut bad: impl FnMut(FsE
 }
 
 fn from_state(root: &Root, bytes: &[u8], each: &mut impl FnMut(Snap), bad: &mut impl FnMut(FsError)) {
-    let state: State = match serde_json::from_slice(bytes) {
-        Ok(s) => s,
-        Err(e) => return bad(FsError::parse(STATE_PATH, format!("not snapd state JSON: {e}"))),
+    let not_state = |e: &dyn std::fmt::Display| FsError::parse(STATE_PATH, format!("not snapd state JSON: {e}"));
+    // snapd's state is one document of many records: the snaps are split
+    // unparsed, so that one nested too deep is lost alone, with a row.
+    let doc = match std::str::from_utf8(bytes) {
+        Ok(text) => Object::parse(text),
+        Err(e) => return bad(not_state(&e)),
     };
-    let Some(data) = state.data else { return };
-    for (instance, value) in data.snaps {
-        let st: SnapState = match serde_json::from_value(value) {
+    let doc = match doc {
+        Ok(d) => d,
+        Err(e) => return bad(not_state(&e)),
+    };
+    let Some(data) = present(&doc, "data") else { return };
+    let data = match Object::of(data) {
+        Ok(d) => d,
+        Err(e) => return bad(not_state(&format!("data: {e}"))),
+    };
+    let Some(snaps) = present(&data, "snaps") else { return };
+    let snaps = match Object::of(snaps) {
+        Ok(s) => s,
+        Err(e) => return bad(not_state(&format!("data.snaps: {e}"))),
+    };
+    let mut capped = Capped::new(STATE_PATH, BAD_RECORD_ROWS, "bad snaps", &mut *bad);
+    for (instance, value) in snaps.entries() {
+        let instance = instance.to_string();
+        let st: SnapState = match serde_json::from_str(value.get()) {
             Ok(s) => s,
             Err(e) => {
-                bad(FsError::parse(STATE_PATH, format!("snap {instance}: {e}")));
+                capped.push(FsError::parse(STATE_PATH, format!("snap {instance}: {e}")));
                 continue;
             }
         };
-        let current = st.current.as_ref().and_then(revision_text);
-        let side = st.sequence.iter().rev().find(|si| si.revision.as_ref().and_then(revision_text) == current);
+        let current = st.current.as_deref().and_then(revision_text);
+        let side = st.sequence.iter().rev().find(|si| si.revision.as_deref().and_then(revision_text) == current);
         let Some((side, revision)) = side.zip(current) else {
-            bad(FsError::parse(STATE_PATH, format!("snap {instance}: current revision is not in its sequence")));
+            capped
+                .push(FsError::parse(STATE_PATH, format!("snap {instance}: current revision is not in its sequence")));
             continue;
         };
-        let (yaml, location) = mounted_revision(root, &instance, &revision);
+        let (yaml, location) = mounted_revision(root, &instance, &revision, &mut |e| capped.push(e));
         let yaml = yaml.as_deref().map(parse_snap_yaml).unwrap_or_default();
         each(Snap {
             snap_id: side.snap_id.clone().filter(|s| !s.is_empty()),
             version: yaml.version,
             summary: side.summary.clone().filter(|s| !s.is_empty()).or(yaml.summary),
-            publisher: side.publisher.as_ref().and_then(publisher_text).or_else(|| side.publisher_id.clone()),
+            publisher: side.publisher.as_deref().and_then(publisher_text).or_else(|| side.publisher_id.clone()),
             status: if st.active { "installed" } else { "disabled" }.into(),
             install_location: location,
             path: STATE_PATH.into(),
@@ -141,18 +150,37 @@ fn from_state(root: &Root, bytes: &[u8], each: &mut impl FnMut(Snap), bad: &mut 
             name: instance,
         });
     }
+    capped.finish();
+}
+
+/// A member that is there and not `null`.
+fn present<'a>(o: &Object<'a>, key: &str) -> Option<&'a RawValue> {
+    o.raw(key).filter(|r| r.get() != "null")
 }
 
 /// The snap.yaml text and directory of a mounted revision, where present.
-fn mounted_revision(root: &Root, instance: &str, revision: &str) -> (Option<String>, Option<String>) {
+/// A snap.yaml that is there but cannot be read is reported.
+fn mounted_revision(
+    root: &Root,
+    instance: &str,
+    revision: &str,
+    bad: &mut impl FnMut(FsError),
+) -> (Option<String>, Option<String>) {
     for dir in MOUNT_DIRS {
         let location = format!("{dir}/{instance}/{revision}");
         let Ok(r) = root.resolve(&location) else { continue };
         if !r.metadata.is_dir() {
             continue;
         }
-        let yaml = root.read_limited(&format!("{location}/meta/snap.yaml"), SNAP_YAML_LIMIT).ok();
-        return (yaml.map(|b| String::from_utf8_lossy(&b).into_owned()), Some(location));
+        let yaml = match root.read_limited(&format!("{location}/meta/snap.yaml"), SNAP_YAML_LIMIT) {
+            Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+            Err(e) if e.kind == ErrorKind::NotFound => None,
+            Err(e) => {
+                bad(e);
+                None
+            }
+        };
+        return (yaml, Some(location));
     }
     (None, None)
 }
@@ -368,5 +396,31 @@ mod tests {
         );
         let y = parse_snap_yaml("summary: >\n  folded\nversion: 'unterminated\n");
         assert_eq!(y, SnapYaml::default());
+    }
+
+    /// Found in the security review: one snap nested deeper than serde_json's
+    /// 128 levels failed the whole state.json, and every snap was lost.
+    #[test]
+    fn one_deep_snap_loses_only_itself() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("var/lib/snapd")).unwrap();
+        std::fs::write(
+            dir.path().join("var/lib/snapd/state.json"),
+            format!(
+                r#"{{"changes": {deep}, "data":{{"snaps":{{
+                "a":{{"active":true,"current":"5","sequence":[{{"name":"a","revision":"5"}}]}},
+                "b":{deep},
+                "kesl":{{"active":true,"current":"1","x-junk":{deep},"sequence":[{{"name":"kesl","revision":"1","publisher":{deep},"x":{deep}}}]}},
+                "z":{{"active":true,"current":"2","sequence":[{{"name":"z","revision":"2"}}]}}
+            }}}}}}"#
+            ),
+        )
+        .unwrap();
+        let (snaps, errs) = collect(&Root::new(dir.path()).unwrap());
+        let names: Vec<_> = snaps.iter().map(|s| (s.name.as_str(), s.revision.as_deref())).collect();
+        assert_eq!(names, [("a", Some("5")), ("kesl", Some("1")), ("z", Some("2"))]);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].message.starts_with("snap b:"), "{errs:?}");
     }
 }

@@ -43,8 +43,10 @@ const GENERATORS: [usize; 3] = [3, 8, 12];
 const LONG_LINE_MAX: usize = 1 << 20;
 /// `UNIT_FILE_FOLLOW_SYMLINK_MAX`.
 const FOLLOW_MAX: usize = 64;
-/// Unit files are small; anything bigger than this is not a unit file.
-const READ_LIMIT: u64 = 16 << 20;
+/// Where reading a unit file stops (with a too_large row; what was read
+/// still counts). systemd itself reads a file of any size, and parsing is
+/// streamed, so this bounds only time: real unit files are a few KiB.
+const READ_LIMIT: u64 = 256 << 20;
 
 const UNIT_TYPES: [&str; 11] =
     ["service", "socket", "target", "device", "mount", "automount", "swap", "timer", "path", "slice", "scope"];
@@ -230,14 +232,48 @@ fn key_of(section: &str, key: &str) -> Option<Key> {
     })
 }
 
-/// The assignments of one file that embargo uses, in file order.
-#[derive(Debug, Default)]
+/// The `[Install]` settings one file may hold; a real unit has a handful.
+/// More are ignored, with a too_large row.
+const MAX_INSTALL_SETTINGS: usize = 10_000;
+
+/// The assignments of one file that embargo uses. Memory is bounded
+/// whatever the file repeats: of `Description=` and `User=` only the last
+/// value matters, of `ExecStart=` whether it was reset and the first value
+/// after the last reset, and the `[Install]` lists are capped.
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Parsed {
     /// An empty regular file masks its unit.
     pub empty: bool,
     /// Why systemd's parser refuses the file (it lists the unit as `bad`).
     pub fatal: Option<String>,
+    description: Option<String>,
+    user: Option<String>,
+    /// An empty `ExecStart=` was met (it clears the ones before, drop-ins' too).
+    exec_reset: bool,
+    /// The first `ExecStart=` after the last reset.
+    exec_first: Option<String>,
+    /// `[Install]` assignments, in file order.
     assignments: Vec<(Key, String)>,
+    /// `[Install]` assignments past [`MAX_INSTALL_SETTINGS`], ignored.
+    pub dropped: usize,
+}
+
+impl Parsed {
+    fn assign(&mut self, key: Key, v: &str) {
+        match key {
+            Key::Description => self.description = Some(v.to_string()),
+            Key::User => self.user = Some(v.to_string()),
+            Key::ExecStart if v.is_empty() => {
+                self.exec_reset = true;
+                self.exec_first = None;
+            }
+            Key::ExecStart => {
+                self.exec_first.get_or_insert_with(|| v.to_string());
+            }
+            _ if self.assignments.len() >= MAX_INSTALL_SETTINGS => self.dropped += 1,
+            _ => self.assignments.push((key, v.to_string())),
+        }
+    }
 }
 
 /// Parses unit file syntax as systemd's `config_parse()` does: `#`/`;`
@@ -246,28 +282,111 @@ pub struct Parsed {
 /// invalid section header and a line that is not UTF-8 make systemd refuse
 /// the whole file; we record that and keep what the other lines say.
 pub fn parse(data: &[u8]) -> Parsed {
-    let mut p = Parsed { empty: data.is_empty(), ..Parsed::default() };
-    let mut section: Option<String> = None;
-    let mut continuation: Option<Vec<u8>> = None;
-    let mut first = true;
-    let mut line_no = 0usize;
-    for raw in split_lines(data) {
-        line_no += 1;
-        if raw.len() >= LONG_LINE_MAX {
+    let mut parser = UnitParser::default();
+    parser.feed(data);
+    parser.finish()
+}
+
+/// Reads and parses a unit file as it is read, line by line: memory stays
+/// within [`LONG_LINE_MAX`] whatever the file's size, as in systemd, which
+/// has no limit on a unit file's size. Reading stops after `limit` bytes;
+/// the flag says whether there was more. `size` (the file's, if known)
+/// sizes the read buffer.
+pub fn parse_reader(r: impl std::io::Read, size: u64, limit: u64) -> std::io::Result<(Parsed, bool)> {
+    use std::io::Read as _;
+    let mut parser = UnitParser::default();
+    let mut r = r.take(limit);
+    let mut buf = vec![0u8; usize::try_from(size.saturating_add(1)).unwrap_or(usize::MAX).clamp(512, 64 << 10)];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => parser.feed(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    let truncated = r.limit() == 0 && r.into_inner().read(&mut [0u8])? > 0;
+    Ok((parser.finish(), truncated))
+}
+
+/// `config_parse()` as a push parser: bytes in, in chunks of any size.
+#[derive(Default)]
+struct UnitParser {
+    p: Parsed,
+    seen_any: bool,
+    section: Option<String>,
+    continuation: Option<Vec<u8>>,
+    first: bool,
+    line_no: usize,
+    /// The current line so far, up to [`LONG_LINE_MAX`] bytes.
+    line: Vec<u8>,
+    line_too_long: bool,
+    /// The last line ended at `\r`: a `\n` right after it ends nothing.
+    after_cr: bool,
+}
+
+impl UnitParser {
+    /// Lines end at `\n`, `\r\n`, `\r` or NUL, as systemd's `read_line()` has it.
+    fn feed(&mut self, mut data: &[u8]) {
+        if !self.seen_any && !data.is_empty() {
+            self.seen_any = true;
+            self.first = true;
+        }
+        while !data.is_empty() {
+            if std::mem::take(&mut self.after_cr) && data[0] == b'\n' {
+                data = &data[1..];
+                continue;
+            }
+            let end = memchr::memchr3(b'\n', b'\r', b'\0', data);
+            let part = &data[..end.unwrap_or(data.len())];
+            if !self.line_too_long {
+                let room = LONG_LINE_MAX - self.line.len();
+                if part.len() >= room {
+                    self.line_too_long = true;
+                    self.line.clear();
+                } else {
+                    self.line.extend_from_slice(part);
+                }
+            }
+            let Some(end) = end else { break };
+            self.after_cr = data[end] == b'\r';
+            data = &data[end + 1..];
+            self.end_line();
+        }
+    }
+
+    fn finish(mut self) -> Parsed {
+        if !self.line.is_empty() || self.line_too_long {
+            self.end_line();
+        }
+        if let Some(c) = self.continuation.take() {
+            parse_line(&mut self.p, &mut self.section, &c, self.line_no);
+        }
+        self.p.empty = !self.seen_any;
+        self.p
+    }
+
+    fn end_line(&mut self) {
+        self.line_no += 1;
+        let line_no = self.line_no;
+        let p = &mut self.p;
+        if std::mem::take(&mut self.line_too_long) {
             p.fatal.get_or_insert_with(|| format!("line {line_no} is longer than {LONG_LINE_MAX} bytes"));
-            continuation = None;
-            continue;
+            self.continuation = None;
+            return;
         }
-        let lead = trim_start(raw);
+        let raw = std::mem::take(&mut self.line);
+        let lead = trim_start(&raw);
         if matches!(lead.first(), Some(b'#' | b';')) {
-            continue;
+            self.line = raw;
+            self.line.clear();
+            return;
         }
-        let mut l = raw;
-        if first {
-            first = false;
+        let mut l = &raw[..];
+        if std::mem::take(&mut self.first) {
             l = l.strip_prefix(b"\xef\xbb\xbf").unwrap_or(l);
         }
-        let mut text: Vec<u8> = match continuation.take() {
+        let mut text: Vec<u8> = match self.continuation.take() {
             Some(mut c) => {
                 c.extend_from_slice(l);
                 c
@@ -279,17 +398,16 @@ pub fn parse(data: &[u8]) -> Parsed {
             text[n - 1] = b' ';
             if text.len() > LONG_LINE_MAX {
                 p.fatal.get_or_insert_with(|| format!("continuation line {line_no} is too long"));
-                continue;
+            } else {
+                self.continuation = Some(text);
             }
-            continuation = Some(text);
-            continue;
+        } else {
+            parse_line(p, &mut self.section, &text, line_no);
         }
-        parse_line(&mut p, &mut section, &text, line_no);
+        // The line buffer is kept for the next line.
+        self.line = raw;
+        self.line.clear();
     }
-    if let Some(c) = continuation {
-        parse_line(&mut p, &mut section, &c, line_no);
-    }
-    p
 }
 
 fn parse_line(p: &mut Parsed, section: &mut Option<String>, line: &[u8], line_no: usize) {
@@ -317,7 +435,7 @@ fn parse_line(p: &mut Parsed, section: &mut Option<String>, line: &[u8], line_no
         return;
     }
     if let Some(key) = key_of(sec, k) {
-        p.assignments.push((key, v.trim_matches(is_ws).to_string()));
+        p.assign(key, v.trim_matches(is_ws));
     }
 }
 
@@ -336,30 +454,12 @@ fn trim(b: &[u8]) -> &[u8] {
     &b[..j]
 }
 
+/// Whether `b` ends in a backslash that is not itself escaped: an odd run
+/// of trailing backslashes (whatever precedes the run leaves no escape
+/// pending). Only the run is looked at, so a long continuation, which is
+/// checked again after each of its lines, is not scanned again each time.
 fn ends_escaped(b: &[u8]) -> bool {
-    let mut escaped = false;
-    for &c in b {
-        escaped = if escaped { false } else { c == b'\\' };
-    }
-    escaped
-}
-
-/// Lines end at `\n`, `\r\n`, `\r` or NUL, as systemd's `read_line()` has it.
-fn split_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = data;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let end = rest.iter().position(|&c| matches!(c, b'\n' | b'\r' | b'\0')).unwrap_or(rest.len());
-        let line = &rest[..end];
-        let mut next = end;
-        if next < rest.len() {
-            next += if rest[next] == b'\r' && rest.get(next + 1) == Some(&b'\n') { 2 } else { 1 };
-        }
-        rest = &rest[next..];
-        Some(line)
-    })
+    b.iter().rev().take_while(|&&c| c == b'\\').count() % 2 == 1
 }
 
 /// Splits a list value into words, honouring quotes (systemd's
@@ -799,8 +899,33 @@ impl<'a> Scanner<'a> {
         if let Some(p) = lock(&self.files).get(path) {
             return Some(p.clone());
         }
-        let p = match self.root.read_limited(path, READ_LIMIT) {
-            Ok(data) => Arc::new(parse(&data)),
+        let read = self
+            .root
+            .open(path)
+            .and_then(|(file, r)| parse_reader(file, r.metadata.len(), READ_LIMIT).map_err(|e| FsError::io(path, &e)));
+        let p = match read {
+            Ok((parsed, truncated)) => {
+                if parsed.dropped > 0 {
+                    lock(&self.errors).push(FsError::new(
+                        ErrorKind::TooLarge,
+                        path,
+                        format!(
+                            "more than {MAX_INSTALL_SETTINGS} [Install] settings; {} more are ignored",
+                            parsed.dropped
+                        ),
+                    ));
+                }
+                if truncated {
+                    lock(&self.errors).push(FsError::new(
+                        ErrorKind::TooLarge,
+                        path,
+                        format!(
+                            "more than {READ_LIMIT} bytes; the unit is judged by what its first {READ_LIMIT} bytes say"
+                        ),
+                    ));
+                }
+                Arc::new(parsed)
+            }
             Err(e) => {
                 lock(&self.errors).push(e);
                 return None;
@@ -945,19 +1070,24 @@ impl<'a> Scanner<'a> {
                 files.push(p);
             }
         }
-        let mut exec: Vec<String> = Vec::new();
+        // Only the first ExecStart= left after every reset is wanted: a
+        // file's first one after its last reset stands for all of its own.
+        let mut exec: Option<&String> = None;
         for f in &files {
-            for (k, v) in &f.assignments {
-                match k {
-                    Key::Description => u.description = Some(v.clone()).filter(|s| !s.is_empty()),
-                    Key::User => u.user = Some(v.clone()).filter(|s| !s.is_empty()),
-                    Key::ExecStart if v.is_empty() => exec.clear(),
-                    Key::ExecStart => exec.push(v.clone()),
-                    _ => {}
-                }
+            if let Some(d) = &f.description {
+                u.description = Some(d.clone()).filter(|s| !s.is_empty());
+            }
+            if let Some(user) = &f.user {
+                u.user = Some(user.clone()).filter(|s| !s.is_empty());
+            }
+            if f.exec_reset {
+                exec = None;
+            }
+            if exec.is_none() {
+                exec = f.exec_first.as_ref();
             }
         }
-        u.exec_start = exec.into_iter().next();
+        u.exec_start = exec.cloned();
     }
 
     /// `find_symlinks_in_scope()`.
@@ -1115,7 +1245,16 @@ mod tests {
     use super::*;
 
     fn values(p: &Parsed, key: Key) -> Vec<&str> {
-        p.assignments.iter().filter(|(k, _)| *k == key).map(|(_, v)| v.as_str()).collect()
+        let single = match key {
+            Key::Description => Some(&p.description),
+            Key::User => Some(&p.user),
+            Key::ExecStart => Some(&p.exec_first),
+            _ => None,
+        };
+        match single {
+            Some(v) => v.iter().map(String::as_str).collect(),
+            None => p.assignments.iter().filter(|(k, _)| *k == key).map(|(_, v)| v.as_str()).collect(),
+        }
     }
 
     #[test]
@@ -1193,5 +1332,80 @@ mod tests {
         assert_eq!(exec_program("+!/bin/sh -c 'x y'").as_deref(), Some("/bin/sh"));
         assert_eq!(exec_program("\"/opt/My App/bin/run\" -x").as_deref(), Some("/opt/My App/bin/run"));
         assert_eq!(exec_program("-"), None);
+    }
+
+    #[test]
+    fn any_chunking_parses_alike() {
+        let mut text =
+            b"\xef\xbb\xbf[Unit]\r\nDescription=a\r\n\r\n[Service]\rExecStart=/bin/a \\\r\n  b\0User=u\n".to_vec();
+        text.extend_from_slice(b"[Install]\nWantedBy=x.target \\\n# c\n y.target\nAlias=");
+        text.extend(std::iter::repeat_n(b'z', LONG_LINE_MAX + 3));
+        text.extend_from_slice(b"\r\nAlso=q.service\r");
+        let whole = parse(&text);
+        assert!(whole.fatal.as_deref().is_some_and(|m| m.contains("longer than")), "{:?}", whole.fatal);
+        assert_eq!(values(&whole, Key::ExecStart), ["/bin/a    b"]);
+        assert_eq!(values(&whole, Key::User), ["u"]);
+        assert_eq!(values(&whole, Key::WantedBy), ["x.target   y.target"]);
+        assert_eq!(values(&whole, Key::Also), ["q.service"]);
+        for chunk in [1, 2, 3, 17, 4096] {
+            let mut p = UnitParser::default();
+            for part in text.chunks(chunk) {
+                p.feed(part);
+            }
+            let p = p.finish();
+            assert_eq!(p, whole, "chunks of {chunk}");
+        }
+        let (p, truncated) = parse_reader(&text[..], 0, text.len() as u64).unwrap();
+        assert!(!truncated);
+        assert_eq!(p, whole);
+        let (p, truncated) = parse_reader(&text[..], 0, 40).unwrap();
+        assert!(truncated);
+        assert_eq!(values(&p, Key::Description), ["a"]);
+    }
+
+    /// Settings repeated a million times are not kept a million times.
+    #[test]
+    fn repeated_settings_take_bounded_memory() {
+        let mut text = b"[Unit]\n".to_vec();
+        for i in 0..200_000 {
+            text.extend_from_slice(format!("Description=d{i}\n").as_bytes());
+        }
+        text.extend_from_slice(b"[Service]\nExecStart=/bin/before\n");
+        for i in 0..100_000 {
+            text.extend_from_slice(
+                format!("ExecStart=\nExecStart=/bin/x{i}\nExecStart=/bin/later\nUser=u{i}\n").as_bytes(),
+            );
+        }
+        text.extend_from_slice(b"[Install]\n");
+        for i in 0..MAX_INSTALL_SETTINGS + 5 {
+            text.extend_from_slice(format!("WantedBy=t{i}.target\n").as_bytes());
+        }
+        let p = parse(&text);
+        assert_eq!(values(&p, Key::Description), ["d199999"]);
+        assert_eq!((p.exec_reset, values(&p, Key::ExecStart)), (true, vec!["/bin/x99999"]));
+        assert_eq!(values(&p, Key::User), ["u99999"]);
+        assert_eq!((p.assignments.len(), p.dropped), (MAX_INSTALL_SETTINGS, 5));
+    }
+
+    /// Found in review: each line of a continuation scanned the whole
+    /// continuation so far again, quadratic up to the 1 MiB line limit.
+    #[test]
+    fn long_continuations_parse_in_one_pass() {
+        let mut text = b"[Service]\nExecStart=/opt/kaspersky/bin/agent \\\n".to_vec();
+        for _ in 0..300_000 {
+            text.extend_from_slice(b"a\\\n");
+        }
+        text.extend_from_slice(b"end\nUser=kl\n");
+        let started = std::time::Instant::now();
+        let p = parse(&text);
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "took {:?}", started.elapsed());
+        assert_eq!(p.fatal, None);
+        assert!(values(&p, Key::ExecStart)[0].starts_with("/opt/kaspersky/bin/agent  a a "));
+        assert_eq!(values(&p, Key::User), ["kl"]);
+        for (text, escaped) in
+            [(&b"a\\"[..], true), (b"a\\\\", false), (b"\\\\\\", true), (b"\\a", false), (b"", false)]
+        {
+            assert_eq!(ends_escaped(text), escaped, "{text:?}");
+        }
     }
 }

@@ -458,53 +458,193 @@ pub struct PemBlock {
     pub line: usize,
 }
 
+/// The longest PEM block read, BEGIN line to END line: a 1 MiB block holds
+/// a 750 KiB certificate, where real ones are a few KiB.
+pub const PEM_BLOCK_LIMIT: usize = 1 << 20;
+
+const BEGIN: &[u8] = b"-----BEGIN ";
+const END: &[u8] = b"-----END ";
+
+/// What [`next_pem_step`] found at the start of its input.
+#[derive(Debug)]
+pub enum PemStep {
+    /// The input may hold a block that runs past its end: read more.
+    NeedMore,
+    /// This many bytes hold no block (text between blocks).
+    Skip(usize),
+    /// A block, or the reason it is bad, and how many bytes it took.
+    Block(usize, Result<(String, Vec<u8>), String>),
+}
+
+/// One step of PEM splitting over `buf`, the unread part of a file (`eof`:
+/// all of it). Each call is linear in at most [`PEM_BLOCK_LIMIT`] bytes past
+/// the block it finds, and text between blocks is skipped in one pass, so a
+/// file of any size is split in linear time with bounded memory.
+pub fn next_pem_step(buf: &[u8], eof: bool) -> PemStep {
+    use memchr::memmem;
+    let Some(start) = memmem::find(buf, BEGIN) else {
+        // A BEGIN marker may straddle the end of what has been read.
+        let keep = if eof { 0 } else { BEGIN.len() - 1 };
+        return match buf.len().saturating_sub(keep) {
+            0 if !eof => PemStep::NeedMore,
+            n => PemStep::Skip(n),
+        };
+    };
+    if start > 0 {
+        return PemStep::Skip(start);
+    }
+    // Everything a block is looked for in; a block reaching past it is bad.
+    let window = &buf[..buf.len().min(PEM_BLOCK_LIMIT)];
+    let complete = eof && buf.len() <= PEM_BLOCK_LIMIT;
+    let too_long = || format!("block is longer than {PEM_BLOCK_LIMIT} bytes, or has no END line");
+    let line_end = |from: usize| match memchr::memchr(b'\n', &window[from..]) {
+        Some(i) => Some(from + i),
+        None if complete => Some(window.len()),
+        None => None,
+    };
+    let Some(eol) = line_end(0) else {
+        return if window.len() < PEM_BLOCK_LIMIT {
+            PemStep::NeedMore
+        } else {
+            PemStep::Block(BEGIN.len(), Err(too_long()))
+        };
+    };
+    let pos = (eol + 1).min(window.len());
+    let header = trim_ascii(&window[BEGIN.len()..eol]);
+    let Some(label) = header.strip_suffix(b"-----") else {
+        return PemStep::Block(pos, Err("malformed BEGIN line".into()));
+    };
+    let label = String::from_utf8_lossy(label).into_owned();
+    let next_begin = memmem::find(&window[pos..], BEGIN).map(|j| pos + j);
+    let end_at = memmem::find(&window[pos..next_begin.unwrap_or(window.len())], END).map(|j| pos + j);
+    let Some(end_at) = end_at else {
+        return match (next_begin, complete, window.len() < PEM_BLOCK_LIMIT) {
+            (Some(_), _, _) | (None, true, _) => PemStep::Block(pos, Err(format!("{label} block has no END line"))),
+            (None, false, true) => PemStep::NeedMore,
+            (None, false, false) => PemStep::Block(pos, Err(too_long())),
+        };
+    };
+    let Some(end_eol) = line_end(end_at) else {
+        return if window.len() < PEM_BLOCK_LIMIT { PemStep::NeedMore } else { PemStep::Block(pos, Err(too_long())) };
+    };
+    let end_label = trim_ascii(&window[end_at + END.len()..end_eol]);
+    let end_label = end_label.strip_suffix(b"-----").unwrap_or(end_label);
+    let body = skip_pem_headers(&window[pos..end_at]);
+    let consumed = (end_eol + 1).min(buf.len());
+    if end_label != label.as_bytes() {
+        return PemStep::Block(
+            consumed,
+            Err(format!("BEGIN {label} ends with END {}", String::from_utf8_lossy(end_label))),
+        );
+    }
+    PemStep::Block(
+        consumed,
+        match base64_decode(body) {
+            Ok(der) => Ok((label, der)),
+            Err(e) => Err(format!("{label} block: {e}")),
+        },
+    )
+}
+
+/// Splits a stream into PEM blocks with [`next_pem_step`], reading it in
+/// chunks; memory stays within a block's limit plus a chunk.
+pub struct PemReader<R> {
+    src: R,
+    buf: Vec<u8>,
+    /// Where the unread part of `buf` starts.
+    at: usize,
+    eof: bool,
+    /// 1-based line of `buf[at]`.
+    line: usize,
+    /// Bytes taken from `src`.
+    pub bytes_read: u64,
+    /// Bytes asked of `src` at a time.
+    chunk: usize,
+}
+
+impl<R: std::io::Read> PemReader<R> {
+    /// `prefix` is what was already read from `src`.
+    pub fn new(src: R, prefix: Vec<u8>) -> Self {
+        let bytes_read = prefix.len() as u64;
+        PemReader { src, buf: prefix, at: 0, eof: false, line: 1, bytes_read, chunk: 256 << 10 }
+    }
+
+    /// Reads `chunk` bytes at a time (tests cut markers with small ones).
+    pub fn with_chunk(mut self, chunk: usize) -> Self {
+        self.chunk = chunk.max(1);
+        self
+    }
+
+    fn advance(&mut self, n: usize) {
+        self.line += memchr::memchr_iter(b'\n', &self.buf[self.at..self.at + n]).count();
+        self.at += n;
+    }
+
+    /// The next block, with the line its BEGIN is on; `None` at the end.
+    pub fn next_block(&mut self) -> Option<std::io::Result<Result<PemBlock, String>>> {
+        use std::io::Read as _;
+        loop {
+            match next_pem_step(&self.buf[self.at..], self.eof) {
+                PemStep::Skip(n) => {
+                    self.advance(n);
+                    if self.eof && self.at == self.buf.len() {
+                        return None;
+                    }
+                }
+                PemStep::Block(n, result) => {
+                    let line = self.line;
+                    self.advance(n);
+                    return Some(Ok(match result {
+                        Ok((label, der)) => Ok(PemBlock { label, der, line }),
+                        Err(e) => Err(format!("line {line}: {e}")),
+                    }));
+                }
+                PemStep::NeedMore if self.eof => return None,
+                PemStep::NeedMore => {
+                    self.buf.drain(..self.at);
+                    self.at = 0;
+                    // read_to_end fills spare capacity without zeroing it on every call.
+                    let n = match (&mut self.src).take(self.chunk as u64).read_to_end(&mut self.buf) {
+                        Ok(n) => n,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    self.bytes_read += n as u64;
+                    self.eof = n == 0;
+                }
+            }
+        }
+    }
+}
+
 /// The PEM blocks of `data`, in order; a bad block is an `Err` with its line
 /// and the reason, and scanning goes on after it. Text outside blocks
 /// (comments, p11-kit's attribute sections) is skipped.
 pub fn pem_blocks(data: &[u8]) -> Vec<Result<PemBlock, String>> {
-    use memchr::memmem;
-    let begin = memmem::Finder::new(b"-----BEGIN ");
-    let end = memmem::Finder::new(b"-----END ");
-    let mut out = Vec::new();
-    let mut pos = 0;
-    // Lines are counted incrementally, for messages.
-    let (mut counted_to, mut line) = (0usize, 1usize);
-    let mut line_at = |offset: usize| {
-        line += memchr::memchr_iter(b'\n', &data[counted_to..offset]).count();
-        counted_to = offset;
-        line
-    };
-    while let Some(i) = begin.find(&data[pos..]) {
-        let start = pos + i;
-        let at = line_at(start);
-        let eol = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |j| start + j);
-        let header = trim_ascii(&data[start + 11..eol]);
-        pos = (eol + 1).min(data.len());
-        let Some(label) = header.strip_suffix(b"-----") else {
-            out.push(Err(format!("line {at}: malformed BEGIN line")));
-            continue;
-        };
-        let label = String::from_utf8_lossy(label).into_owned();
-        let next_begin = begin.find(&data[pos..]).map(|j| pos + j);
-        let Some(end_at) = end.find(&data[pos..]).map(|j| pos + j).filter(|&e| next_begin.is_none_or(|b| e < b)) else {
-            out.push(Err(format!("line {at}: {label} block has no END line")));
-            continue;
-        };
-        let end_eol = memchr::memchr(b'\n', &data[end_at..]).map_or(data.len(), |j| end_at + j);
-        let end_label = trim_ascii(&data[end_at + 9..end_eol]);
-        let end_label = end_label.strip_suffix(b"-----").unwrap_or(end_label);
-        let body = skip_pem_headers(&data[pos..end_at]);
-        pos = (end_eol + 1).min(data.len());
-        if end_label != label.as_bytes() {
-            out.push(Err(format!("line {at}: BEGIN {label} ends with END {}", String::from_utf8_lossy(end_label))));
-            continue;
+    pem_block_iter(data).collect()
+}
+
+/// [`pem_blocks`], one at a time.
+pub fn pem_block_iter(data: &[u8]) -> impl Iterator<Item = Result<PemBlock, String>> + '_ {
+    let (mut at, mut line) = (0usize, 1usize);
+    std::iter::from_fn(move || {
+        while at < data.len() {
+            let (n, result) = match next_pem_step(&data[at..], true) {
+                PemStep::Skip(n) => (n, None),
+                PemStep::Block(n, r) => (n, Some(r)),
+                PemStep::NeedMore => return None, // not given at the end of the input
+            };
+            let block_line = line;
+            line += memchr::memchr_iter(b'\n', &data[at..at + n]).count();
+            at += n;
+            if let Some(r) = result {
+                return Some(match r {
+                    Ok((label, der)) => Ok(PemBlock { label, der, line: block_line }),
+                    Err(e) => Err(format!("line {block_line}: {e}")),
+                });
+            }
         }
-        out.push(match base64_decode(body) {
-            Ok(der) => Ok(PemBlock { label, der, line: at }),
-            Err(e) => Err(format!("line {at}: {label} block: {e}")),
-        });
-    }
-    out
+        None
+    })
 }
 
 /// Drops RFC 1421 headers (`Proc-Type: …` lines, then a blank line) before the base64 text.

@@ -262,7 +262,9 @@ fn from_firefox(
     let Some(entries) = ctx.ok_if_present(root.read_dir(profiles_dir)) else { return };
     for e in entries.iter().filter(|e| matches!(e.entry_type, EntryType::Dir | EntryType::Symlink)) {
         let path = format!("{profiles_dir}/{}/extensions.json", e.name);
-        let Some(addons) = ctx.ok_if_present(firefox::read_extensions_json(root, &path)) else { continue };
+        let Some(addons) = ctx.ok_if_present(firefox::read_extensions_json(root, &path, |e| ctx.report(e))) else {
+            continue;
+        };
         for a in addons {
             if !matches!(a.addon_type.as_deref(), Some("extension" | "webextension"))
                 || a.location.as_deref().is_some_and(|l| FIREFOX_BUILTIN_LOCATIONS.contains(&l))
@@ -468,7 +470,7 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, body).unwrap();
         };
-        put("Windows/System32/config/SOFTWARE", "");
+        put("Windows/System32/config/SOFTWARE", "regf");
         let edge = "appdata/local/Microsoft/Edge/User Data";
         let manifest = r#"{"name": "Kaspersky Protection", "version": "1.0", "manifest_version": 3}"#;
         put(&format!("Users/Carol/{edge}/Default/Extensions/{KP}/1.0_0/manifest.json"), manifest);
@@ -502,7 +504,10 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, body).unwrap();
         };
-        put("System/Library/CoreServices/SystemVersion.plist", "");
+        put(
+            "System/Library/CoreServices/SystemVersion.plist",
+            "<?xml version=\"1.0\"?>\n<plist version=\"1.0\"><dict/></plist>\n",
+        );
         let addons = r#"{"addons": [{"id": "a@example.org", "type": "extension", "version": "1", "active": true}]}"#;
         put("Users/dave/Library/Application Support/Firefox/Profiles/k.default/extensions.json", addons);
         put("Users/Shared/Library/Application Support/Firefox/Profiles/k.default/extensions.json", addons);
