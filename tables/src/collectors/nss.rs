@@ -92,8 +92,8 @@ type TrustKey = (Vec<u8>, Vec<u8>);
 
 fn query(conn: &Connection) -> rusqlite::Result<Vec<NssCert>> {
     let mut trust: HashMap<TrustKey, [Option<u32>; 4]> = HashMap::new();
-    let mut stmt =
-        conn.prepare("SELECT a0, a81, a82, ace536358, ace536359, ace53635a, ace53635b FROM main.nssPublic WHERE a0 = ?1")?;
+    let mut stmt = conn
+        .prepare("SELECT a0, a81, a82, ace536358, ace536359, ace53635a, ace53635b FROM main.nssPublic WHERE a0 = ?1")?;
     let mut rows = stmt.query([CKO_NSS_TRUST.to_be_bytes().to_vec()])?;
     while let Some(r) = rows.next()? {
         let (Some(issuer), Some(serial)) = (blob(r.get_ref(1)?), blob(r.get_ref(2)?)) else {

@@ -205,9 +205,10 @@ impl Db {
                 }
             }
             [(ty, _)] => {
+                let a = if ty.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
                 return Err(fail(
                     ErrorKind::Unsupported,
-                    format!("{name} is a {ty}, not a table; a scanned database's {ty}s are never run"),
+                    format!("{name} is {a} {ty}, not a table; a scanned database's {ty}s are never run"),
                 ));
             }
             more => {
@@ -223,7 +224,9 @@ impl Db {
         if generated > 0 {
             return Err(fail(
                 ErrorKind::Unsupported,
-                format!("{name} has {generated} generated columns; their expressions are not run on a scanned database"),
+                format!(
+                    "{name} has {generated} generated columns; their expressions are not run on a scanned database"
+                ),
             ));
         }
         Ok(())
@@ -401,4 +404,176 @@ fn connect(copy: &Path, limits: &Limits, stopped: Arc<AtomicU8>) -> rusqlite::Re
         ));
     }
     Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: Limits = Limits {
+        label: "test database",
+        file_bytes: 1 << 20,
+        total_bytes: 3 << 19,
+        value_bytes: 1 << 16,
+        vm_steps: 1_000_000,
+        time: Duration::from_secs(30),
+    };
+
+    /// A root holding `db` with table `t(x)`; returns the root and the
+    /// database's host path.
+    fn root_with(sql: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("x.db");
+        Connection::open(&db).unwrap().execute_batch(sql).unwrap();
+        (dir, db)
+    }
+
+    fn open_ok(dir: &Path, notes: &mut Vec<FsError>) -> Db {
+        open(&Root::new(dir).unwrap(), "/x.db", &LIMITS, |e| notes.push(e)).unwrap()
+    }
+
+    /// A hot journal that takes `now` back to `before`: one record per page
+    /// that differs, then (when given) a super-journal record.
+    fn journal(before: &[u8], now: &[u8], page_size: usize, super_journal: Option<&str>) -> Vec<u8> {
+        let mut records = Vec::new();
+        let mut n = 0u32;
+        for (i, page) in before.chunks(page_size).enumerate() {
+            if now.get(i * page_size..(i + 1) * page_size) == Some(page) {
+                continue;
+            }
+            n += 1;
+            records.extend_from_slice(&(i as u32 + 1).to_be_bytes());
+            records.extend_from_slice(page);
+            let sum: u32 = (1..)
+                .map(|k| page_size as isize - 200 * k)
+                .take_while(|&o| o > 0)
+                .map(|o| page[o as usize] as u32)
+                .sum();
+            records.extend_from_slice(&sum.to_be_bytes());
+        }
+        let mut j = JOURNAL_MAGIC.to_vec();
+        for v in [n, 0, (before.len() / page_size) as u32, 512, page_size as u32] {
+            j.extend_from_slice(&v.to_be_bytes());
+        }
+        j.resize(512, 0);
+        j.extend(records);
+        if let Some(name) = super_journal {
+            j.extend_from_slice(&((0x4000_0000 / page_size) as u32 + 1).to_be_bytes());
+            j.extend_from_slice(name.as_bytes());
+            j.extend_from_slice(&(name.len() as u32).to_be_bytes());
+            j.extend_from_slice(&name.bytes().map(u32::from).sum::<u32>().to_be_bytes());
+            j.extend_from_slice(&JOURNAL_MAGIC);
+        }
+        j
+    }
+
+    #[test]
+    fn a_hot_journal_is_rolled_back_into_the_copy_only() {
+        let (dir, db) = root_with("PRAGMA page_size = 1024; CREATE TABLE t(x); INSERT INTO t VALUES ('before');");
+        let before = std::fs::read(&db).unwrap();
+        Connection::open(&db).unwrap().execute_batch("UPDATE t SET x = 'after'").unwrap();
+        let now = std::fs::read(&db).unwrap();
+        let sentinel = tempfile::NamedTempFile::new().unwrap();
+        let j = journal(&before, &now, 1024, Some(sentinel.path().to_str().unwrap()));
+        std::fs::write(dir.path().join("x.db-journal"), &j).unwrap();
+
+        let mut notes = Vec::new();
+        let d = open_ok(dir.path(), &mut notes);
+        d.table("t").unwrap();
+        let x: String = d.conn().query_row("SELECT x FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(x, "before", "the journal is applied to the copy");
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!((notes[0].kind, notes[0].path.as_str()), (ErrorKind::Unsupported, "/x.db-journal"));
+        assert!(notes[0].message.contains(sentinel.path().to_str().unwrap()), "{}", notes[0].message);
+        drop(d);
+        assert!(sentinel.path().exists());
+        assert_eq!(std::fs::read(&db).unwrap(), now, "the root's database is untouched");
+        assert_eq!(std::fs::read(dir.path().join("x.db-journal")).unwrap(), j);
+    }
+
+    #[test]
+    fn a_journal_without_a_super_journal_is_left_alone() {
+        let (dir, db) = root_with("CREATE TABLE t(x); INSERT INTO t VALUES (1);");
+        let j = journal(&std::fs::read(&db).unwrap(), &[], 4096, None);
+        let path = dir.path().join("copy-journal");
+        std::fs::write(&path, &j).unwrap();
+        assert_eq!(neutralise_super_journal(&path).unwrap(), None);
+        assert_eq!(std::fs::read(&path).unwrap(), j);
+        let mut notes = Vec::new();
+        std::fs::write(dir.path().join("x.db-journal"), &j).unwrap();
+        let d = open_ok(dir.path(), &mut notes);
+        assert_eq!(d.conn().query_row("SELECT x FROM t", [], |r| r.get::<_, i64>(0)).unwrap(), 1);
+        assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_copy_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let (dir, _) = root_with("CREATE TABLE t(x);");
+        let d = open_ok(dir.path(), &mut Vec::new());
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(d._dir.path()), 0o700);
+        assert_eq!(mode(&d._dir.path().join("db")), 0o600);
+        let private = d._dir.path().to_path_buf();
+        drop(d);
+        assert!(!private.exists(), "the copy is removed with the connection");
+    }
+
+    #[test]
+    fn the_connection_is_locked_down() {
+        let (dir, _) = root_with("CREATE TABLE t(x);");
+        let d = open_ok(dir.path(), &mut Vec::new());
+        let c = d.conn();
+        let pragma = |p: &str| c.query_row(&format!("PRAGMA {p}"), [], |r| r.get::<_, i64>(0)).unwrap();
+        assert_eq!(pragma("temp_store"), 2, "temporary data stays in memory");
+        assert_eq!(pragma("trusted_schema"), 0);
+        assert_eq!(pragma("query_only"), 1);
+        assert_eq!(pragma("cache_size"), -CACHE_KIB);
+        for config in [DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER] {
+            assert!(!c.db_config(config).unwrap());
+        }
+        assert!(c.db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE).unwrap());
+        let e = c.execute_batch("ATTACH 'other.db' AS o").unwrap_err();
+        assert!(e.to_string().contains("too many attached"), "{e}");
+        let e = d.error(c.query_row("SELECT length(zeroblob(1 << 17))", [], |r| r.get::<_, i64>(0)).unwrap_err());
+        assert_eq!(e.kind, ErrorKind::TooLarge, "{e}");
+    }
+
+    #[test]
+    fn endless_queries_stop_at_the_step_budget_and_the_time_budget() {
+        let (dir, _) = root_with("CREATE TABLE t(x);");
+        let endless = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c";
+        let d = open_ok(dir.path(), &mut Vec::new());
+        let started = Instant::now();
+        let e = d.error(d.conn().query_row(endless, [], |r| r.get::<_, i64>(0)).unwrap_err());
+        assert_eq!(e.kind, ErrorKind::TooLarge);
+        assert!(e.message.contains("1000000 VM steps"), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+
+        let slow = Limits { vm_steps: u64::MAX, time: Duration::from_millis(300), ..LIMITS };
+        let d = open(&Root::new(dir.path()).unwrap(), "/x.db", &slow, |_| {}).unwrap();
+        let e = d.error(d.conn().query_row(endless, [], |r| r.get::<_, i64>(0)).unwrap_err());
+        assert!(e.message.contains("0.3 s"), "{e}");
+    }
+
+    #[test]
+    fn only_plain_tables_are_read() {
+        let (dir, _) = root_with(
+            "CREATE TABLE plain(x); CREATE TABLE gen(x, y AS (x * 2)); CREATE VIEW v AS SELECT 1;
+             CREATE VIRTUAL TABLE vt USING fts5(x); CREATE INDEX idx ON plain(x);",
+        );
+        let d = open_ok(dir.path(), &mut Vec::new());
+        d.table("plain").unwrap();
+        d.table("PLAIN").unwrap();
+        let kind = |t: &str| d.table(t).unwrap_err();
+        assert!(kind("gen").message.contains("generated"), "{}", kind("gen"));
+        assert!(kind("v").message.contains("is a view"));
+        assert!(kind("vt").message.contains("virtual table"));
+        assert!(kind("idx").message.contains("is an index"));
+        assert_eq!(kind("missing").kind, ErrorKind::ParseError);
+        for t in ["gen", "v", "vt", "idx"] {
+            assert_eq!(kind(t).kind, ErrorKind::Unsupported, "{t}");
+        }
+    }
 }
