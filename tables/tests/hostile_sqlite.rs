@@ -145,12 +145,18 @@ impl Outcome {
 /// scan neither changed the root nor left anything in TMPDIR.
 fn scan_in_child(root: &Path, limit: Duration) -> Outcome {
     let tmp = tempfile::tempdir().unwrap();
+    // SQLite takes its temporary directory from SQLITE_TMPDIR before TMPDIR,
+    // and unlinks a temporary file as soon as it opens it: only the
+    // directory's modification time shows that one was made.
+    let sqlite_tmp = tempfile::tempdir().unwrap();
+    let sqlite_tmp_mtime = std::fs::metadata(sqlite_tmp.path()).unwrap().modified().unwrap();
     let before = tree(root);
     let started = Instant::now();
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "child", "--ignored", "--nocapture", "--test-threads=1", "-q"])
         .env("EMBARGO_TEST_CHILD_ROOT", root)
         .env("TMPDIR", tmp.path())
+        .env("SQLITE_TMPDIR", sqlite_tmp.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -183,6 +189,11 @@ fn scan_in_child(root: &Path, limit: Duration) -> Outcome {
     assert_eq!(tree(root), before, "the scan changed the root");
     let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(left.is_empty(), "the scan left {left:?} in its TMPDIR");
+    assert_eq!(
+        std::fs::metadata(sqlite_tmp.path()).unwrap().modified().unwrap(),
+        sqlite_tmp_mtime,
+        "SQLite made a temporary file"
+    );
     out
 }
 

@@ -100,10 +100,11 @@ pub struct Db {
 /// super-journal) go to `note`; the `Err` is a database that cannot be read.
 pub fn open(root: &Root, path: &str, limits: &Limits, mut note: impl FnMut(FsError)) -> Result<Db, FsError> {
     let io = |what: &str, e: std::io::Error| FsError::new(ErrorKind::IoError, path, format!("{what}: {e}"));
-    let (main, main_meta) = root.open(path)?;
-    let mut sources = vec![(path.to_string(), "", main, main_meta.metadata.len())];
+    let (main, resolved) = root.open(path)?;
+    let mut sources = vec![(path.to_string(), "", main, resolved.metadata.len())];
     for suffix in ["-journal", "-wal"] {
-        let side = format!("{path}{suffix}");
+        // Beside the file the links lead to, where SQLite itself looks.
+        let side = format!("{}{suffix}", resolved.path);
         match root.open(&side) {
             Ok((f, r)) => sources.push((side, suffix, f, r.metadata.len())),
             Err(e) if e.kind == ErrorKind::NotFound => {}
@@ -396,7 +397,10 @@ fn connect(copy: &Path, limits: &Limits, stopped: Arc<AtomicU8>) -> rusqlite::Re
     ))?;
     // A SQLite built with SQLITE_TEMP_STORE=0 ignores the pragma above and
     // always spills to the shared temporary directory.
-    let files_only: bool = conn.query_row("SELECT sqlite_compileoption_used('TEMP_STORE=0')", [], |r| r.get(0))?;
+    // (A build without compile-option diagnostics cannot tell; the default
+    // is 1, which honours the pragma.)
+    let files_only: bool =
+        conn.query_row("SELECT sqlite_compileoption_used('TEMP_STORE=0')", [], |r| r.get(0)).unwrap_or(false);
     if files_only {
         return Err(rusqlite::Error::SqliteFailure(
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISUSE),
