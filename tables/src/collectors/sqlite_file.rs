@@ -147,7 +147,11 @@ pub fn open(root: &Root, path: &str, limits: &Limits, mut note: impl FnMut(FsErr
         let allowed = limits.file_bytes.min(budget);
         let n = copy_bounded(file, &to, allowed).map_err(|e| FsError::io(&side, &e))?;
         if n > allowed {
-            return Err(too_large(&side, n, allowed, limits.label));
+            return Err(FsError::new(
+                ErrorKind::TooLarge,
+                side,
+                format!("grew past the {allowed}-byte limit left for it while being copied; the copy was discarded"),
+            ));
         }
         budget -= n;
         if suffix == "-journal"
@@ -248,7 +252,7 @@ fn too_large(path: &str, len: u64, limit: u64, label: &str) -> FsError {
     FsError::new(
         ErrorKind::TooLarge,
         path,
-        format!("{len} bytes is more than the {limit}-byte limit for a {label} file; nothing was copied"),
+        format!("{len} bytes is more than the {limit}-byte limit per {label} file; nothing was copied"),
     )
 }
 
