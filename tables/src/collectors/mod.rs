@@ -13,6 +13,7 @@ pub mod pem_stores;
 pub mod procs;
 pub mod rpmdb;
 pub mod snap;
+pub mod sqlite_file;
 pub mod systemd;
 pub mod sysv;
 pub mod x509;

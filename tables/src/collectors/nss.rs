@@ -4,15 +4,16 @@
 //! One table, `nssPublic`; each column is `a` + the lowercase hex PKCS#11
 //! attribute type, values are raw bytes (ULONGs 4-byte big-endian). Certificate
 //! objects carry the DER in CKA_VALUE; NSS trust objects are matched to them by
-//! issuer and serial number. The database is copied out of the root first, so
-//! SQLite never opens a file of the scanned system and never waits on a lock.
+//! issuer and serial number. The database is untrusted (a local user owns
+//! their profile's): [`sqlite_file`] opens a private copy, so SQLite never
+//! opens a file of the scanned system and never waits on a lock.
 
 use std::collections::HashMap;
-use std::io::Write;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
-use crate::error::{ErrorKind, FsError};
+use super::sqlite_file;
+use crate::error::FsError;
 use crate::root::Root;
 
 const CKO_CERTIFICATE: u32 = 0x0000_0001;
@@ -22,9 +23,6 @@ const CKO_NSS_TRUST: u32 = 0xce53_4353;
 pub const TRUSTED_DELEGATOR: u32 = 0xce53_4352;
 pub const TRUSTED: u32 = 0xce53_4351;
 pub const NOT_TRUSTED: u32 = 0xce53_435a;
-
-/// cert9.db can hold thousands of certificates; anything this large is not one.
-const MAX_DB_BYTES: u64 = 256 << 20;
 
 /// Per-purpose trust, in the order server_auth, client_auth, code_signing, email.
 pub const PURPOSES: [&str; 4] = ["server_auth", "client_auth", "code_signing", "email"];
@@ -69,46 +67,33 @@ impl NssCert {
     }
 }
 
-/// Reads the certificates of the cert9.db at `path` inside `root`.
-pub fn read_cert9(root: &Root, path: &str) -> Result<Vec<NssCert>, FsError> {
-    let dir = tempfile::tempdir().map_err(|e| FsError::io(path, &e))?;
-    let copy = dir.path().join("cert9.db");
-    copy_out(root, path, &copy)?;
-    let mut with_log = false;
-    for suffix in ["-wal", "-journal"] {
-        let side = format!("{path}{suffix}");
-        match copy_out(root, &side, &dir.path().join(format!("cert9.db{suffix}"))) {
-            Ok(()) => with_log = true,
-            Err(e) if e.kind == ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-    }
-    // A WAL or hot journal can only be applied by a writable connection; it
-    // is our private copy, so that changes nothing in the root.
-    let flags = if with_log { OpenFlags::SQLITE_OPEN_READ_WRITE } else { OpenFlags::SQLITE_OPEN_READ_ONLY }
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let sql_err = |e: rusqlite::Error| FsError::parse(path, format!("not a readable NSS database: {e}"));
-    let conn = Connection::open_with_flags(&copy, flags).map_err(sql_err)?;
-    conn.busy_timeout(std::time::Duration::ZERO).map_err(sql_err)?;
-    query(&conn).map_err(sql_err)
-}
+/// What reading one cert9.db may cost. A Firefox profile's is well under
+/// 1 MiB; one holding thousands of certificates is a few MiB.
+pub const LIMITS: sqlite_file::Limits = sqlite_file::Limits {
+    label: "NSS database",
+    file_bytes: 64 << 20,
+    total_bytes: 128 << 20,
+    // A certificate is a few KiB; CKA_VALUE of the largest real ones < 64 KiB.
+    value_bytes: 16 << 20,
+    // 150 certificates take about 5 000 steps.
+    vm_steps: 20_000_000,
+    time: std::time::Duration::from_secs(20),
+};
 
-fn copy_out(root: &Root, path: &str, to: &std::path::Path) -> Result<(), FsError> {
-    let (file, resolved) = root.open(path)?;
-    if resolved.metadata.len() > MAX_DB_BYTES {
-        return Err(FsError::new(ErrorKind::TooLarge, path, format!("larger than {MAX_DB_BYTES} bytes")));
-    }
-    let mut out = std::fs::File::create(to).map_err(|e| FsError::io(path, &e))?;
-    std::io::copy(&mut std::io::Read::take(file, MAX_DB_BYTES), &mut out).map_err(|e| FsError::io(path, &e))?;
-    out.flush().map_err(|e| FsError::io(path, &e))
+/// Reads the certificates of the cert9.db at `path` inside `root`. Problems
+/// that still leave the database readable go to `note`.
+pub fn read_cert9(root: &Root, path: &str, note: impl FnMut(FsError)) -> Result<Vec<NssCert>, FsError> {
+    let db = sqlite_file::open(root, path, &LIMITS, note)?;
+    db.table("nssPublic")?;
+    query(db.conn()).map_err(|e| db.error(e))
 }
 
 type TrustKey = (Vec<u8>, Vec<u8>);
 
 fn query(conn: &Connection) -> rusqlite::Result<Vec<NssCert>> {
     let mut trust: HashMap<TrustKey, [Option<u32>; 4]> = HashMap::new();
-    let mut stmt =
-        conn.prepare("SELECT a0, a81, a82, ace536358, ace536359, ace53635a, ace53635b FROM nssPublic WHERE a0 = ?1")?;
+    let mut stmt = conn
+        .prepare("SELECT a0, a81, a82, ace536358, ace536359, ace53635a, ace53635b FROM main.nssPublic WHERE a0 = ?1")?;
     let mut rows = stmt.query([CKO_NSS_TRUST.to_be_bytes().to_vec()])?;
     while let Some(r) = rows.next()? {
         let (Some(issuer), Some(serial)) = (blob(r.get_ref(1)?), blob(r.get_ref(2)?)) else {
@@ -121,7 +106,7 @@ fn query(conn: &Connection) -> rusqlite::Result<Vec<NssCert>> {
         trust.insert((issuer, serial), t);
     }
     let mut out = Vec::new();
-    let mut stmt = conn.prepare("SELECT a3, a11, a81, a82 FROM nssPublic WHERE a0 = ?1")?;
+    let mut stmt = conn.prepare("SELECT a3, a11, a81, a82 FROM main.nssPublic WHERE a0 = ?1")?;
     let mut rows = stmt.query([CKO_CERTIFICATE.to_be_bytes().to_vec()])?;
     while let Some(r) = rows.next()? {
         let Some(der) = blob(r.get_ref(1)?) else {

@@ -1,18 +1,16 @@
 //! rpm's database in its SQLite form (`rpmdb.sqlite`, rpm >= 4.16: Fedora 33+,
 //! RHEL 9+): table `Packages(hnum, blob)`, one rpm header per row.
 //!
-//! The image is never written: SQLite would create a `-shm`, might replay the
-//! WAL into the main file, and could leave a lock file. So the database, its
-//! `-wal` and `-shm` are copied (through the scan root) into a private
-//! temporary directory, and that copy is opened. Opening the copy the normal
-//! way lets SQLite replay a WAL that rpm had not yet checkpointed, which an
-//! `immutable=1` open of the original would silently ignore.
+//! The database is untrusted and the image is never written: it is opened
+//! through [`sqlite_file`], which reads a private copy of it, its `-journal`
+//! and its `-wal`. Opening that copy read-write lets SQLite recover WAL frames
+//! that rpm had committed but not yet checkpointed (a live host's newest
+//! installs), which an `immutable=1` open of the original would silently ignore.
 //!
 //! Headers are parsed by hand: the format is small and fixed, and every
 //! offset it holds is checked against the blob before use.
 
-use std::path::Path;
-
+use super::sqlite_file;
 use crate::error::{ErrorKind, FsError};
 use crate::root::Root;
 
@@ -26,8 +24,18 @@ const OTHER_BACKENDS: [(&str, &str); 2] = [
     ("Packages.db", "ndb rpm database (SUSE); only rpmdb.sqlite is read"),
 ];
 
-/// A database larger than this is not copied out of the image.
-pub const MAX_DB_BYTES: u64 = 2 << 30;
+/// What reading one rpm database may cost. Fedora's rpmdb.sqlite with 3000
+/// packages is about 150 MiB and its WAL a few MiB; rpm itself refuses a
+/// header over 256 MiB, and real ones stay under a few MiB.
+pub const LIMITS: sqlite_file::Limits = sqlite_file::Limits {
+    label: "rpmdb.sqlite",
+    file_bytes: 512 << 20,
+    total_bytes: 768 << 20,
+    value_bytes: 64 << 20,
+    // Reading 3000 packages takes about 30 000 steps.
+    vm_steps: 50_000_000,
+    time: std::time::Duration::from_secs(30),
+};
 
 /// The header fields a row needs. Missing tags are normal (no Vendor, no Epoch).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -268,37 +276,11 @@ pub fn read_sqlite(
     mut each: impl FnMut(RpmPackage),
     mut bad: impl FnMut(FsError),
 ) -> Result<(), FsError> {
-    let tmp = tempfile::Builder::new()
-        .prefix("embargo-rpmdb-")
-        .tempdir()
-        .map_err(|e| FsError::new(ErrorKind::IoError, path, format!("cannot make a temporary directory: {e}")))?;
-    let copy = tmp.path().join("rpmdb.sqlite");
-    copy_out(root, path, &copy, true)?;
-    for suffix in ["-wal", "-shm"] {
-        let side = format!("{path}{suffix}");
-        let mut side_copy = copy.clone().into_os_string();
-        side_copy.push(suffix);
-        copy_out(root, &side, Path::new(&side_copy), false)?;
-    }
-    let sql_err = |e: rusqlite::Error| {
-        let kind = match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::NotADatabase) | Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
-                ErrorKind::ParseError
-            }
-            _ => ErrorKind::IoError,
-        };
-        FsError::new(kind, path, format!("rpmdb.sqlite: {e}"))
-    };
-    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = rusqlite::Connection::open_with_flags(&copy, flags).map_err(sql_err)?;
-    // The schema comes from the image: do not let it run anything it defines.
-    conn.pragma_update(None, "trusted_schema", false).map_err(sql_err)?;
-    // Check each b-tree cell's size as it is read: cheap, and catches more
-    // corruption before it can mislead a read.
-    conn.pragma_update(None, "cell_size_check", true).map_err(sql_err)?;
-    let mut stmt = conn.prepare("SELECT hnum, blob FROM Packages ORDER BY hnum").map_err(sql_err)?;
-    let mut rows = stmt.query([]).map_err(sql_err)?;
-    while let Some(row) = rows.next().map_err(sql_err)? {
+    let db = sqlite_file::open(root, path, &LIMITS, &mut bad)?;
+    db.table("Packages")?;
+    let mut stmt = db.conn().prepare("SELECT hnum, blob FROM main.Packages ORDER BY hnum").map_err(|e| db.error(e))?;
+    let mut rows = stmt.query([]).map_err(|e| db.error(e))?;
+    while let Some(row) = rows.next().map_err(|e| db.error(e))? {
         let hnum: i64 = row.get(0).unwrap_or(-1);
         let blob = match row.get_ref(1) {
             Ok(rusqlite::types::ValueRef::Blob(b)) => b,
@@ -316,30 +298,10 @@ pub fn read_sqlite(
     Ok(())
 }
 
-/// Copies a file of the image to the analyst's temporary directory. A missing
-/// optional file (`-wal`, `-shm`) is fine.
-fn copy_out(root: &Root, path: &str, to: &Path, required: bool) -> Result<(), FsError> {
-    let (file, r) = match root.open(path) {
-        Ok(f) => f,
-        Err(e) if !required && e.kind == ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    if r.metadata.len() > MAX_DB_BYTES {
-        return Err(FsError::new(
-            ErrorKind::TooLarge,
-            path,
-            format!("{} bytes is more than the {MAX_DB_BYTES}-byte limit", r.metadata.len()),
-        ));
-    }
-    let mut out = std::fs::File::create(to)
-        .map_err(|e| FsError::new(ErrorKind::IoError, path, format!("cannot create a temporary copy: {e}")))?;
-    std::io::copy(&mut std::io::Read::take(file, MAX_DB_BYTES + 1), &mut out).map_err(|e| FsError::io(path, &e))?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
     use std::process::Command;
 
     fn fixture() -> std::path::PathBuf {

@@ -256,7 +256,7 @@ fn nss_databases(ctx: &Ctx<'_>) -> Vec<(String, Option<String>)> {
 
 fn from_nss(ctx: &Ctx<'_>, cache: &mut x509::CertCache, rows: &mut Vec<InstalledCertificate>) {
     for (db, user) in nss_databases(ctx) {
-        let Some(certs) = ctx.ok(nss::read_cert9(ctx.root(), &db)) else {
+        let Some(certs) = ctx.ok(nss::read_cert9(ctx.root(), &db, |e| ctx.report(e))) else {
             continue;
         };
         let location = if user.is_some() { "user" } else { "system" };
