@@ -33,7 +33,7 @@
 //! remembered handle is a directory that was inside the root when it was
 //! opened; if the root changes later the scan sees the old directory (stale,
 //! but still inside the root), never a link that replaced it. The cache is
-//! bounded ([`CACHED_ENTRIES`]), as each directory in it is an open file.
+//! bounded ([`CACHED_DIRS`]), as each directory in it is an open file.
 //!
 //! File names are bytes: a name that is not UTF-8 is kept exact in
 //! [`DirEntry::file_name`] and every method takes a path as `&impl AsRef<OsStr>`, so a
@@ -73,10 +73,14 @@ pub const MAX_SYMLINKS: usize = 40;
 /// Files larger than this are not slurped by [`Root::read`].
 pub const DEFAULT_READ_LIMIT: u64 = 64 << 20;
 
-/// Directory handles and link targets remembered per root. Each directory
-/// is an open file descriptor, and the usual soft limit is 1024; a scan
-/// walks through far fewer distinct directories than this many times over.
-pub const CACHED_ENTRIES: usize = 256;
+/// Directory handles remembered per root. Each is an open file descriptor,
+/// and the usual soft limit is 1024; a scan walks through far fewer
+/// distinct directories than this, many times over.
+pub const CACHED_DIRS: usize = 256;
+
+/// Entries (directories and link targets) remembered per root, to bound the
+/// memory a root with millions of links can take.
+pub const CACHED_ENTRIES: usize = 1 << 16;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntryType {
@@ -311,12 +315,22 @@ pub struct Root {
     top: Arc<DirHandle>,
     /// Directories and links already walked through, by root-relative path
     /// (the bytes of `/a/b`; see the module comment on why this is safe).
-    known: Arc<RwLock<foldhash::HashMap<Vec<u8>, Known>>>,
+    known: Arc<RwLock<Cache>>,
+}
+
+#[derive(Debug, Default)]
+struct Cache {
+    map: foldhash::HashMap<Vec<u8>, Known>,
+    /// How many of `map`'s entries are directories.
+    dirs: usize,
 }
 
 #[derive(Clone, Debug)]
 enum Known {
     Dir(Arc<DirHandle>),
+    /// A directory seen last in a path: only its lstat, no handle (resolving
+    /// directories is common; opening each one would cost a descriptor).
+    DirMeta(Metadata),
     /// A symlink and its target as stored.
     Link(Arc<[u8]>),
 }
@@ -547,7 +561,7 @@ impl Root {
             let mark = vpath.len();
             vpath.push(b'/');
             vpath.extend_from_slice(&comp);
-            let known = self.known.read().ok().and_then(|k| k.get(&vpath[..]).cloned());
+            let known = self.known.read().ok().and_then(|k| k.map.get(&vpath[..]).cloned());
             let dir = stack.last().expect("the root is never popped").clone();
             let target = match known {
                 Some(Known::Dir(h)) if !is_last => {
@@ -564,6 +578,9 @@ impl Root {
                         Want::List => sys::list(&h.handle, None).map(End::List).map_err(|e| err(Fail::Sys(e))),
                         Want::Link => Err(err(Fail::Sys(std::io::Error::from_raw_os_error(libc_einval())))),
                     };
+                }
+                Some(Known::DirMeta(meta)) if is_last && matches!(want, Want::Stat { .. }) => {
+                    return Ok(End::Stat { parent: dir, name: Some(comp.into_owned()), vpath, meta });
                 }
                 Some(Known::Link(t)) if !is_last || want != (Want::Stat { follow: false }) => {
                     if is_last && want == Want::Link {
@@ -600,6 +617,9 @@ impl Root {
                             continue;
                         }
                         Step::Stat(meta) => {
+                            if meta.is_dir() {
+                                self.remember(&vpath, Known::DirMeta(meta.clone()));
+                            }
                             return Ok(End::Stat { parent: dir, name: Some(name.into_owned()), vpath, meta });
                         }
                         Step::List(entries) => return Ok(End::List(entries)),
@@ -672,12 +692,22 @@ impl Root {
     }
 
     fn remember(&self, vpath: &[u8], what: Known) {
-        if let Ok(mut known) = self.known.write() {
-            if known.len() >= CACHED_ENTRIES {
-                // Walks under way keep their own references.
-                known.clear();
+        if let Ok(mut cache) = self.known.write() {
+            let cache = &mut *cache;
+            // Walks under way keep their own references to what is dropped.
+            if matches!(what, Known::Dir(_)) {
+                if cache.dirs >= CACHED_DIRS {
+                    cache.map.retain(|_, k| !matches!(k, Known::Dir(_)));
+                    cache.dirs = 0;
+                }
+                cache.dirs += 1;
+            } else if cache.map.len() >= CACHED_ENTRIES {
+                cache.map.clear();
+                cache.dirs = 0;
             }
-            known.insert(vpath.to_vec(), what);
+            if let Some(Known::Dir(_)) = cache.map.insert(vpath.to_vec(), what) {
+                cache.dirs -= 1;
+            }
         }
     }
 }
