@@ -413,6 +413,24 @@ impl Root {
         self.base == Path::new("/")
     }
 
+    /// Why `path` was not found, when that is worth a `scan_errors` row: its
+    /// last component is a symlink whose target does not exist inside the
+    /// root (dangling, or pointing out of the root, which is never
+    /// followed). None for a plainly absent file.
+    pub fn dangling(&self, path: &(impl AsRef<OsStr> + ?Sized)) -> Option<FsError> {
+        let path = path.as_ref();
+        let link = self.resolve_nofollow(path).ok()?;
+        if !link.metadata.is_symlink() {
+            return None;
+        }
+        let target = self.read_link(path).unwrap_or_default();
+        Some(FsError::new(
+            ErrorKind::NotFound,
+            lossy(path),
+            format!("symbolic link to {target:?}, which does not exist inside the root (links are resolved as in a chroot)"),
+        ))
+    }
+
     /// Resolves `path` inside the root, following a final symlink too.
     pub fn resolve(&self, path: &(impl AsRef<OsStr> + ?Sized)) -> Result<Resolved, FsError> {
         self.resolved(path.as_ref(), true)
