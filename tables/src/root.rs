@@ -1,20 +1,69 @@
 //! The scan root: the only way collectors touch the file system.
 //!
+//! # Threat model
+//!
+//! The root is someone else's file tree: a mounted disk image, a container's
+//! rootfs, another system's disk. Its contents are hostile (links that point
+//! anywhere, device nodes, FIFOs, names that are not UTF-8), and it may change
+//! while we scan it (a running container, a read-write or network mount).
+//! Whatever it holds or does, embargo must read only files inside it and
+//! must never open a FIFO, socket or device.
+//!
 //! Paths are resolved the way `chroot(2)` would resolve them, one component at
 //! a time: an absolute symlink target starts again at the root, `..` stops at
-//! the root, and at most [`MAX_SYMLINKS`] links are followed. Every host path
-//! handed to the OS is `base` joined with components that this walk produced,
-//! so a hostile disk image cannot make embargo open a file outside it. Only
-//! regular files are ever opened for reading; FIFOs, sockets and devices are
-//! refused before `open(2)`, which is also done with `O_NOFOLLOW|O_NONBLOCK`.
+//! the root, and at most [`MAX_SYMLINKS`] links are followed.
 //!
-//! We walk by hand rather than use `openat2(RESOLVE_IN_ROOT)` because the same
-//! code must work when embargo runs on macOS or Windows against a mounted image.
+//! # Design
+//!
+//! The walk goes from directory handle to directory handle, never through a
+//! host path: the root is opened once, and each component is opened *in* the
+//! handle of its parent with `openat(O_DIRECTORY|O_NOFOLLOW)` (`O_PATH` on
+//! Linux, so that a directory we may search but not list still works, and no
+//! driver's open ever runs). The kernel refuses a symlink there, so a link is
+//! only ever read with `readlinkat` and its target walked by this code; what
+//! was checked is what is opened, even if a directory is swapped for a link
+//! between two steps. The final file is opened in its parent's handle with
+//! `O_NOFOLLOW|O_NONBLOCK` after an `fstatat` says it is a regular file, and
+//! `fstat` of the open file confirms it. Listings (`read_dir`) and link reads
+//! (`read_link`) also work in the parent's handle.
+//!
+//! Walks pass through the same few directories (and links such as `/lib` ->
+//! `usr/lib`) thousands of times, so the handles of directories and the
+//! targets of links are remembered, keyed by their root-relative path. A
+//! remembered handle is a directory that was inside the root when it was
+//! opened; if the root changes later the scan sees the old directory (stale,
+//! but still inside the root), never a link that replaced it. The cache is
+//! bounded ([`CACHED_DIRS`]), as each directory in it is an open file.
+//!
+//! File names are bytes: a name that is not UTF-8 is kept exact in
+//! [`DirEntry::file_name`] and every method takes a path as `&impl AsRef<OsStr>`, so a
+//! listed name can be opened again; only what is shown ([`DirEntry::name`],
+//! [`Resolved::path`], error paths) is lossy (U+FFFD).
+//!
+//! Out of scope: a directory *moved out of* the root while we hold its handle
+//! (a later `..` or lookup would then be outside). Doing that needs write
+//! access outside the root, which the scanned system does not have (a
+//! container cannot rename a directory out of its own rootfs mount); the
+//! analyst's own processes are trusted. A regular file swapped for a FIFO or
+//! device between the `fstatat` and the `open` is opened (non-blocking, and
+//! refused by the `fstat` right after); opening cannot be made conditional on
+//! the type without `O_PATH` re-opening through `/proc`. [`Resolved::host`] is
+//! a host path for messages and for libraries that only take a path (SQLite):
+//! whatever opens it lets the kernel resolve it again, unchecked.
+//!
+//! `openat2(RESOLVE_IN_ROOT)` would do the walk in the kernel on Linux 5.6+,
+//! but not the case folding and NTFS-style link targets of Windows images,
+//! and not on macOS; the handle walk is one code path for all of them. On
+//! platforms without `openat` (Windows) the same walk runs on host paths, with
+//! the check-then-open race this design closes elsewhere.
 
 use std::borrow::Cow;
-use std::fs::{self, File, Metadata};
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::{Duration, SystemTime};
 
 use crate::error::{ErrorKind, FsError};
 
@@ -23,6 +72,15 @@ pub const MAX_SYMLINKS: usize = 40;
 
 /// Files larger than this are not slurped by [`Root::read`].
 pub const DEFAULT_READ_LIMIT: u64 = 64 << 20;
+
+/// Directory handles remembered per root. Each is an open file descriptor,
+/// and the usual soft limit is 1024; a scan walks through far fewer
+/// distinct directories than this, many times over.
+pub const CACHED_DIRS: usize = 256;
+
+/// Entries (directories and link targets) remembered per root, to bound the
+/// memory a root with millions of links can take.
+pub const CACHED_ENTRIES: usize = 1 << 16;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntryType {
@@ -33,7 +91,8 @@ pub enum EntryType {
 }
 
 impl EntryType {
-    pub fn of(ft: fs::FileType) -> Self {
+    pub fn of(ft: impl Into<FileType>) -> Self {
+        let ft = ft.into();
         if ft.is_symlink() {
             EntryType::Symlink
         } else if ft.is_dir() {
@@ -46,20 +105,206 @@ impl EntryType {
     }
 }
 
-/// One directory entry, typed without following links.
+/// The type of a file, not following links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileType(Kind);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    File,
+    Dir,
+    Symlink,
+    Fifo,
+    Socket,
+    BlockDevice,
+    CharDevice,
+    Unknown,
+}
+
+impl FileType {
+    pub fn is_file(self) -> bool {
+        self.0 == Kind::File
+    }
+    pub fn is_dir(self) -> bool {
+        self.0 == Kind::Dir
+    }
+    pub fn is_symlink(self) -> bool {
+        self.0 == Kind::Symlink
+    }
+    pub fn is_fifo(self) -> bool {
+        self.0 == Kind::Fifo
+    }
+    pub fn is_socket(self) -> bool {
+        self.0 == Kind::Socket
+    }
+    pub fn is_block_device(self) -> bool {
+        self.0 == Kind::BlockDevice
+    }
+    pub fn is_char_device(self) -> bool {
+        self.0 == Kind::CharDevice
+    }
+}
+
+impl From<std::fs::FileType> for FileType {
+    fn from(ft: std::fs::FileType) -> Self {
+        #[cfg(unix)]
+        use std::os::unix::fs::FileTypeExt;
+        let kind = if ft.is_symlink() {
+            Kind::Symlink
+        } else if ft.is_dir() {
+            Kind::Dir
+        } else if ft.is_file() {
+            Kind::File
+        } else {
+            #[cfg(unix)]
+            {
+                if ft.is_fifo() {
+                    Kind::Fifo
+                } else if ft.is_socket() {
+                    Kind::Socket
+                } else if ft.is_block_device() {
+                    Kind::BlockDevice
+                } else if ft.is_char_device() {
+                    Kind::CharDevice
+                } else {
+                    Kind::Unknown
+                }
+            }
+            #[cfg(not(unix))]
+            Kind::Unknown
+        };
+        FileType(kind)
+    }
+}
+
+#[cfg(unix)]
+impl From<rustix::fs::FileType> for FileType {
+    fn from(ft: rustix::fs::FileType) -> Self {
+        use rustix::fs::FileType as R;
+        FileType(match ft {
+            R::RegularFile => Kind::File,
+            R::Directory => Kind::Dir,
+            R::Symlink => Kind::Symlink,
+            R::Fifo => Kind::Fifo,
+            R::Socket => Kind::Socket,
+            R::BlockDevice => Kind::BlockDevice,
+            R::CharacterDevice => Kind::CharDevice,
+            _ => Kind::Unknown,
+        })
+    }
+}
+
+/// What `lstat` says about a file inside the root.
 #[derive(Clone, Debug)]
+pub struct Metadata {
+    file_type: FileType,
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+// No is_empty, as std's Metadata has none: the size of a file is not a collection's length.
+#[allow(clippy::len_without_is_empty)]
+impl Metadata {
+    pub fn file_type(&self) -> FileType {
+        self.file_type
+    }
+    pub fn is_file(&self) -> bool {
+        self.file_type.is_file()
+    }
+    pub fn is_dir(&self) -> bool {
+        self.file_type.is_dir()
+    }
+    pub fn is_symlink(&self) -> bool {
+        self.file_type.is_symlink()
+    }
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+    pub fn modified(&self) -> std::io::Result<SystemTime> {
+        self.modified.ok_or_else(|| std::io::Error::other("no modification time"))
+    }
+}
+
+impl From<std::fs::Metadata> for Metadata {
+    fn from(m: std::fs::Metadata) -> Self {
+        Metadata { file_type: m.file_type().into(), len: m.len(), modified: m.modified().ok() }
+    }
+}
+
+#[cfg(unix)]
+impl From<rustix::fs::Stat> for Metadata {
+    #[allow(clippy::unnecessary_cast)]
+    fn from(st: rustix::fs::Stat) -> Self {
+        let (secs, nanos) = (st.st_mtime as i64, st.st_mtime_nsec as u32);
+        let modified = if secs >= 0 {
+            SystemTime::UNIX_EPOCH.checked_add(Duration::new(secs as u64, nanos))
+        } else {
+            SystemTime::UNIX_EPOCH
+                .checked_sub(Duration::from_secs(secs.unsigned_abs()))
+                .and_then(|t| t.checked_add(Duration::from_nanos(nanos.into())))
+        };
+        Metadata {
+            file_type: rustix::fs::FileType::from_raw_mode(st.st_mode as rustix::fs::RawMode).into(),
+            len: st.st_size.max(0) as u64,
+            modified,
+        }
+    }
+}
+
+/// One directory entry, typed without following links.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirEntry {
+    /// The name for showing and matching: invalid UTF-8 becomes U+FFFD.
     pub name: String,
+    /// The name exactly as stored, to open the entry again.
+    pub file_name: OsString,
     pub entry_type: EntryType,
+}
+
+impl DirEntry {
+    pub fn new(file_name: OsString, entry_type: EntryType) -> Self {
+        DirEntry { name: file_name.to_string_lossy().into_owned(), file_name, entry_type }
+    }
+
+    /// `dir/name` with this entry's exact name, to hand back to [`Root`].
+    pub fn path_in(&self, dir: impl AsRef<OsStr>) -> OsString {
+        join(dir, &self.file_name)
+    }
+}
+
+/// `dir/name` for root paths that may hold names that are not UTF-8.
+pub fn join(dir: impl AsRef<OsStr>, name: impl AsRef<OsStr>) -> OsString {
+    let (dir, name) = (dir.as_ref(), name.as_ref());
+    let trimmed = trim_end_slashes(dir);
+    let mut out = OsString::with_capacity(trimmed.len() + name.len() + 1);
+    out.push(trimmed);
+    out.push("/");
+    out.push(name);
+    out
+}
+
+/// A root path as shown in rows and messages: invalid UTF-8 becomes U+FFFD.
+pub fn lossy(path: &OsStr) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+fn trim_end_slashes(p: &OsStr) -> &OsStr {
+    let b = p.as_encoded_bytes();
+    let end = b.iter().rposition(|&c| c != b'/').map_or(0, |i| i + 1);
+    os(&b[..end])
 }
 
 /// A path after resolution: where it is on the host, and what the scanned
 /// system calls it.
 #[derive(Clone, Debug)]
 pub struct Resolved {
+    /// For messages and for libraries that only take a path; opening it lets
+    /// the kernel resolve it again (see the module comment).
     pub host: PathBuf,
-    /// Root-relative, with a leading `/`, all links resolved.
+    /// Root-relative, with a leading `/`, all links resolved; lossy.
     pub path: String,
+    /// The same, exact.
+    pub raw_path: OsString,
     pub metadata: Metadata,
 }
 
@@ -67,31 +312,87 @@ pub struct Resolved {
 pub struct Root {
     base: PathBuf,
     fold_case: bool,
-    /// Host paths already seen to be real directories or symlinks. Walks
-    /// pass through the same few directories (and links such as `/lib` ->
-    /// `usr/lib`) thousands of times; this saves an lstat, and a readlink,
-    /// per component. A scan treats the root as unchanging.
-    known: std::sync::Arc<std::sync::RwLock<foldhash::HashMap<PathBuf, Known>>>,
+    top: Arc<DirHandle>,
+    /// Directories and links already walked through, by root-relative path
+    /// (the bytes of `/a/b`; see the module comment on why this is safe).
+    known: Arc<RwLock<Cache>>,
+}
+
+#[derive(Debug, Default)]
+struct Cache {
+    map: foldhash::HashMap<Vec<u8>, Known>,
+    /// How many of `map`'s entries are directories.
+    dirs: usize,
 }
 
 #[derive(Clone, Debug)]
 enum Known {
-    Dir(Metadata),
-    /// A symlink and its target text.
-    Link(String),
+    Dir(Arc<DirHandle>),
+    /// A directory seen last in a path: only its lstat, no handle (resolving
+    /// directories is common; opening each one would cost a descriptor).
+    DirMeta(Metadata),
+    /// A symlink and its target as stored.
+    Link(Arc<[u8]>),
+}
+
+/// An open directory inside the root, and its `fstat` once asked for.
+#[derive(Debug)]
+struct DirHandle {
+    handle: sys::Handle,
+    meta: OnceLock<Metadata>,
+}
+
+impl DirHandle {
+    fn new(handle: sys::Handle) -> Arc<DirHandle> {
+        Arc::new(DirHandle { handle, meta: OnceLock::new() })
+    }
+
+    fn meta(&self) -> std::io::Result<Metadata> {
+        if let Some(m) = self.meta.get() {
+            return Ok(m.clone());
+        }
+        let m = sys::fstat(&self.handle)?;
+        Ok(self.meta.get_or_init(|| m).clone())
+    }
+}
+
+/// What the caller wants of the last component.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Want {
+    Stat { follow: bool },
+    List,
+    Link,
+}
+
+/// Where a walk ended.
+enum End {
+    /// The last component: its parent's handle, its exact name (None when the
+    /// walk ended on a directory handle: the root, or after `..`), its
+    /// root-relative path and its lstat.
+    Stat { parent: Arc<DirHandle>, name: Option<Vec<u8>>, vpath: Vec<u8>, meta: Metadata },
+    List(Vec<DirEntry>),
+    Link(OsString),
+}
+
+/// A failed step of the walk, before it is given the caller's path.
+enum Fail {
+    Sys(std::io::Error),
+    NotDir,
+    Loop,
 }
 
 impl Root {
     /// Opens `dir` as a scan root. It must be an existing directory.
     pub fn new(dir: impl AsRef<Path>) -> std::io::Result<Root> {
-        let base = fs::canonicalize(dir.as_ref())?;
-        if !base.is_dir() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::NotADirectory,
-                format!("{} is not a directory", dir.as_ref().display()),
-            ));
-        }
-        Ok(Root { base, fold_case: false, known: Default::default() })
+        let base = std::fs::canonicalize(dir.as_ref())?;
+        let top = sys::open_root(&base).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotADirectory {
+                std::io::Error::new(e.kind(), format!("{} is not a directory", dir.as_ref().display()))
+            } else {
+                e
+            }
+        })?;
+        Ok(Root { base, fold_case: false, top: DirHandle::new(top), known: Default::default() })
     }
 
     /// Looks names up without regard to case when the exact name is missing,
@@ -112,93 +413,108 @@ impl Root {
         self.base == Path::new("/")
     }
 
+    /// Why `path` was not found, when that is worth a `scan_errors` row: its
+    /// last component is a symlink whose target does not exist inside the
+    /// root (dangling, or pointing out of the root, which is never
+    /// followed). None for a plainly absent file.
+    pub fn dangling(&self, path: &(impl AsRef<OsStr> + ?Sized)) -> Option<FsError> {
+        let path = path.as_ref();
+        let link = self.resolve_nofollow(path).ok()?;
+        if !link.metadata.is_symlink() {
+            return None;
+        }
+        let target = self.read_link(path).unwrap_or_default();
+        Some(FsError::new(
+            ErrorKind::NotFound,
+            lossy(path),
+            format!("symbolic link to {target:?}, which does not exist inside the root (links are resolved as in a chroot)"),
+        ))
+    }
+
     /// Resolves `path` inside the root, following a final symlink too.
-    pub fn resolve(&self, path: &str) -> Result<Resolved, FsError> {
-        self.walk(path, true)
+    pub fn resolve(&self, path: &(impl AsRef<OsStr> + ?Sized)) -> Result<Resolved, FsError> {
+        self.resolved(path.as_ref(), true)
     }
 
     /// Resolves `path` inside the root without following a final symlink.
-    pub fn resolve_nofollow(&self, path: &str) -> Result<Resolved, FsError> {
-        self.walk(path, false)
+    pub fn resolve_nofollow(&self, path: &(impl AsRef<OsStr> + ?Sized)) -> Result<Resolved, FsError> {
+        self.resolved(path.as_ref(), false)
     }
 
-    pub fn exists(&self, path: &str) -> bool {
-        self.resolve(path).is_ok()
+    pub fn exists(&self, path: &(impl AsRef<OsStr> + ?Sized)) -> bool {
+        self.walk(path.as_ref(), Want::Stat { follow: true }).is_ok()
     }
 
-    /// The target text of the symlink at `path`, as stored.
-    pub fn read_link(&self, path: &str) -> Result<String, FsError> {
-        // readlink(2) on the name itself needs no lstat first: it opens
-        // nothing and fails on anything but a symlink.
-        let host = match self.in_resolved_parent(path)? {
-            Some(host) => host,
-            None => self.resolve_nofollow(path)?.host,
-        };
-        let target = fs::read_link(&host).map_err(|e| FsError::io(path, &e))?;
-        Ok(target.to_string_lossy().into_owned())
-    }
-
-    /// The host path of `path`'s last component inside its resolved parent,
-    /// when that component is a plain name that needs no case folding; None
-    /// when only the full walk can find it (`..`, the root itself, a
-    /// case-folding root).
-    fn in_resolved_parent(&self, path: &str) -> Result<Option<PathBuf>, FsError> {
-        if self.fold_case {
-            return Ok(None);
+    fn resolved(&self, path: &OsStr, follow: bool) -> Result<Resolved, FsError> {
+        match self.walk(path, Want::Stat { follow })? {
+            End::Stat { vpath, meta, .. } => Ok(self.resolved_at(vpath, meta)),
+            End::List(_) | End::Link(_) => unreachable!("a stat walk ends in End::Stat"),
         }
-        let trimmed = path.trim_end_matches('/');
-        let (parent, name) = match trimmed.rfind('/') {
-            Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
-            None => ("", trimmed),
-        };
-        if name.is_empty() || name == "." || name == ".." || name.contains('\0') {
-            return Ok(None);
+    }
+
+    fn resolved_at(&self, vpath: Vec<u8>, metadata: Metadata) -> Resolved {
+        let raw_path = if vpath.is_empty() { OsString::from("/") } else { os(&vpath).to_os_string() };
+        let host = self.base.join(os(vpath.strip_prefix(b"/").unwrap_or(&vpath)));
+        Resolved { host, path: lossy(&raw_path), raw_path, metadata }
+    }
+
+    /// The target of the symlink at `path`, as stored (lossy).
+    pub fn read_link(&self, path: &(impl AsRef<OsStr> + ?Sized)) -> Result<String, FsError> {
+        Ok(lossy(&self.read_link_os(path)?))
+    }
+
+    /// The target of the symlink at `path`, exact.
+    pub fn read_link_os(&self, path: &(impl AsRef<OsStr> + ?Sized)) -> Result<OsString, FsError> {
+        match self.walk(path.as_ref(), Want::Link)? {
+            End::Link(t) => Ok(t),
+            _ => unreachable!("a link walk ends in End::Link"),
         }
-        let mut host = self.resolve(parent).map_err(|e| FsError { path: path.to_string(), ..e })?.host;
-        host.push(name);
-        Ok(Some(host))
     }
 
     /// Opens a regular file for reading.
-    pub fn open(&self, path: &str) -> Result<(File, Resolved), FsError> {
-        // The lstat of the walk, not a directory listing's d_type, decides
-        // what is opened: an image can label a device node a regular file in
-        // its directory entry, and opening some devices has side effects.
-        let r = self.resolve(path)?;
-        if !r.metadata.is_file() {
-            return Err(not_regular(path, &r.metadata));
-        }
-        let file = open_nofollow(&r.host).map_err(|e| FsError::io(path, &e))?;
-        let meta = file.metadata().map_err(|e| FsError::io(path, &e))?;
-        if !meta.is_file() {
+    pub fn open(&self, path: &(impl AsRef<OsStr> + ?Sized)) -> Result<(File, Resolved), FsError> {
+        let path = path.as_ref();
+        let End::Stat { parent, name, vpath, meta } = self.walk(path, Want::Stat { follow: true })? else {
+            unreachable!("a stat walk ends in End::Stat")
+        };
+        // The walk's lstat, not a directory listing's d_type, decides what is
+        // opened: an image can label a device node a regular file in its
+        // directory entry, and opening some devices has side effects.
+        let Some(name) = name.filter(|_| meta.is_file()) else {
             return Err(not_regular(path, &meta));
+        };
+        let file = sys::open_file(&parent.handle, os(&name)).map_err(|e| FsError::io(lossy(path), &e))?;
+        let now = sys::fstat_file(&file).map_err(|e| FsError::io(lossy(path), &e))?;
+        if !now.is_file() {
+            return Err(not_regular(path, &now));
         }
-        Ok((file, Resolved { metadata: meta, ..r }))
+        Ok((file, self.resolved_at(vpath, now)))
     }
 
     /// Reads a whole regular file, refusing one larger than `limit` bytes.
-    pub fn read_limited(&self, path: &str, limit: u64) -> Result<Vec<u8>, FsError> {
+    pub fn read_limited(&self, path: &(impl AsRef<OsStr> + ?Sized), limit: u64) -> Result<Vec<u8>, FsError> {
+        let path = path.as_ref();
         let (file, r) = self.open(path)?;
         if r.metadata.len() > limit {
             return Err(FsError::new(
                 ErrorKind::TooLarge,
-                path,
+                lossy(path),
                 format!("{} bytes is more than the {limit}-byte limit", r.metadata.len()),
             ));
         }
-        let buf = read_sized(file, r.metadata.len(), limit).map_err(|e| FsError::io(path, &e))?;
+        let buf = read_sized(file, r.metadata.len(), limit).map_err(|e| FsError::io(lossy(path), &e))?;
         if buf.len() as u64 > limit {
-            return Err(FsError::new(ErrorKind::TooLarge, path, format!("more than the {limit}-byte limit")));
+            return Err(FsError::new(ErrorKind::TooLarge, lossy(path), format!("more than the {limit}-byte limit")));
         }
         Ok(buf)
     }
 
-    pub fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
+    pub fn read(&self, path: &(impl AsRef<OsStr> + ?Sized)) -> Result<Vec<u8>, FsError> {
         self.read_limited(path, DEFAULT_READ_LIMIT)
     }
 
     /// Reads a file as text, replacing invalid UTF-8.
-    pub fn read_to_string(&self, path: &str) -> Result<String, FsError> {
+    pub fn read_to_string(&self, path: &(impl AsRef<OsStr> + ?Sized)) -> Result<String, FsError> {
         let bytes = self.read(path)?;
         Ok(match String::from_utf8(bytes) {
             Ok(s) => s,
@@ -206,191 +522,245 @@ impl Root {
         })
     }
 
-    /// Lists a directory, sorted by name. Entries whose names are not UTF-8
-    /// are kept with replacement characters.
-    pub fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
-        #[cfg(unix)]
-        if let Some(entries) = self.read_dir_direct(path)? {
-            return Ok(entries);
+    /// Lists a directory, sorted by exact name. A name that is not UTF-8
+    /// keeps its bytes in [`DirEntry::file_name`].
+    pub fn read_dir(&self, path: &(impl AsRef<OsStr> + ?Sized)) -> Result<Vec<DirEntry>, FsError> {
+        match self.walk(path.as_ref(), Want::List)? {
+            End::List(mut out) => {
+                out.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+                Ok(out)
+            }
+            _ => unreachable!("a listing walk ends in End::List"),
         }
-        let r = self.resolve(path)?;
-        if !r.metadata.is_dir() {
-            return Err(FsError::new(ErrorKind::NotFound, path, "not a directory"));
-        }
-        let rd = fs::read_dir(&r.host).map_err(|e| FsError::io(path, &e))?;
-        let mut out = Vec::new();
-        for entry in rd {
-            let entry = entry.map_err(|e| FsError::io(path, &e))?;
-            let entry_type = entry.file_type().map(EntryType::of).unwrap_or(EntryType::Other);
-            out.push(DirEntry { name: entry.file_name().to_string_lossy().into_owned(), entry_type });
-        }
-        out.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(out)
     }
 
-    /// `read_dir` without an lstat of the directory: it is opened in its
-    /// resolved parent with `O_DIRECTORY | O_NOFOLLOW`, which the kernel
-    /// refuses for a symlink, and for a device or FIFO before any driver's
-    /// open runs. None when the full walk must decide (anything but a plain
-    /// directory, `..`, a case-folding root).
-    #[cfg(unix)]
-    fn read_dir_direct(&self, path: &str) -> Result<Option<Vec<DirEntry>>, FsError> {
-        use rustix::fs::{AtFlags, FileType, Mode, OFlags};
-        let Some(host) = self.in_resolved_parent(path)? else { return Ok(None) };
-        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
-        let fd = match rustix::fs::open(&host, flags, Mode::empty()) {
-            Ok(fd) => fd,
-            Err(e @ (rustix::io::Errno::NOENT | rustix::io::Errno::ACCESS)) => {
-                return Err(FsError::io(path, &e.into()));
+    /// The chroot-style walk from handle to handle.
+    fn walk(&self, path: &OsStr, want: Want) -> Result<End, FsError> {
+        let err = |f: Fail| -> FsError {
+            let path = lossy(path);
+            match f {
+                Fail::Sys(e) => FsError::io(path, &e),
+                Fail::NotDir if want == Want::List => FsError::new(ErrorKind::NotFound, path, "not a directory"),
+                Fail::NotDir => FsError::new(ErrorKind::NotFound, path, "a path component is not a directory"),
+                Fail::Loop => FsError::new(
+                    ErrorKind::SymlinkLoop,
+                    path,
+                    format!("more than {MAX_SYMLINKS} symbolic links (a loop?)"),
+                ),
             }
-            // Not a directory, or a symlink: Linux and macOS say ENOTDIR for
-            // one under O_DIRECTORY, ELOOP without, the BSDs EMLINK or
-            // EFTYPE. The walk tells which and follows a link.
-            Err(_) => return Ok(None),
         };
-        let mut dir = rustix::fs::Dir::new(fd).map_err(|e| FsError::io(path, &e.into()))?;
-        let mut out = Vec::new();
-        while let Some(entry) = dir.read() {
-            let entry = entry.map_err(|e| FsError::io(path, &e.into()))?;
-            let name = entry.file_name().to_bytes();
-            if name == b"." || name == b".." {
-                continue;
-            }
-            // Some file systems leave d_type unset; std's DirEntry then asks
-            // lstat, and so do we (in the open directory).
-            let file_type = match entry.file_type() {
-                FileType::Unknown => dir
-                    .fd()
-                    .and_then(|fd| rustix::fs::statat(fd, entry.file_name(), AtFlags::SYMLINK_NOFOLLOW))
-                    .map_or(FileType::Unknown, |st| FileType::from_raw_mode(st.st_mode)),
-                known => known,
-            };
-            let entry_type = match file_type {
-                FileType::RegularFile => EntryType::File,
-                FileType::Directory => EntryType::Dir,
-                FileType::Symlink => EntryType::Symlink,
-                _ => EntryType::Other,
-            };
-            out.push(DirEntry { name: String::from_utf8_lossy(name).into_owned(), entry_type });
-        }
-        out.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(Some(out))
-    }
-
-    /// The chroot-style walk. `follow_last` decides whether a symlink in the
-    /// final position is followed.
-    fn walk(&self, path: &str, follow_last: bool) -> Result<Resolved, FsError> {
         // Components still to visit, the next one last. Only link targets
-        // allocate; `host` is the one path built.
-        let mut pending: Vec<Cow<'_, str>> = components(path, self.fold_case).rev().map(Cow::Borrowed).collect();
-        // Always `base` joined with the components walked so far.
-        let mut host = self.base.clone();
-        let mut depth = 0usize;
+        // allocate.
+        let mut pending: Vec<Cow<'_, [u8]>> =
+            components(path.as_encoded_bytes(), self.fold_case).rev().map(Cow::Borrowed).collect();
+        // The handles of the directories walked through, the root first; and
+        // their root-relative path, with where each component starts.
+        let mut stack: Vec<Arc<DirHandle>> = vec![self.top.clone()];
+        let mut vpath: Vec<u8> = Vec::with_capacity(64);
+        let mut marks: Vec<usize> = Vec::new();
         let mut links = 0usize;
-        let mut last_meta: Option<Metadata> = None;
         while let Some(comp) = pending.pop() {
-            if comp == "." {
+            if *comp == *b"." {
                 continue;
             }
-            if comp == ".." {
-                if depth > 0 {
-                    host.pop();
-                    depth -= 1;
+            if *comp == *b".." {
+                if let Some(mark) = marks.pop() {
+                    stack.pop();
+                    vpath.truncate(mark);
                 }
-                last_meta = None;
                 continue;
             }
-            host.push(&*comp);
-            depth += 1;
+            if comp.contains(&0) {
+                // No file name holds a NUL; the system call would say EINVAL.
+                let e = std::io::Error::from(std::io::ErrorKind::NotFound);
+                return Err(err(Fail::Sys(e)));
+            }
             let is_last = pending.is_empty();
-            let known = self.known.read().ok().and_then(|k| k.get(&host).cloned());
+            let mark = vpath.len();
+            vpath.push(b'/');
+            vpath.extend_from_slice(&comp);
+            let known = self.known.read().ok().and_then(|k| k.map.get(&vpath[..]).cloned());
+            let dir = stack.last().expect("the root is never popped").clone();
             let target = match known {
-                Some(Known::Dir(meta)) => {
-                    last_meta = Some(meta);
+                Some(Known::Dir(h)) if !is_last => {
+                    stack.push(h);
+                    marks.push(mark);
                     continue;
                 }
-                Some(Known::Link(target)) if !is_last || follow_last => target,
-                _ => {
-                    let meta = match fs::symlink_metadata(&host) {
-                        Ok(m) => m,
-                        Err(e) if self.fold_case && e.kind() == std::io::ErrorKind::NotFound => {
-                            self.fold(&mut host).ok_or_else(|| FsError::io(path, &e))?
+                Some(Known::Dir(h)) => {
+                    return match want {
+                        Want::Stat { .. } => {
+                            let meta = h.meta().map_err(|e| err(Fail::Sys(e)))?;
+                            Ok(End::Stat { parent: dir, name: Some(comp.into_owned()), vpath, meta })
                         }
-                        Err(e) => return Err(FsError::io(path, &e)),
+                        Want::List => sys::list(&h.handle, None).map(End::List).map_err(|e| err(Fail::Sys(e))),
+                        Want::Link => Err(err(Fail::Sys(std::io::Error::from_raw_os_error(libc_einval())))),
                     };
-                    if !meta.file_type().is_symlink() || (is_last && !follow_last) {
-                        if !is_last && !meta.is_dir() {
-                            return Err(FsError::new(ErrorKind::NotFound, path, "a path component is not a directory"));
-                        }
-                        if meta.is_dir() {
-                            self.remember(&host, Known::Dir(meta.clone()));
-                        }
-                        last_meta = Some(meta);
-                        continue;
+                }
+                Some(Known::DirMeta(meta)) if is_last && matches!(want, Want::Stat { .. }) => {
+                    return Ok(End::Stat { parent: dir, name: Some(comp.into_owned()), vpath, meta });
+                }
+                Some(Known::Link(t)) if !is_last || want != (Want::Stat { follow: false }) => {
+                    if is_last && want == Want::Link {
+                        return Ok(End::Link(os(&t).to_os_string()));
                     }
-                    let target = fs::read_link(&host).map_err(|e| FsError::io(path, &e))?;
-                    let target = target.to_string_lossy().into_owned();
-                    self.remember(&host, Known::Link(target.clone()));
-                    target
+                    t
+                }
+                _ => {
+                    let mut name = comp.clone();
+                    let step = loop {
+                        let step = self.step(&dir.handle, os(&name), is_last, want);
+                        match step {
+                            Err(e) if self.fold_case && e.kind() == std::io::ErrorKind::NotFound => {
+                                match sys::fold(&dir.handle, os(&name)) {
+                                    Some(exact) if exact != *name => {
+                                        vpath.truncate(mark + 1);
+                                        vpath.extend_from_slice(&exact);
+                                        name = Cow::Owned(exact);
+                                    }
+                                    _ => break Err(Fail::Sys(e)),
+                                }
+                            }
+                            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => break Err(Fail::NotDir),
+                            other => break other.map_err(Fail::Sys),
+                        }
+                    }
+                    .map_err(err)?;
+                    match step {
+                        Step::Dir(handle) => {
+                            let h = DirHandle::new(handle);
+                            self.remember(&vpath, Known::Dir(h.clone()));
+                            stack.push(h);
+                            marks.push(mark);
+                            continue;
+                        }
+                        Step::Stat(meta) => {
+                            if meta.is_dir() {
+                                self.remember(&vpath, Known::DirMeta(meta.clone()));
+                            }
+                            return Ok(End::Stat { parent: dir, name: Some(name.into_owned()), vpath, meta });
+                        }
+                        Step::List(entries) => return Ok(End::List(entries)),
+                        Step::Link(t) if is_last && want == Want::Link => {
+                            return Ok(End::Link(OsString::from(os(&t))));
+                        }
+                        Step::Link(t) => {
+                            let t: Arc<[u8]> = Arc::from(t);
+                            self.remember(&vpath, Known::Link(t.clone()));
+                            t
+                        }
+                    }
                 }
             };
             links += 1;
             if links > MAX_SYMLINKS {
-                return Err(FsError::new(
-                    ErrorKind::SymlinkLoop,
-                    path,
-                    format!("more than {MAX_SYMLINKS} symbolic links (a loop?)"),
-                ));
+                return Err(err(Fail::Loop));
             }
-            host.pop();
-            depth -= 1;
+            vpath.truncate(mark);
             let (absolute, rest) = link_target(&target, self.fold_case);
             if absolute {
-                host = self.base.clone();
-                depth = 0;
+                stack.truncate(1);
+                vpath.clear();
+                marks.clear();
             }
-            pending.extend(components(rest, self.fold_case).rev().map(|c| Cow::Owned(c.to_string())));
-            last_meta = None;
+            pending.extend(components(rest, self.fold_case).rev().map(|c| Cow::Owned(c.to_vec())));
         }
-        let metadata = match last_meta {
-            Some(m) => m,
-            // The walk ended on the root itself or after `..`: stat the directory.
-            None => fs::symlink_metadata(&host).map_err(|e| FsError::io(path, &e))?,
-        };
-        let path = self.virtual_path(&host);
-        Ok(Resolved { host, path, metadata })
-    }
-
-    fn remember(&self, host: &Path, what: Known) {
-        if let Ok(mut known) = self.known.write() {
-            known.insert(host.to_path_buf(), what);
+        // The walk ended on a directory handle: the root itself, or after `..`.
+        let dir = stack.pop().expect("the root is never popped");
+        match want {
+            Want::Stat { .. } => {
+                let meta = dir.meta().map_err(|e| err(Fail::Sys(e)))?;
+                Ok(End::Stat { parent: dir, name: None, vpath, meta })
+            }
+            Want::List => sys::list(&dir.handle, None).map(End::List).map_err(|e| err(Fail::Sys(e))),
+            Want::Link => Err(err(Fail::Sys(std::io::Error::from_raw_os_error(libc_einval())))),
         }
     }
 
-    /// What the scanned system calls `host`: the part below `base`.
-    fn virtual_path(&self, host: &Path) -> String {
-        let below = host.strip_prefix(&self.base).unwrap_or(Path::new(""));
-        let mut s = String::with_capacity(below.as_os_str().len() + 1);
-        for c in below.components() {
-            s.push('/');
-            s.push_str(&c.as_os_str().to_string_lossy());
+    /// One component looked up in its parent's handle, not yet remembered.
+    /// A component that is neither a directory nor a link, where one of them
+    /// is needed, is `InvalidData`.
+    fn step(&self, dir: &sys::Handle, name: &OsStr, is_last: bool, want: Want) -> std::io::Result<Step> {
+        // A directory to walk through, or to list: opened with O_NOFOLLOW,
+        // which fails on a link (and on a device or FIFO before any driver
+        // runs); only then is it asked whether it is a link.
+        let as_dir = !is_last || want == Want::List;
+        if as_dir {
+            let opened = if is_last { sys::list(dir, Some(name)).map(Step::List) } else { sys::open_dir(dir, name).map(Step::Dir) };
+            return match opened {
+                Ok(step) => Ok(step),
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied) => {
+                    Err(e)
+                }
+                Err(e) => match sys::read_link(dir, name) {
+                    Ok(t) => Ok(Step::Link(t)),
+                    Err(l) if l.raw_os_error() == Some(libc_einval()) => Err(std::io::ErrorKind::InvalidData.into()),
+                    Err(_) => Err(e),
+                },
+            };
         }
-        if s.is_empty() {
-            s.push('/');
+        match want {
+            Want::Link => sys::read_link(dir, name).map(Step::Link),
+            Want::Stat { follow } => {
+                let meta = sys::stat(dir, name)?;
+                if follow && meta.is_symlink() { sys::read_link(dir, name).map(Step::Link) } else { Ok(Step::Stat(meta)) }
+            }
+            Want::List => unreachable!("listed above"),
         }
-        s
     }
 
-    /// Replaces the last component of `host` with an entry of its directory
-    /// that equals it without regard to case.
-    fn fold(&self, host: &mut PathBuf) -> Option<Metadata> {
-        let wanted = host.file_name()?.to_string_lossy().to_lowercase();
-        let dir = host.parent()?;
-        let found =
-            fs::read_dir(dir).ok()?.flatten().find(|e| e.file_name().to_string_lossy().to_lowercase() == wanted)?;
-        host.set_file_name(found.file_name());
-        fs::symlink_metadata(&*host).ok()
+    fn remember(&self, vpath: &[u8], what: Known) {
+        if let Ok(mut cache) = self.known.write() {
+            let cache = &mut *cache;
+            // Walks under way keep their own references to what is dropped.
+            if matches!(what, Known::Dir(_)) {
+                if cache.dirs >= CACHED_DIRS {
+                    cache.map.retain(|_, k| !matches!(k, Known::Dir(_)));
+                    cache.dirs = 0;
+                }
+                cache.dirs += 1;
+            } else if cache.map.len() >= CACHED_ENTRIES {
+                cache.map.clear();
+                cache.dirs = 0;
+            }
+            if let Some(Known::Dir(_)) = cache.map.insert(vpath.to_vec(), what) {
+                cache.dirs -= 1;
+            }
+        }
     }
+}
+
+enum Step {
+    Dir(sys::Handle),
+    Stat(Metadata),
+    List(Vec<DirEntry>),
+    Link(Vec<u8>),
+}
+
+#[cfg(unix)]
+fn libc_einval() -> i32 {
+    libc::EINVAL
+}
+
+#[cfg(not(unix))]
+fn libc_einval() -> i32 {
+    // ERROR_INVALID_PARAMETER, what a readlink of a non-link says on Windows.
+    87
+}
+
+/// Bytes that came from an `OsStr`, cut only at ASCII separators.
+#[cfg(unix)]
+fn os(b: &[u8]) -> &OsStr {
+    use std::os::unix::ffi::OsStrExt;
+    OsStr::from_bytes(b)
+}
+
+#[cfg(not(unix))]
+fn os(b: &[u8]) -> &OsStr {
+    // SAFETY: every slice passed here is an `OsStr`'s encoded bytes, or a
+    // part of them split at ASCII `/` or `\`, or such parts joined with an
+    // ASCII `/`, which `from_encoded_bytes_unchecked` allows.
+    unsafe { OsStr::from_encoded_bytes_unchecked(b) }
 }
 
 /// Whether a link target is absolute, and the part of it to walk. On a
@@ -399,25 +769,23 @@ impl Root {
 /// junctions store them): all of them are taken from the root, as the
 /// volume's own drive. The drive letter is not checked, since an image is
 /// one volume.
-fn link_target(target: &str, windows: bool) -> (bool, &str) {
+fn link_target(target: &[u8], windows: bool) -> (bool, &[u8]) {
     if !windows {
-        return (target.starts_with('/'), target);
+        return (target.starts_with(b"/"), target);
     }
-    let t = target.strip_prefix(r"\??\").or_else(|| target.strip_prefix(r"\\?\")).unwrap_or(target);
-    let b = t.as_bytes();
-    if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
+    let t = target.strip_prefix(br"\??\").or_else(|| target.strip_prefix(br"\\?\")).unwrap_or(target);
+    if t.len() >= 2 && t[0].is_ascii_alphabetic() && t[1] == b':' {
         return (true, &t[2..]);
     }
-    (t.starts_with(['/', '\\']), t)
+    (t.first().is_some_and(|&c| c == b'/' || c == b'\\'), t)
 }
 
 /// Normal components of a path; empty ones are dropped. A backslash
 /// separates components only on Windows-style (case-folding) roots: on a
 /// Linux root it is an ordinary file-name character (systemd's
 /// `system-systemd\x2dcryptsetup.slice`).
-fn components(path: &str, backslash_separates: bool) -> impl DoubleEndedIterator<Item = &str> {
-    let seps: &[char] = if backslash_separates { &['/', '\\'] } else { &['/'] };
-    path.split(seps).filter(|c| !c.is_empty())
+fn components(path: &[u8], backslash_separates: bool) -> impl DoubleEndedIterator<Item = &[u8]> {
+    path.split(move |&c| c == b'/' || (backslash_separates && c == b'\\')).filter(|c| !c.is_empty())
 }
 
 /// Reads a file `size` bytes long by its last `fstat`, up to `limit + 1`
@@ -452,43 +820,180 @@ fn read_sized(mut file: File, size: u64, limit: u64) -> std::io::Result<Vec<u8>>
     Ok(buf)
 }
 
-fn not_regular(path: &str, meta: &Metadata) -> FsError {
-    let what = if meta.is_dir() {
+fn not_regular(path: &OsStr, meta: &Metadata) -> FsError {
+    let ft = meta.file_type();
+    let what = if ft.is_dir() {
         "a directory"
-    } else if is_special(meta) {
+    } else if ft.is_fifo() || ft.is_socket() || ft.is_block_device() || ft.is_char_device() {
         "a FIFO, socket or device"
     } else {
         "not a regular file"
     };
-    FsError::new(ErrorKind::NotRegularFile, path, format!("is {what}; only regular files are read"))
+    FsError::new(ErrorKind::NotRegularFile, lossy(path), format!("is {what}; only regular files are read"))
 }
 
+/// File-system calls relative to a directory handle.
 #[cfg(unix)]
-fn is_special(meta: &Metadata) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    let ft = meta.file_type();
-    ft.is_fifo() || ft.is_socket() || ft.is_block_device() || ft.is_char_device()
+mod sys {
+    use std::ffi::OsStr;
+    use std::fs::File;
+    use std::io::Result;
+    use std::os::fd::OwnedFd;
+    use std::path::Path;
+
+    use rustix::fs::{AtFlags, Mode, OFlags};
+
+    use super::{DirEntry, EntryType, FileType, Metadata};
+
+    pub type Handle = OwnedFd;
+
+    /// How directories are opened to walk through: `O_PATH` needs no read
+    /// permission and runs no driver's open; elsewhere plain read-only.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const WALK: OFlags = OFlags::PATH;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    const WALK: OFlags = OFlags::RDONLY;
+
+    pub fn open_root(path: &Path) -> Result<Handle> {
+        Ok(rustix::fs::open(path, WALK | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?)
+    }
+
+    pub fn open_dir(dir: &Handle, name: &OsStr) -> Result<Handle> {
+        let flags = WALK | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        Ok(rustix::fs::openat(dir, name, flags, Mode::empty())?)
+    }
+
+    pub fn stat(dir: &Handle, name: &OsStr) -> Result<Metadata> {
+        Ok(rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)?.into())
+    }
+
+    pub fn fstat(dir: &Handle) -> Result<Metadata> {
+        Ok(rustix::fs::fstat(dir)?.into())
+    }
+
+    pub fn fstat_file(file: &File) -> Result<Metadata> {
+        Ok(rustix::fs::fstat(file)?.into())
+    }
+
+    pub fn read_link(dir: &Handle, name: &OsStr) -> Result<Vec<u8>> {
+        Ok(rustix::fs::readlinkat(dir, name, Vec::new())?.into_bytes())
+    }
+
+    pub fn open_file(dir: &Handle, name: &OsStr) -> Result<File> {
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+        Ok(File::from(rustix::fs::openat(dir, name, flags, Mode::empty())?))
+    }
+
+    /// Lists `name` in `dir`, or `dir` itself. `O_DIRECTORY|O_NOFOLLOW`
+    /// makes the kernel refuse a symlink, and a device or FIFO before any
+    /// driver's open runs.
+    pub fn list(dir: &Handle, name: Option<&OsStr>) -> Result<Vec<DirEntry>> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(dir, name.unwrap_or(OsStr::new(".")), flags, Mode::empty())?;
+        let mut d = rustix::fs::Dir::new(fd)?;
+        let mut out = Vec::new();
+        while let Some(entry) = d.read() {
+            let entry = entry?;
+            let name = entry.file_name().to_bytes();
+            if name == b"." || name == b".." {
+                continue;
+            }
+            // Some file systems leave d_type unset; ask lstat then, in the
+            // open directory.
+            let file_type = match entry.file_type() {
+                rustix::fs::FileType::Unknown => d
+                    .fd()
+                    .and_then(|fd| rustix::fs::statat(fd, entry.file_name(), AtFlags::SYMLINK_NOFOLLOW))
+                    .map_or(rustix::fs::FileType::Unknown, |st| rustix::fs::FileType::from_raw_mode(st.st_mode)),
+                known => known,
+            };
+            use std::os::unix::ffi::OsStringExt;
+            let file_name = std::ffi::OsString::from_vec(name.to_vec());
+            out.push(DirEntry::new(file_name, EntryType::of(FileType::from(file_type))));
+        }
+        Ok(out)
+    }
+
+    /// The entry of `dir` that equals `name` without regard to case.
+    pub fn fold(dir: &Handle, name: &OsStr) -> Option<Vec<u8>> {
+        let wanted = name.to_string_lossy().to_lowercase();
+        let found = list(dir, None).ok()?.into_iter().find(|e| e.name.to_lowercase() == wanted)?;
+        Some(found.file_name.into_encoded_bytes())
+    }
 }
 
+/// The same calls on host paths, for platforms without `openat` (see the
+/// module comment: this keeps the check-then-open race).
 #[cfg(not(unix))]
-fn is_special(_meta: &Metadata) -> bool {
-    false
-}
+mod sys {
+    use std::ffi::OsStr;
+    use std::fs::{self, File};
+    use std::io::Result;
+    use std::path::{Path, PathBuf};
 
-#[cfg(unix)]
-fn open_nofollow(host: &Path) -> std::io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(host)
-}
+    use super::{DirEntry, EntryType, Metadata};
 
-#[cfg(not(unix))]
-fn open_nofollow(host: &Path) -> std::io::Result<File> {
-    File::open(host)
+    pub type Handle = PathBuf;
+
+    pub fn open_root(path: &Path) -> Result<Handle> {
+        if fs::metadata(path)?.is_dir() {
+            Ok(path.to_path_buf())
+        } else {
+            Err(std::io::ErrorKind::NotADirectory.into())
+        }
+    }
+
+    pub fn open_dir(dir: &Handle, name: &OsStr) -> Result<Handle> {
+        let p = dir.join(name);
+        let m = fs::symlink_metadata(&p)?;
+        if m.is_dir() { Ok(p) } else { Err(std::io::ErrorKind::NotADirectory.into()) }
+    }
+
+    pub fn stat(dir: &Handle, name: &OsStr) -> Result<Metadata> {
+        Ok(fs::symlink_metadata(dir.join(name))?.into())
+    }
+
+    pub fn fstat(dir: &Handle) -> Result<Metadata> {
+        Ok(fs::symlink_metadata(dir)?.into())
+    }
+
+    pub fn fstat_file(file: &File) -> Result<Metadata> {
+        Ok(file.metadata()?.into())
+    }
+
+    pub fn read_link(dir: &Handle, name: &OsStr) -> Result<Vec<u8>> {
+        Ok(fs::read_link(dir.join(name))?.into_os_string().into_encoded_bytes())
+    }
+
+    pub fn open_file(dir: &Handle, name: &OsStr) -> Result<File> {
+        File::open(dir.join(name))
+    }
+
+    pub fn list(dir: &Handle, name: Option<&OsStr>) -> Result<Vec<DirEntry>> {
+        let p = name.map_or_else(|| dir.clone(), |n| dir.join(n));
+        if !fs::symlink_metadata(&p)?.is_dir() {
+            return Err(std::io::ErrorKind::NotADirectory.into());
+        }
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&p)? {
+            let entry = entry?;
+            let entry_type = entry.file_type().map(EntryType::of).unwrap_or(EntryType::Other);
+            out.push(DirEntry::new(entry.file_name(), entry_type));
+        }
+        Ok(out)
+    }
+
+    pub fn fold(dir: &Handle, name: &OsStr) -> Option<Vec<u8>> {
+        let wanted = name.to_string_lossy().to_lowercase();
+        let found = list(dir, None).ok()?.into_iter().find(|e| e.name.to_lowercase() == wanted)?;
+        Some(found.file_name.into_encoded_bytes())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     #[cfg(unix)]
     use std::os::unix::fs::symlink;
 

@@ -282,15 +282,8 @@ impl<'a> Ctx<'a> {
         match r {
             Ok(v) => Some(v),
             Err(e) if e.kind == crate::ErrorKind::NotFound => {
-                if let Ok(link) = self.root().resolve_nofollow(&e.path)
-                    && link.metadata.file_type().is_symlink()
-                {
-                    let target = self.root().read_link(&e.path).unwrap_or_default();
-                    self.report(FsError::new(
-                        crate::ErrorKind::NotFound,
-                        e.path,
-                        format!("symbolic link to {target:?}, which does not exist inside the root (links are resolved as in a chroot)"),
-                    ));
+                if let Some(e) = self.root().dangling(&e.path) {
+                    self.report(e);
                 }
                 None
             }

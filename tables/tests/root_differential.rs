@@ -37,9 +37,9 @@ fn walk_read_dir(root: &Root, path: &str) -> Result<Vec<DirEntry>, FsError> {
     for entry in fs::read_dir(&r.host).map_err(|e| FsError::io(path, &e))? {
         let entry = entry.map_err(|e| FsError::io(path, &e))?;
         let entry_type = entry.file_type().map(EntryType::of).unwrap_or(EntryType::Other);
-        out.push(DirEntry { name: entry.file_name().to_string_lossy().into_owned(), entry_type });
+        out.push(DirEntry::new(entry.file_name(), entry_type));
     }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out.sort_by(|a, b| a.file_name.cmp(&b.file_name));
     Ok(out)
 }
 

@@ -50,11 +50,16 @@ fn unquote(v: &str) -> String {
 pub type Fields = HashMap<String, String>;
 
 /// The first os-release file present, parsed, with the path it came from.
+/// A dangling link at the first is an error (the second is not read then:
+/// the image says where its os-release is, and it is not there).
 pub fn read(root: &Root) -> Result<Option<(String, Fields)>, FsError> {
     for path in PATHS {
         match root.read_to_string(path) {
             Ok(text) => return Ok(Some((path.to_string(), parse(&text)))),
-            Err(e) if e.kind == crate::ErrorKind::NotFound => continue,
+            Err(e) if e.kind == crate::ErrorKind::NotFound => match root.dangling(path) {
+                Some(e) => return Err(e),
+                None => continue,
+            },
             Err(e) => return Err(e),
         }
     }
@@ -68,13 +73,37 @@ pub fn first_line(root: &Root, path: &str) -> Result<Option<String>, FsError> {
             let text = String::from_utf8_lossy(&bytes);
             Ok(text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string))
         }
-        Err(e) if e.kind == crate::ErrorKind::NotFound => Ok(None),
+        Err(e) if e.kind == crate::ErrorKind::NotFound => root.dangling(path).map_or(Ok(None), Err),
         Err(e) => Err(e),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    /// Found in review: a dangling or out-of-root link at etc/hostname,
+    /// etc/machine-id or etc/os-release read as a plainly absent file.
+    #[cfg(unix)]
+    #[test]
+    fn links_that_lead_nowhere_inside_the_root_are_errors() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        symlink("/etc/shadow", dir.path().join("etc/hostname")).unwrap();
+        symlink("../nowhere", dir.path().join("etc/machine-id")).unwrap();
+        symlink("/etc/passwd", dir.path().join("etc/os-release")).unwrap();
+        let root = crate::Root::new(dir.path()).unwrap();
+        for path in ["/etc/hostname", "/etc/machine-id"] {
+            let e = super::first_line(&root, path).unwrap_err();
+            assert_eq!((e.kind, e.path.as_str()), (crate::ErrorKind::NotFound, path));
+            assert!(e.message.contains("symbolic link"), "{e}");
+        }
+        assert_eq!(super::read(&root).unwrap_err().path, "/etc/os-release");
+        // A plainly absent file stays silent.
+        assert_eq!(super::first_line(&root, "/etc/absent").unwrap(), None);
+        std::fs::remove_file(dir.path().join("etc/os-release")).unwrap();
+        assert_eq!(super::read(&root).unwrap(), None);
+    }
+
     #[test]
     fn quoting_follows_os_release() {
         let m = super::parse("NAME=\"Debian GNU/Linux\"\nVERSION_ID='12'\nID=debian\n# c\nPRETTY=\"a \\\"q\\\" b\"\n");

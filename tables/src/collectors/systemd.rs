@@ -1229,15 +1229,8 @@ fn normalize(p: &str) -> String {
     format!("/{}", out.join("/"))
 }
 
-#[cfg(unix)]
-fn is_device(m: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::FileTypeExt;
+fn is_device(m: &crate::root::Metadata) -> bool {
     m.file_type().is_char_device() || m.file_type().is_block_device()
-}
-
-#[cfg(not(unix))]
-fn is_device(_m: &std::fs::Metadata) -> bool {
-    false
 }
 
 #[cfg(test)]
