@@ -1,0 +1,69 @@
+//! Helpers shared by the fuzz targets.
+//!
+//! Some collectors read their files themselves through a [`Root`]; their
+//! targets write each input into a scratch root made once per process and
+//! call the collector on it. Nothing here is a scanned system: the scratch
+//! directory belongs to the fuzzer.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use embargo_tables::Root;
+use embargo_tables::error::FsError;
+
+/// The process's scratch root. Kept for the whole run (libFuzzer never
+/// returns from its loop), so it is removed only if the process ends normally.
+fn scratch() -> &'static tempfile::TempDir {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::Builder::new().prefix("embargo-fuzz-").tempdir().expect("scratch dir"))
+}
+
+/// Replaces the scratch root's files with `files` (root-relative path,
+/// contents) and returns a fresh [`Root`] on it, so no lookup cache carries
+/// over from the previous input.
+pub fn root_with(files: &[(&str, &[u8])]) -> Root {
+    root_built(|base| {
+        for (rel, data) in files {
+            std::fs::write(host_path(base, rel), data).expect("scratch file");
+        }
+    })
+}
+
+/// Like [`root_with`], for files a library writes itself: `build` gets the
+/// emptied scratch directory.
+pub fn root_built(build: impl FnOnce(&Path)) -> Root {
+    let base = scratch().path();
+    clear(base);
+    build(base);
+    Root::new(base).expect("scratch root")
+}
+
+/// Where root-relative `rel` is under `base`, its parent directories made.
+pub fn host_path(base: &Path, rel: &str) -> std::path::PathBuf {
+    let p = base.join(rel.trim_start_matches('/'));
+    std::fs::create_dir_all(p.parent().expect("a file path")).expect("scratch subdir");
+    p
+}
+
+fn clear(base: &Path) {
+    for e in std::fs::read_dir(base).expect("scratch dir listing") {
+        let p = e.expect("scratch entry").path();
+        if p.is_dir() {
+            std::fs::remove_dir_all(&p).expect("clear scratch subdir");
+        } else {
+            std::fs::remove_file(&p).expect("clear scratch file");
+        }
+    }
+}
+
+/// Checks what every collector promises about a reported problem: it names
+/// a path, and its message is not empty.
+pub fn check_error(e: &FsError) {
+    assert!(!e.path.is_empty(), "error without a path: {e:?}");
+    assert!(!e.message.is_empty(), "error without a message: {e:?}");
+}
+
+/// Total bytes of the strings given; `None`s count nothing.
+pub fn text_len<'a>(fields: impl IntoIterator<Item = Option<&'a str>>) -> usize {
+    fields.into_iter().flatten().map(str::len).sum()
+}
