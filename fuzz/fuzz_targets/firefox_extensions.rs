@@ -9,7 +9,7 @@ const PATH: &str = "/home/u/.mozilla/firefox/x.default/extensions.json";
 
 fuzz_target!(|data: &[u8]| {
     let root = root_with(&[(PATH, data)]);
-    let addons = match firefox::read_extensions_json(&root, PATH) {
+    let addons = match firefox::read_extensions_json(&root, PATH, |_| {}) {
         Ok(a) => a,
         Err(e) => return check_error(&e),
     };

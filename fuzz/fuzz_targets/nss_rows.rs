@@ -97,7 +97,7 @@ fuzz_target!(|data: &[u8]| {
         tx.commit().expect("commit");
     });
 
-    let certs = match nss::read_cert9(&root, DB) {
+    let certs = match nss::read_cert9(&root, DB, |_| {}) {
         Ok(c) => c,
         Err(e) => panic!("a well-formed cert9.db was refused: {e}"),
     };

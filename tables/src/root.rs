@@ -854,13 +854,25 @@ mod sys {
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     const WALK: OFlags = OFlags::RDONLY;
 
+    /// Retries a call that a signal interrupted: an open of a file on a slow
+    /// or network mount can return EINTR when any signal arrives (seen under
+    /// libFuzzer's timers), and that is no property of the file.
+    fn retry<T>(mut call: impl FnMut() -> rustix::io::Result<T>) -> rustix::io::Result<T> {
+        loop {
+            match call() {
+                Err(rustix::io::Errno::INTR) => continue,
+                r => return r,
+            }
+        }
+    }
+
     pub fn open_root(path: &Path) -> Result<Handle> {
-        Ok(rustix::fs::open(path, WALK | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?)
+        Ok(retry(|| rustix::fs::open(path, WALK | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()))?)
     }
 
     pub fn open_dir(dir: &Handle, name: &OsStr) -> Result<Handle> {
         let flags = WALK | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        Ok(rustix::fs::openat(dir, name, flags, Mode::empty())?)
+        Ok(retry(|| rustix::fs::openat(dir, name, flags, Mode::empty()))?)
     }
 
     pub fn stat(dir: &Handle, name: &OsStr) -> Result<Metadata> {
@@ -881,7 +893,7 @@ mod sys {
 
     pub fn open_file(dir: &Handle, name: &OsStr) -> Result<File> {
         let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
-        Ok(File::from(rustix::fs::openat(dir, name, flags, Mode::empty())?))
+        Ok(File::from(retry(|| rustix::fs::openat(dir, name, flags, Mode::empty()))?))
     }
 
     /// Lists `name` in `dir`, or `dir` itself. `O_DIRECTORY|O_NOFOLLOW`
@@ -889,7 +901,7 @@ mod sys {
     /// driver's open runs.
     pub fn list(dir: &Handle, name: Option<&OsStr>) -> Result<Vec<DirEntry>> {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-        let fd = rustix::fs::openat(dir, name.unwrap_or(OsStr::new(".")), flags, Mode::empty())?;
+        let fd = retry(|| rustix::fs::openat(dir, name.unwrap_or(OsStr::new(".")), flags, Mode::empty()))?;
         let mut d = rustix::fs::Dir::new(fd)?;
         let mut out = Vec::new();
         while let Some(entry) = d.read() {
