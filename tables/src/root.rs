@@ -288,6 +288,45 @@ pub fn lossy(path: &OsStr) -> String {
     path.to_string_lossy().into_owned()
 }
 
+/// `path` split at its last `/` (`/a/b` → `/a`, `b`; `/b` → ``, `b`), as
+/// `str::rsplit_once('/')` splits, for paths that may not be UTF-8.
+pub fn rsplit_name(path: &OsStr) -> Option<(&OsStr, &OsStr)> {
+    let b = path.as_encoded_bytes();
+    let i = b.iter().rposition(|&c| c == b'/')?;
+    Some((os(&b[..i]), os(&b[i + 1..])))
+}
+
+/// The last component of `path`, trailing slashes aside (all of it when it
+/// has no other `/`).
+pub fn file_name(path: &OsStr) -> &OsStr {
+    let path = trim_end_slashes(path);
+    rsplit_name(path).map_or(path, |(_, name)| name)
+}
+
+/// `path` made absolute without touching the file system: `.`, `..` (never
+/// above `/`) and repeated slashes removed, as a chroot sees the name.
+pub fn normalize(path: &OsStr) -> OsString {
+    let mut kept: Vec<&[u8]> = Vec::new();
+    for c in components(path.as_encoded_bytes(), false) {
+        match c {
+            b"." => {}
+            b".." => {
+                kept.pop();
+            }
+            c => kept.push(c),
+        }
+    }
+    let mut out = OsString::with_capacity(path.len() + 1);
+    for c in &kept {
+        out.push("/");
+        out.push(os(c));
+    }
+    if kept.is_empty() {
+        out.push("/");
+    }
+    out
+}
+
 fn trim_end_slashes(p: &OsStr) -> &OsStr {
     let b = p.as_encoded_bytes();
     let end = b.iter().rposition(|&c| c != b'/').map_or(0, |i| i + 1);

@@ -9,6 +9,7 @@
 //!   install times).
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -16,7 +17,7 @@ use serde_json::value::RawValue;
 use crate::collectors::capped::{BAD_RECORD_ROWS, Capped};
 use crate::collectors::json::{self, Object};
 use crate::error::{ErrorKind, FsError};
-use crate::root::{EntryType, Root};
+use crate::root::{EntryType, Root, join, lossy};
 
 /// Manifests and message catalogs larger than this are not read. Chrome
 /// reads one of any size, and a manifest is where an extension's row comes
@@ -27,9 +28,9 @@ const MANIFEST_LIMIT: u64 = json::DOC_LIMIT;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Extension {
     pub id: String,
-    /// Root-relative path of the version directory.
+    /// Root-relative path of the version directory (lossy).
     pub dir: String,
-    /// Root-relative path of manifest.json.
+    /// Root-relative path of manifest.json (lossy).
     pub manifest_path: String,
     /// Localized from `_locales/<default_locale>/messages.json` when the
     /// manifest says `__MSG_key__`; the raw text when it cannot be.
@@ -68,12 +69,12 @@ pub fn is_extension_id(name: &str) -> bool {
 /// A broken manifest is one error through `bad`; the others are still read.
 pub fn read_extensions(
     root: &Root,
-    profile: &str,
+    profile: &(impl AsRef<OsStr> + ?Sized),
     ids: Option<&[String]>,
     mut each: impl FnMut(Extension),
     mut bad: impl FnMut(FsError),
 ) -> Result<(), FsError> {
-    let ext_dir = format!("{profile}/Extensions");
+    let ext_dir = join(profile, "Extensions");
     for id_entry in root.read_dir(&ext_dir)? {
         if !is_dir_like(&id_entry) || !is_extension_id(&id_entry.name) {
             continue;
@@ -81,7 +82,7 @@ pub fn read_extensions(
         if ids.is_some_and(|ids| !ids.iter().any(|i| i == &id_entry.name)) {
             continue;
         }
-        let id_dir = format!("{ext_dir}/{}", id_entry.name);
+        let id_dir = id_entry.path_in(&ext_dir);
         let versions = match root.read_dir(&id_dir) {
             Ok(v) => v,
             Err(e) => {
@@ -90,7 +91,7 @@ pub fn read_extensions(
             }
         };
         for v in versions.iter().filter(|v| is_dir_like(v)) {
-            let dir = format!("{id_dir}/{}", v.name);
+            let dir = v.path_in(&id_dir);
             match read_manifest(root, &dir, &id_entry.name, &mut bad) {
                 Ok(Some(ext)) => each(ext),
                 Ok(None) => {}
@@ -106,19 +107,22 @@ fn is_dir_like(e: &crate::root::DirEntry) -> bool {
 }
 
 /// Reads `<dir>/manifest.json`; `Ok(None)` when there is none (a version
-/// directory being written or removed).
+/// directory being written or removed), an error when it is a link that
+/// leads nowhere inside the root.
 pub fn read_manifest(
     root: &Root,
-    dir: &str,
+    dir: &(impl AsRef<OsStr> + ?Sized),
     id: &str,
     bad: &mut impl FnMut(FsError),
 ) -> Result<Option<Extension>, FsError> {
-    let manifest_path = format!("{dir}/manifest.json");
-    let bytes = match root.read_limited(&manifest_path, MANIFEST_LIMIT) {
+    let dir = dir.as_ref();
+    let exact = join(dir, "manifest.json");
+    let bytes = match root.read_limited(&exact, MANIFEST_LIMIT) {
         Ok(b) => b,
-        Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind == ErrorKind::NotFound => return root.dangling(&exact).map_or(Ok(None), Err),
         Err(e) => return Err(e),
     };
+    let manifest_path = lossy(&exact);
     let source = lenient_source(&bytes).map_err(|m| FsError::parse(&manifest_path, m))?;
     // Split unparsed: a member nested too deep for serde_json (Chrome's own
     // parser allows 200 levels) fails alone instead of hiding the extension.
@@ -127,7 +131,7 @@ pub fn read_manifest(
 
     let mut ext = Extension {
         id: id.to_string(),
-        dir: dir.to_string(),
+        dir: lossy(dir),
         manifest_path,
         name: text("name"),
         version: text("version"),
@@ -162,14 +166,19 @@ pub fn read_manifest(
 pub type Messages = HashMap<String, String>;
 
 /// Reads `<dir>/_locales/<locale>/messages.json`; `Ok(None)` when missing.
-pub fn read_messages(root: &Root, dir: &str, locale: &str) -> Result<Option<Messages>, FsError> {
+pub fn read_messages(
+    root: &Root,
+    dir: &(impl AsRef<OsStr> + ?Sized),
+    locale: &str,
+) -> Result<Option<Messages>, FsError> {
     if locale.is_empty() || locale.contains(['/', '\\']) || locale == ".." {
         return Ok(None);
     }
-    let path = format!("{dir}/_locales/{locale}/messages.json");
-    let bytes = match root.read_limited(&path, MANIFEST_LIMIT) {
+    let exact = join(dir, format!("_locales/{locale}/messages.json"));
+    let path = lossy(&exact);
+    let bytes = match root.read_limited(&exact, MANIFEST_LIMIT) {
         Ok(b) => b,
-        Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind == ErrorKind::NotFound => return root.dangling(&exact).map_or(Ok(None), Err),
         Err(e) => return Err(e),
     };
     let source = lenient_source(&bytes).map_err(|m| FsError::parse(&path, m))?;
@@ -209,13 +218,21 @@ pub fn localize(s: &str, messages: &Messages) -> String {
 /// settings there, under a MAC). Missing files are normal; a broken one is
 /// reported through `bad` and contributes nothing. Entries are parsed one by
 /// one, so one nested too deep is reported and the others still count.
-pub fn read_settings(root: &Root, profile: &str, mut bad: impl FnMut(FsError)) -> HashMap<String, Setting> {
+pub fn read_settings(
+    root: &Root,
+    profile: &(impl AsRef<OsStr> + ?Sized),
+    mut bad: impl FnMut(FsError),
+) -> HashMap<String, Setting> {
     let mut out = HashMap::new();
     for file in ["Preferences", "Secure Preferences"] {
-        let path = format!("{profile}/{file}");
-        let bytes = match root.read_limited(&path, json::DOC_LIMIT) {
+        let exact = join(profile, file);
+        let path = lossy(&exact);
+        let bytes = match root.read_limited(&exact, json::DOC_LIMIT) {
             Ok(b) => b,
-            Err(e) if e.kind == ErrorKind::NotFound => continue,
+            Err(e) if e.kind == ErrorKind::NotFound => {
+                root.dangling(&exact).into_iter().for_each(&mut bad);
+                continue;
+            }
             Err(e) => {
                 bad(e);
                 continue;

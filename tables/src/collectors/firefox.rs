@@ -37,8 +37,13 @@ pub struct Addon {
 /// Reads `path` (an extensions.json). Entries without an `id` are skipped;
 /// an entry that is not an object (one nested too deep to parse is not) is
 /// reported through `bad`, and the others are still read.
-pub fn read_extensions_json(root: &Root, path: &str, mut bad: impl FnMut(FsError)) -> Result<Vec<Addon>, FsError> {
+pub fn read_extensions_json(
+    root: &Root,
+    path: &(impl AsRef<std::ffi::OsStr> + ?Sized),
+    mut bad: impl FnMut(FsError),
+) -> Result<Vec<Addon>, FsError> {
     let bytes = root.read_limited(path, json::DOC_LIMIT)?;
+    let path = &crate::root::lossy(path.as_ref());
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| FsError::parse(path, format!("not valid JSON: {e}")))?;
     let doc = Object::parse(text).map_err(|e| FsError::parse(path, format!("not valid JSON: {e}")))?;

@@ -11,8 +11,10 @@
 //! Runtimes (`runtime/`) are not listed: they are shared platform pieces
 //! (GNOME, KDE, freedesktop), not software a user chose to install.
 
+use std::ffi::{OsStr, OsString};
+
 use crate::error::{ErrorKind, FsError};
-use crate::root::{EntryType, Root};
+use crate::root::{DirEntry, EntryType, Root, join, lossy};
 
 pub const SYSTEM_INSTALLATION: &str = "/var/lib/flatpak";
 const USER_INSTALLATION: &str = ".local/share/flatpak";
@@ -48,26 +50,20 @@ impl FlatpakApp {
 
 /// Every deployed app of the system installation and of each user's.
 pub fn read_all(root: &Root, mut each: impl FnMut(FlatpakApp), mut bad: impl FnMut(FsError)) {
-    read_installation(root, SYSTEM_INSTALLATION, None, &mut each, &mut bad);
-    let mut homes: Vec<(String, String)> = vec![("/root".into(), "root".into())];
-    match root.read_dir("/home") {
-        Ok(entries) => homes.extend(
-            entries
-                .into_iter()
-                .filter(|e| e.entry_type == EntryType::Dir)
-                .map(|e| (format!("/home/{}", e.name), e.name)),
-        ),
-        Err(e) if e.kind == ErrorKind::NotFound => {}
-        Err(e) => bad(e),
+    read_installation(root, OsStr::new(SYSTEM_INSTALLATION), None, &mut each, &mut bad);
+    let mut homes: Vec<(OsString, String)> = vec![("/root".into(), "root".into())];
+    for e in subdirs(root, OsStr::new("/home"), &mut bad) {
+        homes.push((e.path_in("/home"), e.name));
     }
     for (home, user) in homes {
-        read_installation(root, &format!("{home}/{USER_INSTALLATION}"), Some(&user), &mut each, &mut bad);
+        read_installation(root, &join(home, USER_INSTALLATION), Some(&user), &mut each, &mut bad);
     }
 }
 
-fn subdirs(root: &Root, path: &str, bad: &mut impl FnMut(FsError)) -> Vec<String> {
+/// The subdirectories of `path`, with their exact names (a name need not be UTF-8).
+fn subdirs(root: &Root, path: &OsStr, bad: &mut impl FnMut(FsError)) -> Vec<DirEntry> {
     match root.read_dir(path) {
-        Ok(entries) => entries.into_iter().filter(|e| e.entry_type == EntryType::Dir).map(|e| e.name).collect(),
+        Ok(entries) => entries.into_iter().filter(|e| e.entry_type == EntryType::Dir).collect(),
         Err(e) if e.kind == ErrorKind::NotFound => Vec::new(),
         Err(e) => {
             bad(e);
@@ -78,21 +74,30 @@ fn subdirs(root: &Root, path: &str, bad: &mut impl FnMut(FsError)) -> Vec<String
 
 fn read_installation(
     root: &Root,
-    installation: &str,
+    installation: &OsStr,
     user: Option<&str>,
     each: &mut impl FnMut(FlatpakApp),
     bad: &mut impl FnMut(FsError),
 ) {
-    let apps = format!("{installation}/app");
-    for id in subdirs(root, &apps, bad) {
+    let apps = join(installation, "app");
+    for id_entry in subdirs(root, &apps, bad) {
+        let id_dir = id_entry.path_in(&apps);
+        let id = id_entry.name;
         // `current` is a symlink, so it is not among the subdirectories.
-        for arch in subdirs(root, &format!("{apps}/{id}"), bad) {
-            for branch in subdirs(root, &format!("{apps}/{id}/{arch}"), bad) {
-                let active = format!("{apps}/{id}/{arch}/{branch}/active");
+        for arch_entry in subdirs(root, &id_dir, bad) {
+            let arch_dir = arch_entry.path_in(&id_dir);
+            let arch = arch_entry.name;
+            for branch_entry in subdirs(root, &arch_dir, bad) {
+                let active = join(branch_entry.path_in(&arch_dir), "active");
+                let branch = branch_entry.name;
                 let deployment = match root.resolve(&active) {
-                    Ok(r) if r.metadata.is_dir() => r.path,
+                    Ok(r) if r.metadata.is_dir() => r.raw_path,
                     Ok(_) => {
-                        bad(FsError::new(ErrorKind::NotFound, active, "the active deployment is not a directory"));
+                        bad(FsError::new(
+                            ErrorKind::NotFound,
+                            lossy(&active),
+                            "the active deployment is not a directory",
+                        ));
                         continue;
                     }
                     // An arch/branch directory without `active` is not deployed.
@@ -102,7 +107,8 @@ fn read_installation(
                         continue;
                     }
                 };
-                let path = format!("{deployment}/metadata");
+                let path = join(&deployment, "metadata");
+                let shown = lossy(&path);
                 let mut app =
                     FlatpakApp { arch: arch.clone(), branch, user: user.map(str::to_string), ..FlatpakApp::default() };
                 match root.read_limited(&path, METADATA_LIMIT) {
@@ -111,14 +117,14 @@ fn read_installation(
                         app.runtime = meta.runtime;
                         if let Some(name) = meta.name.filter(|n| n != &id) {
                             bad(FsError::parse(
-                                &path,
+                                &shown,
                                 format!("[Application] name={name} differs from the directory name {id}"),
                             ));
                         }
                     }
                     Err(e) => bad(e),
                 }
-                if let Some((xml_path, xml)) = appstream(root, &deployment, &id, bad) {
+                if let Some((xml_path, xml)) = appstream(root, &deployment, &id_entry.file_name, bad) {
                     match parse_appstream(&xml) {
                         Ok(a) => {
                             app.version = a.version;
@@ -128,8 +134,8 @@ fn read_installation(
                     }
                 }
                 app.id = id.clone();
-                app.path = path;
-                app.deployment = Some(deployment);
+                app.path = shown;
+                app.deployment = Some(lossy(&deployment));
                 each(app);
             }
         }
@@ -140,18 +146,19 @@ fn read_installation(
 /// `appdata` names.
 /// One that is there but cannot be read (too large, unreadable) is
 /// reported, so that padding it hides the developer only with a row.
-fn appstream(root: &Root, deployment: &str, id: &str, bad: &mut impl FnMut(FsError)) -> Option<(String, String)> {
-    let candidates = [
-        format!("{deployment}/files/share/metainfo/{id}.metainfo.xml"),
-        format!("{deployment}/files/share/metainfo/{id}.appdata.xml"),
-        format!("{deployment}/files/share/appdata/{id}.appdata.xml"),
-    ];
-    candidates.into_iter().find_map(|p| match root.read_limited(&p, APPSTREAM_LIMIT) {
-        Ok(bytes) => Some((p, String::from_utf8_lossy(&bytes).into_owned())),
-        Err(e) if e.kind == ErrorKind::NotFound => None,
-        Err(e) => {
-            bad(e);
-            None
+fn appstream(root: &Root, deployment: &OsStr, id: &OsStr, bad: &mut impl FnMut(FsError)) -> Option<(String, String)> {
+    let candidates = [("metainfo", ".metainfo.xml"), ("metainfo", ".appdata.xml"), ("appdata", ".appdata.xml")];
+    candidates.into_iter().find_map(|(dir, suffix)| {
+        let mut name = id.to_os_string();
+        name.push(suffix);
+        let p = join(join(join(deployment, "files/share"), dir), name);
+        match root.read_limited(&p, APPSTREAM_LIMIT) {
+            Ok(bytes) => Some((lossy(&p), String::from_utf8_lossy(&bytes).into_owned())),
+            Err(e) if e.kind == ErrorKind::NotFound => None,
+            Err(e) => {
+                bad(e);
+                None
+            }
         }
     })
 }

@@ -82,7 +82,11 @@ pub const LIMITS: sqlite_file::Limits = sqlite_file::Limits {
 
 /// Reads the certificates of the cert9.db at `path` inside `root`. Problems
 /// that still leave the database readable go to `note`.
-pub fn read_cert9(root: &Root, path: &str, note: impl FnMut(FsError)) -> Result<Vec<NssCert>, FsError> {
+pub fn read_cert9(
+    root: &Root,
+    path: &(impl AsRef<std::ffi::OsStr> + ?Sized),
+    note: impl FnMut(FsError),
+) -> Result<Vec<NssCert>, FsError> {
     let db = sqlite_file::open(root, path, &LIMITS, note)?;
     db.table("nssPublic")?;
     query(db.conn()).map_err(|e| db.error(e))

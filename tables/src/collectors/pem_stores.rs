@@ -2,12 +2,13 @@
 //! hashed certificate directory, and the anchor and blocklist folders that
 //! update-ca-certificates and p11-kit's update-ca-trust read.
 
+use std::ffi::{OsStr, OsString};
 use std::io::Read;
 
 use crate::collectors::capped::Capped;
 use crate::collectors::x509::{self, AuxTrust, CertCache, CertInfo};
 use crate::error::{ErrorKind, FsError};
-use crate::root::{DEFAULT_READ_LIMIT, EntryType, Root};
+use crate::root::{DEFAULT_READ_LIMIT, EntryType, Root, lossy};
 
 /// Single-file bundles of the distributions' ca-certificates packages and of
 /// p11-kit's extraction. `ca-bundle.trust.crt` holds OpenSSL `TRUSTED
@@ -70,7 +71,8 @@ pub fn is_hash_link_name(name: &str) -> bool {
 /// A file of a store folder, as listed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListedFile {
-    pub path: String,
+    /// Exact, to open: a name need not be UTF-8.
+    pub path: OsString,
     pub is_link: bool,
 }
 
@@ -79,19 +81,19 @@ pub struct ListedFile {
 /// to resolve (and to report when they loop).
 pub fn list_files(
     root: &Root,
-    dir: &str,
+    dir: &(impl AsRef<OsStr> + ?Sized),
     recursive: bool,
     keep: &dyn Fn(&str) -> bool,
     bad: &mut dyn FnMut(FsError),
 ) -> Result<Vec<ListedFile>, FsError> {
     let mut out = Vec::new();
-    walk(root, dir, recursive, keep, bad, 0, &mut out)?;
+    walk(root, dir.as_ref(), recursive, keep, bad, 0, &mut out)?;
     Ok(out)
 }
 
 fn walk(
     root: &Root,
-    dir: &str,
+    dir: &OsStr,
     recursive: bool,
     keep: &dyn Fn(&str) -> bool,
     bad: &mut dyn FnMut(FsError),
@@ -99,7 +101,7 @@ fn walk(
     out: &mut Vec<ListedFile>,
 ) -> Result<(), FsError> {
     for entry in root.read_dir(dir)? {
-        let path = format!("{}/{}", dir.trim_end_matches('/'), entry.name);
+        let path = entry.path_in(dir);
         let is_dir = match entry.entry_type {
             EntryType::Dir => true,
             // A link to a directory is followed only when recursing.
@@ -109,7 +111,7 @@ fn walk(
         if is_dir {
             if recursive {
                 if depth >= MAX_DEPTH {
-                    bad(FsError::new(ErrorKind::SymlinkLoop, &path, format!("deeper than {MAX_DEPTH} levels")));
+                    bad(FsError::new(ErrorKind::SymlinkLoop, lossy(&path), format!("deeper than {MAX_DEPTH} levels")));
                 } else if let Err(e) = walk(root, &path, recursive, keep, bad, depth + 1, out) {
                     bad(e);
                 }

@@ -247,7 +247,12 @@ pub fn read_all(root: &Root, mut each: impl FnMut(&'static str, RpmPackage), mut
                     bad(e);
                 }
             }
-            Err(e) if e.kind == ErrorKind::NotFound => {}
+            // A link that leads nowhere inside the root hides the database.
+            Err(e) if e.kind == ErrorKind::NotFound => {
+                if let Some(e) = root.dangling(path) {
+                    bad(e);
+                }
+            }
             Err(e) => bad(e),
         }
     }

@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 use crate::collectors::capped::{BAD_RECORD_ROWS, Capped};
 use crate::collectors::json::{self, Object};
 use crate::error::{ErrorKind, FsError};
-use crate::root::{EntryType, Root};
+use crate::root::{EntryType, Root, file_name, join, lossy};
 
 pub const STATE_PATH: &str = "/var/lib/snapd/state.json";
 
@@ -201,11 +201,14 @@ fn from_mounts(root: &Root, each: &mut impl FnMut(Snap), bad: &mut impl FnMut(Fs
             }
         };
         for entry in entries.iter().filter(|e| e.entry_type == EntryType::Dir) {
-            let current = format!("{dir}/{}/current", entry.name);
-            let Ok(revision) = root.read_link(&current) else { continue };
-            let revision = revision.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string();
-            let path = format!("{dir}/{}/{revision}/meta/snap.yaml", entry.name);
-            let text = match root.read_limited(&path, SNAP_YAML_LIMIT) {
+            // Exact names: a directory or link name need not be UTF-8.
+            let snap_dir = entry.path_in(dir);
+            let Ok(target) = root.read_link_os(&join(&snap_dir, "current")) else { continue };
+            let revision_dir = join(&snap_dir, file_name(&target));
+            let revision = lossy(file_name(&target));
+            let exact = join(&revision_dir, "meta/snap.yaml");
+            let path = lossy(&exact);
+            let text = match root.read_limited(&exact, SNAP_YAML_LIMIT) {
                 Ok(b) => String::from_utf8_lossy(&b).into_owned(),
                 Err(e) if e.kind == ErrorKind::NotFound => continue,
                 Err(e) => {
@@ -221,7 +224,7 @@ fn from_mounts(root: &Root, each: &mut impl FnMut(Snap), bad: &mut impl FnMut(Fs
                 summary: yaml.summary,
                 publisher: None,
                 status: "installed".into(),
-                install_location: Some(format!("{dir}/{}/{revision}", entry.name)),
+                install_location: Some(lossy(&revision_dir)),
                 path,
                 revision: Some(revision),
             });

@@ -38,6 +38,7 @@
 //! since views are off and every statement reads one table — a sort can hold
 //! at most the rows of that table, which are bounded by the copied size.
 
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -50,7 +51,7 @@ use rusqlite::limits::Limit;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{ErrorKind, FsError};
-use crate::root::Root;
+use crate::root::{Root, lossy};
 
 /// What one kind of database may cost. A real database fits in a small
 /// fraction of each bound; something beyond them is not what it claims to be.
@@ -98,15 +99,23 @@ pub struct Db {
 /// `-wal` out of `root`, and opens the copy. Problems that still leave a
 /// readable database (a side file that cannot be read, a neutralised
 /// super-journal) go to `note`; the `Err` is a database that cannot be read.
-pub fn open(root: &Root, path: &str, limits: &Limits, mut note: impl FnMut(FsError)) -> Result<Db, FsError> {
-    let io = |what: &str, e: std::io::Error| FsError::new(ErrorKind::IoError, path, format!("{what}: {e}"));
+pub fn open(
+    root: &Root,
+    path: &(impl AsRef<OsStr> + ?Sized),
+    limits: &Limits,
+    mut note: impl FnMut(FsError),
+) -> Result<Db, FsError> {
     let (main, resolved) = root.open(path)?;
+    let path = &lossy(path.as_ref());
+    let io = |what: &str, e: std::io::Error| FsError::new(ErrorKind::IoError, path, format!("{what}: {e}"));
     let mut sources = vec![(path.to_string(), "", main, resolved.metadata.len())];
     for suffix in ["-journal", "-wal"] {
-        // Beside the file the links lead to, where SQLite itself looks.
-        let side = format!("{}{suffix}", resolved.path);
+        // Beside the file the links lead to, where SQLite itself looks; by
+        // its exact name, as a directory's name need not be UTF-8.
+        let mut side = resolved.raw_path.clone();
+        side.push(suffix);
         match root.open(&side) {
-            Ok((f, r)) => sources.push((side, suffix, f, r.metadata.len())),
+            Ok((f, r)) => sources.push((lossy(&side), suffix, f, r.metadata.len())),
             Err(e) if e.kind == ErrorKind::NotFound => {}
             Err(e) => note(FsError::new(
                 e.kind,

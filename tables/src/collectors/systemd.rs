@@ -12,10 +12,11 @@
 // foldhash: several times faster than SipHash on short unit names, and still
 // seeded per process, so a hostile root cannot pick colliding names.
 use foldhash::{HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::{ErrorKind, FsError};
-use crate::root::{DirEntry, EntryType, Root};
+use crate::root::{DirEntry, EntryType, Root, join, lossy, rsplit_name};
 
 /// systemd's system unit search path (`lookup_paths_init()`, system scope,
 /// with `/lib/systemd/system` as on split-usr builds such as Debian's).
@@ -539,11 +540,13 @@ enum Fail {
     Bad(Option<FsError>),
 }
 
+/// Paths are exact: a link may lead to a file whose name is not UTF-8, and
+/// systemd follows it (only unit *names* must be ASCII).
 struct Info {
     name: String,
-    path: String,
+    path: OsString,
     mode: Mode,
-    symlink_target: Option<String>,
+    symlink_target: Option<OsString>,
 }
 
 /// Symlinks of one search directory, indexed for `find_symlinks()`.
@@ -551,8 +554,8 @@ struct Info {
 struct DirIndex {
     /// Entries directly in the directory: name → type.
     entries: HashMap<String, EntryType>,
-    /// Symlinks directly in the directory: name → the raw target text.
-    link_target: HashMap<String, String>,
+    /// Symlinks directly in the directory: name → the target as stored.
+    link_target: HashMap<String, OsString>,
     /// The same, by target basename.
     by_dest: HashMap<String, Vec<String>>,
     /// Symlink names in its `*.wants/` and `*.requires/` directories.
@@ -567,12 +570,12 @@ type DropIn = Result<Option<Arc<Parsed>>, FsError>;
 pub struct Scanner<'a> {
     root: &'a Root,
     dirs: Vec<DirIndex>,
-    files: Mutex<HashMap<String, Arc<Parsed>>>,
+    files: Mutex<HashMap<OsString, Arc<Parsed>>>,
     /// Drop-in directory listings; most units look in the same few.
     listings: Mutex<HashMap<String, Option<Arc<Vec<DirEntry>>>>>,
     /// Drop-ins by path: both install_info() and properties() read each,
     /// and type-level ones (`service.d/`) apply to many units.
-    dropins: Mutex<HashMap<String, DropIn>>,
+    dropins: Mutex<HashMap<OsString, DropIn>>,
     errors: Mutex<Vec<FsError>>,
 }
 
@@ -581,17 +584,17 @@ impl<'a> Scanner<'a> {
     pub fn new(root: &'a Root) -> Self {
         let mut errors = Vec::new();
         let mut dirs = Vec::with_capacity(SEARCH_PATH.len());
-        let mut seen: Vec<String> = Vec::new();
+        let mut seen: Vec<OsString> = Vec::new();
         for dir in SEARCH_PATH {
             let mut idx = DirIndex::default();
             // `lookup_paths_reduce()`: a directory met before under another
             // name (`/lib` -> `usr/lib`) is dropped from the search path.
             match root.resolve(dir) {
-                Ok(r) if seen.contains(&r.path) => {
+                Ok(r) if seen.contains(&r.raw_path) => {
                     dirs.push(idx);
                     continue;
                 }
-                Ok(r) => seen.push(r.path),
+                Ok(r) => seen.push(r.raw_path),
                 Err(e) if e.kind == ErrorKind::NotFound => {
                     dirs.push(idx);
                     continue;
@@ -602,10 +605,9 @@ impl<'a> Scanner<'a> {
                 Ok(list) => {
                     for e in list {
                         if e.entry_type == EntryType::Symlink {
-                            let p = format!("{dir}/{}", e.name);
-                            match root.read_link(&p) {
+                            match root.read_link_os(&e.path_in(dir)) {
                                 Ok(t) => {
-                                    idx.by_dest.entry(basename(&t).to_string()).or_default().push(e.name.clone());
+                                    idx.by_dest.entry(lossy(basename(&t))).or_default().push(e.name.clone());
                                     idx.link_target.insert(e.name.clone(), t);
                                 }
                                 Err(err) => errors.push(err),
@@ -613,8 +615,7 @@ impl<'a> Scanner<'a> {
                         } else if e.entry_type == EntryType::Dir
                             && (e.name.ends_with(".wants") || e.name.ends_with(".requires"))
                         {
-                            let p = format!("{dir}/{}", e.name);
-                            match root.read_dir(&p) {
+                            match root.read_dir(&e.path_in(dir)) {
                                 Ok(sub) => {
                                     for s in sub.into_iter().filter(|s| s.entry_type == EntryType::Symlink) {
                                         if let Some(t) = template_of(&s.name) {
@@ -626,6 +627,9 @@ impl<'a> Scanner<'a> {
                                 Err(err) if err.kind == ErrorKind::NotFound => {}
                                 Err(err) => errors.push(err),
                             }
+                        } else if e.entry_type == EntryType::Other && name_kind(&e.name).is_some() {
+                            // list-unit-files skips it silently; a row says it is there.
+                            errors.push(not_a_unit_file(root, &e.path_in(dir)));
                         }
                         idx.entries.insert(e.name, e.entry_type);
                     }
@@ -701,7 +705,7 @@ impl<'a> Scanner<'a> {
             }
             Err(Fail::NotFound) => return u,
         };
-        u.fragment = Some(info.path.clone());
+        u.fragment = Some(lossy(&info.path));
         if info.mode == Mode::Masked {
             u.state = if is_runtime(&info.path) { State::MaskedRuntime } else { State::Masked };
             return u;
@@ -715,7 +719,7 @@ impl<'a> Scanner<'a> {
         };
         self.properties(&info, &mut u);
         if let Some(msg) = &install.fatal {
-            lock(&self.errors).push(FsError::parse(info.path.clone(), msg.clone()));
+            lock(&self.errors).push(FsError::parse(lossy(&info.path), msg.clone()));
             return u;
         }
         let parent = dirname(&info.path);
@@ -749,17 +753,17 @@ impl<'a> Scanner<'a> {
             if hops > FOLLOW_MAX {
                 return Err(Fail::Bad(Some(FsError::new(
                     ErrorKind::SymlinkLoop,
-                    info.path.clone(),
+                    lossy(&info.path),
                     "too many levels of unit aliases",
                 ))));
             }
             let target = info.symlink_target.clone().unwrap_or_default();
-            let same_name = basename(&target) == info.name;
+            let same_name = basename(&target) == info.name.as_str();
             if info.mode == Mode::Linked || same_name {
                 self.load_path(&mut info, &target)?;
                 continue;
             }
-            let mut bn = basename(&target).to_string();
+            let mut bn = lossy(basename(&target));
             if name_kind(&info.name) == Some(NameKind::Instance) && name_kind(&bn) == Some(NameKind::Template) {
                 let filled = replace_instance(&bn, instance_of(&info.name).unwrap_or(""));
                 if filled == info.name {
@@ -770,19 +774,36 @@ impl<'a> Scanner<'a> {
             }
             info = match self.search(&bn) {
                 Ok(i) => i,
-                Err(Fail::NotFound) => return Err(Fail::Bad(None)),
+                Err(Fail::NotFound) => {
+                    let why = format!("an alias of {bn}, which no unit directory holds");
+                    return Err(Fail::Bad(Some(self.leads_nowhere(&info.path, why))));
+                }
                 Err(e) => return Err(e),
             };
         }
         Ok(info)
     }
 
-    fn load_path(&self, info: &mut Info, path: &str) -> Result<(), Fail> {
-        let (mode, target) = self.load_or_readlink(path, None)?;
-        info.path = path.to_string();
+    /// Follows the link at `info.path` to `path`. A target that is not there
+    /// makes the unit `bad` (as systemctl says), with a row saying why.
+    fn load_path(&self, info: &mut Info, path: &OsStr) -> Result<(), Fail> {
+        let (mode, target) = match self.load_or_readlink(path, None) {
+            Err(Fail::NotFound) => {
+                let why = format!("a link to {:?}, which does not exist inside the root", lossy(path));
+                return Err(Fail::Bad(Some(self.leads_nowhere(&info.path, why))));
+            }
+            other => other?,
+        };
+        info.path = path.to_os_string();
         info.mode = mode;
         info.symlink_target = target;
         Ok(())
+    }
+
+    /// The row for a unit link that leads to no file: the root's own words
+    /// when the link's target is missing, else `why`.
+    fn leads_nowhere(&self, link: &OsStr, why: String) -> FsError {
+        self.root.dangling(link).unwrap_or_else(|| FsError::new(ErrorKind::NotFound, lossy(link), why))
     }
 
     /// `unit_file_search()`: the name in each search directory, then the
@@ -798,7 +819,7 @@ impl<'a> Scanner<'a> {
         for cand in &candidates {
             for (i, dir) in SEARCH_PATH.iter().enumerate() {
                 let Some(&et) = self.dirs[i].entries.get(cand.as_str()) else { continue };
-                let path = format!("{dir}/{cand}");
+                let path = OsString::from(format!("{dir}/{cand}"));
                 match self.load_or_readlink(&path, Some(et)) {
                     Ok((mode, target)) => {
                         self.check_templatable(name, &path)?;
@@ -812,15 +833,15 @@ impl<'a> Scanner<'a> {
         Err(Fail::NotFound)
     }
 
-    fn check_templatable(&self, name: &str, path: &str) -> Result<(), Fail> {
+    fn check_templatable(&self, name: &str, path: &OsStr) -> Result<(), Fail> {
         if name_kind(name) != Some(NameKind::Plain) && !type_may_template(unit_type(name)) {
-            return Err(Fail::Bad(Some(FsError::parse(path, "this unit type cannot be templated"))));
+            return Err(Fail::Bad(Some(FsError::parse(lossy(path), "this unit type cannot be templated"))));
         }
         Ok(())
     }
 
     /// `unit_file_load_or_readlink()` for the main unit file at `path`.
-    fn load_or_readlink(&self, path: &str, known: Option<EntryType>) -> Result<(Mode, Option<String>), Fail> {
+    fn load_or_readlink(&self, path: &OsStr, known: Option<EntryType>) -> Result<(Mode, Option<OsString>), Fail> {
         let et = match known {
             Some(t) => t,
             None => match self.root.resolve_nofollow(path) {
@@ -838,36 +859,35 @@ impl<'a> Scanner<'a> {
             EntryType::Dir => Err(Fail::Bad(None)),
             EntryType::Other => match self.root.resolve_nofollow(path) {
                 Ok(r) if is_device(&r.metadata) => Ok((Mode::Masked, None)),
-                _ => Err(Fail::Bad(Some(FsError::new(
-                    ErrorKind::NotRegularFile,
-                    path,
-                    "a FIFO or socket where a unit file was expected",
-                )))),
+                // Listed, so the listing's row already says what it is.
+                _ if known.is_some() => Err(Fail::Bad(None)),
+                _ => Err(Fail::Bad(Some(not_a_unit_file(self.root, path)))),
             },
         }
     }
 
     /// `unit_file_resolve_symlink()` and the mask check after it.
-    fn readlink(&self, path: &str) -> Result<(Mode, Option<String>), Fail> {
+    fn readlink(&self, path: &OsStr) -> Result<(Mode, Option<OsString>), Fail> {
         let indexed = SEARCH_PATH
             .iter()
-            .position(|d| *d == dirname(path))
-            .and_then(|i| self.dirs[i].link_target.get(basename(path)).cloned());
+            .position(|d| dirname(path) == *d)
+            .and_then(|i| self.dirs[i].link_target.get(basename(path).to_str()?).cloned());
         let target = match indexed {
             Some(t) => t,
-            None => self.root.read_link(path).map_err(|e| Fail::Bad(Some(e)))?,
+            None => self.root.read_link_os(path).map_err(|e| Fail::Bad(Some(e)))?,
         };
-        let abs = if target.starts_with('/') { target } else { format!("{}/{}", dirname(path), target) };
+        let abs = if target.as_encoded_bytes().starts_with(b"/") { target } else { join(dirname(path), target) };
         let simplified = self.chase_parent(&abs).map_err(|e| Fail::Bad(Some(e)))?;
         let inside = SEARCH_PATH.iter().any(|d| under(&simplified, d));
-        if inside && !alias_is_valid(basename(path), basename(&simplified)) {
+        if inside && !alias_is_valid(&basename(path).to_string_lossy(), &basename(&simplified).to_string_lossy()) {
             return Err(Fail::Bad(None));
         }
         let (dst, meta) = match self.root.resolve(&simplified) {
-            Ok(r) => (r.path, Some(r.metadata)),
+            Ok(r) => (r.raw_path, Some(r.metadata)),
             Err(e) if e.kind == ErrorKind::NotFound => (simplified.clone(), None),
             Err(e) => {
-                let e = FsError::new(e.kind, path, format!("{} (via {simplified})", e.message));
+                let via = lossy(&simplified);
+                let e = FsError::new(e.kind, lossy(path), format!("{} (via {via})", e.message));
                 return Err(Fail::Bad(Some(e)));
             }
         };
@@ -883,32 +903,32 @@ impl<'a> Scanner<'a> {
     }
 
     /// Resolves every component but the last (`CHASE_NOFOLLOW|CHASE_NONEXISTENT`).
-    fn chase_parent(&self, abs: &str) -> Result<String, FsError> {
-        let norm = normalize(abs);
+    fn chase_parent(&self, abs: &OsStr) -> Result<OsString, FsError> {
+        let norm = crate::root::normalize(abs);
         let (parent, name) = (dirname(&norm), basename(&norm));
         match self.root.resolve(parent) {
-            Ok(r) if r.path == "/" => Ok(format!("/{name}")),
-            Ok(r) => Ok(format!("{}/{name}", r.path)),
+            Ok(r) => Ok(join(r.raw_path, name)),
             Err(e) if e.kind == ErrorKind::NotFound => Ok(norm),
             Err(e) => Err(e),
         }
     }
 
     /// Reads and parses a file once per scan.
-    fn parsed(&self, path: &str) -> Option<Arc<Parsed>> {
+    fn parsed(&self, path: &OsStr) -> Option<Arc<Parsed>> {
         if let Some(p) = lock(&self.files).get(path) {
             return Some(p.clone());
         }
+        let shown = &lossy(path);
         let read = self
             .root
             .open(path)
-            .and_then(|(file, r)| parse_reader(file, r.metadata.len(), READ_LIMIT).map_err(|e| FsError::io(path, &e)));
+            .and_then(|(file, r)| parse_reader(file, r.metadata.len(), READ_LIMIT).map_err(|e| FsError::io(shown, &e)));
         let p = match read {
             Ok((parsed, truncated)) => {
                 if parsed.dropped > 0 {
                     lock(&self.errors).push(FsError::new(
                         ErrorKind::TooLarge,
-                        path,
+                        shown,
                         format!(
                             "more than {MAX_INSTALL_SETTINGS} [Install] settings; {} more are ignored",
                             parsed.dropped
@@ -918,7 +938,7 @@ impl<'a> Scanner<'a> {
                 if truncated {
                     lock(&self.errors).push(FsError::new(
                         ErrorKind::TooLarge,
-                        path,
+                        shown,
                         format!(
                             "more than {READ_LIMIT} bytes; the unit is judged by what its first {READ_LIMIT} bytes say"
                         ),
@@ -931,14 +951,16 @@ impl<'a> Scanner<'a> {
                 return None;
             }
         };
-        lock(&self.files).insert(path.to_string(), p.clone());
+        lock(&self.files).insert(path.to_os_string(), p.clone());
         Some(p)
     }
 
     /// Drop-in files in the order they apply: sorted by file name, a name in
     /// an earlier directory hiding the same name in later ones.
-    fn dropins(&self, dir_names: &[String]) -> Vec<String> {
-        let mut by_name: HashMap<String, String> = HashMap::default();
+    /// Names are compared and sorted as bytes, as systemd does, and kept
+    /// exact: systemd reads a drop-in whose name is not UTF-8.
+    fn dropins(&self, dir_names: &[String]) -> Vec<OsString> {
+        let mut by_name: HashMap<OsString, OsString> = HashMap::default();
         for dn in dir_names {
             for (i, sp) in SEARCH_PATH.iter().enumerate() {
                 if !self.dirs[i].entries.contains_key(dn.as_str()) {
@@ -950,7 +972,7 @@ impl<'a> Scanner<'a> {
                     if !e.name.ends_with(".conf") || e.name.starts_with('.') || e.entry_type == EntryType::Dir {
                         continue;
                     }
-                    by_name.entry(e.name.clone()).or_insert_with(|| format!("{dir}/{}", e.name));
+                    by_name.entry(e.file_name.clone()).or_insert_with(|| e.path_in(&dir));
                 }
             }
         }
@@ -970,31 +992,31 @@ impl<'a> Scanner<'a> {
 
     /// Reads a drop-in, following links inside the root. `Ok(None)` for an
     /// empty or masked one.
-    fn dropin(&self, path: &str) -> DropIn {
+    fn dropin(&self, path: &OsStr) -> DropIn {
         if let Some(d) = lock(&self.dropins).get(path) {
             return d.clone();
         }
         let d = self.read_dropin(path);
-        lock(&self.dropins).insert(path.to_string(), d.clone());
+        lock(&self.dropins).insert(path.to_os_string(), d.clone());
         d
     }
 
-    fn read_dropin(&self, path: &str) -> DropIn {
+    fn read_dropin(&self, path: &OsStr) -> DropIn {
         let r = self.root.resolve(path)?;
         if (r.metadata.is_file() && r.metadata.len() == 0) || is_device(&r.metadata) {
             return Ok(None);
         }
         if !r.metadata.is_file() {
-            return Err(FsError::new(ErrorKind::NotRegularFile, path, "drop-in is not a regular file"));
+            return Err(FsError::new(ErrorKind::NotRegularFile, lossy(path), "drop-in is not a regular file"));
         }
-        Ok(self.parsed(&r.path))
+        Ok(self.parsed(&r.raw_path))
     }
 
     /// The `[Install]` settings of the unit and its `name.d`/`template.d`
     /// drop-ins (install.c reads no other drop-ins).
     fn install_info(&self, info: &Info) -> Result<InstallInfo, FsError> {
         let mut ii = InstallInfo::default();
-        let main = self.parsed(&info.path).ok_or_else(|| FsError::parse(info.path.clone(), "unreadable"))?;
+        let main = self.parsed(&info.path).ok_or_else(|| FsError::parse(lossy(&info.path), "unreadable"))?;
         let mut dirs = vec![format!("{}.d", info.name)];
         if let Some(t) = template_of(&info.name) {
             dirs.push(format!("{t}.d"));
@@ -1154,7 +1176,7 @@ impl<'a> Scanner<'a> {
         // The directory itself: links named like the unit or pointing to it.
         let by_name = (!ignore_same_name).then(|| d.link_target.get(&info.name)).flatten();
         if let Some(target) = by_name {
-            if basename(target) == info.name {
+            if basename(target) == info.name.as_str() {
                 *same_name_link = true;
             } else if known(&info.name) {
                 return true;
@@ -1190,43 +1212,47 @@ fn is_known_name(info: &Info, ii: &InstallInfo, name: &str) -> bool {
     }
 }
 
-fn is_runtime(path: &str) -> bool {
-    path == "/run" || path.starts_with("/run/")
+fn is_runtime(path: &(impl AsRef<OsStr> + ?Sized)) -> bool {
+    under_or_equal(path.as_ref(), "/run")
 }
 
-fn under(path: &str, dir: &str) -> bool {
-    path.len() > dir.len() + 1 && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/'
+fn under(path: &OsStr, dir: &str) -> bool {
+    let (path, dir) = (path.as_encoded_bytes(), dir.as_bytes());
+    path.len() > dir.len() + 1 && path.starts_with(dir) && path[dir.len()] == b'/'
 }
 
-fn under_or_equal(path: &str, dir: &str) -> bool {
+fn under_or_equal(path: &OsStr, dir: &str) -> bool {
     path == dir || under(path, dir)
 }
 
-fn basename(p: &str) -> &str {
-    p.rsplit('/').next().unwrap_or(p)
+fn basename(p: &(impl AsRef<OsStr> + ?Sized)) -> &OsStr {
+    let p = p.as_ref();
+    rsplit_name(p).map_or(p, |(_, name)| name)
 }
 
-fn dirname(p: &str) -> &str {
-    match p.rfind('/') {
-        Some(0) => "/",
-        Some(i) => &p[..i],
-        None => ".",
+fn dirname(p: &OsStr) -> &OsStr {
+    match rsplit_name(p) {
+        Some((dir, _)) if dir.is_empty() => OsStr::new("/"),
+        Some((dir, _)) => dir,
+        None => OsStr::new("."),
     }
 }
 
-/// Removes `.`, `..` and repeated slashes without touching the file system.
-fn normalize(p: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    for c in p.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                out.pop();
-            }
-            c => out.push(c),
-        }
-    }
-    format!("/{}", out.join("/"))
+/// The row for a FIFO, socket or device node where a unit file was
+/// expected: the root never opens one.
+fn not_a_unit_file(root: &Root, path: &OsStr) -> FsError {
+    let ft = root.resolve_nofollow(path).map(|r| r.metadata.file_type()).ok();
+    let what = match ft {
+        Some(t) if t.is_fifo() => "a FIFO",
+        Some(t) if t.is_socket() => "a socket",
+        Some(t) if t.is_char_device() || t.is_block_device() => "a device node (systemd takes one for a mask)",
+        _ => "neither a file nor a link",
+    };
+    FsError::new(
+        ErrorKind::NotRegularFile,
+        lossy(path),
+        format!("{what} where a unit file was expected; it is never opened"),
+    )
 }
 
 fn is_device(m: &crate::root::Metadata) -> bool {

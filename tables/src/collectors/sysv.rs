@@ -4,12 +4,12 @@
 use std::collections::HashSet;
 
 use crate::error::{ErrorKind, FsError};
-use crate::root::{EntryType, Root};
+use crate::root::{EntryType, Root, lossy};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InitScript {
     pub name: String,
-    /// Root-relative path of the script.
+    /// Root-relative path of the script (lossy).
     pub path: String,
     pub enabled: bool,
     /// The LSB header's `Short-Description:`.
@@ -69,14 +69,21 @@ pub fn read(root: &Root, mut report: impl FnMut(FsError)) -> Vec<InitScript> {
             }
         }
         for e in list {
-            if is_helper(&e.name) || !matches!(e.entry_type, EntryType::File | EntryType::Symlink) {
+            // A FIFO or device is tried too: the root refuses to open it,
+            // and that refusal is the row saying it is there.
+            if is_helper(&e.name) || e.entry_type == EntryType::Dir {
                 continue;
             }
-            let path = format!("{init_dir}/{}", e.name);
-            let description = match root.read_limited(&path, 1 << 20) {
+            // Opened by its exact name, which need not be UTF-8; shown lossy.
+            let exact = e.path_in(init_dir);
+            let path = lossy(&exact);
+            let description = match root.read_limited(&exact, 1 << 20) {
                 Ok(data) => lsb_description(&data),
                 Err(err) => {
                     report(err);
+                    if e.entry_type == EntryType::Other {
+                        continue;
+                    }
                     None
                 }
             };

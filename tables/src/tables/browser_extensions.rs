@@ -14,9 +14,11 @@
 //! - Profiles are found by directory layout; profiles that `profiles.ini`
 //!   places outside the usual directory are not read.
 
+use std::ffi::{OsStr, OsString};
+
 use crate::collectors::{chromium, firefox};
 use crate::query::Query;
-use crate::root::{EntryType, Root};
+use crate::root::{EntryType, Root, join, lossy};
 use crate::spec::{Platform, Row, TableSpec};
 use crate::table::{Ctx, Declared, OsFamily};
 
@@ -160,19 +162,20 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<BrowserExtension> {
             continue;
         }
         for data in chromium_dirs.iter().filter(|d| q.admits("browser", d.browser)) {
-            from_chromium(ctx, &root, &user, &format!("{home}/{}", data.dir), data, ids.as_deref(), &mut rows);
+            from_chromium(ctx, &root, &user, &join(&home, data.dir), data, ids.as_deref(), &mut rows);
         }
         if q.admits("browser", "firefox") {
             for dir in firefox_dirs {
-                from_firefox(ctx, &root, &user, &format!("{home}/{dir}"), ids.as_deref(), &mut rows);
+                from_firefox(ctx, &root, &user, &join(&home, dir), ids.as_deref(), &mut rows);
             }
         }
     }
     rows
 }
 
-/// (user name, home path) for every home directory of the root.
-fn homes(ctx: &Ctx<'_>, root: &Root, family: OsFamily) -> Vec<(String, String)> {
+/// (user name, home path) for every home directory of the root; the path is
+/// exact (a name need not be UTF-8), the user name lossy.
+fn homes(ctx: &Ctx<'_>, root: &Root, family: OsFamily) -> Vec<(String, OsString)> {
     let mut out = Vec::new();
     let parent = match family {
         OsFamily::Linux => "/home",
@@ -190,10 +193,10 @@ fn homes(ctx: &Ctx<'_>, root: &Root, family: OsFamily) -> Vec<(String, String)> 
         if not_a_person.iter().any(|n| n.eq_ignore_ascii_case(&e.name)) {
             continue;
         }
-        out.push((e.name.clone(), format!("{parent}/{}", e.name)));
+        out.push((e.name.clone(), e.path_in(parent)));
     }
     if family == OsFamily::Linux {
-        out.push(("root".to_string(), "/root".to_string()));
+        out.push(("root".to_string(), "/root".into()));
     }
     out
 }
@@ -202,20 +205,20 @@ fn from_chromium(
     ctx: &Ctx<'_>,
     root: &Root,
     user: &str,
-    data_dir: &str,
+    data_dir: &OsStr,
     data: &ChromiumData,
     ids: Option<&[String]>,
     rows: &mut Vec<BrowserExtension>,
 ) {
-    let profiles: Vec<(String, String)> = if data.single_profile {
-        let name = data_dir.rsplit('/').next().unwrap_or_default().to_string();
-        vec![(name, data_dir.to_string())]
+    let profiles: Vec<(String, OsString)> = if data.single_profile {
+        let name = data.dir.rsplit('/').next().unwrap_or_default().to_string();
+        vec![(name, data_dir.to_os_string())]
     } else {
         let Some(entries) = ctx.ok_if_present(root.read_dir(data_dir)) else { return };
         entries
             .into_iter()
             .filter(|e| matches!(e.entry_type, EntryType::Dir | EntryType::Symlink))
-            .map(|e| (e.name.clone(), format!("{data_dir}/{}", e.name)))
+            .map(|e| (e.name.clone(), e.path_in(data_dir)))
             .collect()
     };
     for (profile, dir) in profiles {
@@ -255,16 +258,17 @@ fn from_firefox(
     ctx: &Ctx<'_>,
     root: &Root,
     user: &str,
-    profiles_dir: &str,
+    profiles_dir: &OsStr,
     ids: Option<&[String]>,
     rows: &mut Vec<BrowserExtension>,
 ) {
     let Some(entries) = ctx.ok_if_present(root.read_dir(profiles_dir)) else { return };
     for e in entries.iter().filter(|e| matches!(e.entry_type, EntryType::Dir | EntryType::Symlink)) {
-        let path = format!("{profiles_dir}/{}/extensions.json", e.name);
-        let Some(addons) = ctx.ok_if_present(firefox::read_extensions_json(root, &path, |e| ctx.report(e))) else {
+        let exact = join(e.path_in(profiles_dir), "extensions.json");
+        let Some(addons) = ctx.ok_if_present(firefox::read_extensions_json(root, &exact, |e| ctx.report(e))) else {
             continue;
         };
+        let path = lossy(&exact);
         for a in addons {
             if !matches!(a.addon_type.as_deref(), Some("extension" | "webextension"))
                 || a.location.as_deref().is_some_and(|l| FIREFOX_BUILTIN_LOCATIONS.contains(&l))

@@ -1,11 +1,13 @@
 //! `installed_certificates`: every certificate in the root's trust stores.
 
 use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
 
 use crate::collectors::pem_stores::{self, FileCert};
 use crate::collectors::{nss, x509};
 use crate::error::{ErrorKind, FsError};
 use crate::query::Query;
+use crate::root::{Root, join, lossy, rsplit_name};
 use crate::spec::{Platform, Row, TableSpec};
 use crate::table::{Ctx, Declared};
 
@@ -72,7 +74,8 @@ pub static TABLE: Declared<InstalledCertificate> = Declared { spec: &SPEC, gener
 struct StoreFile {
     store: &'static str,
     trust: &'static str,
-    path: String,
+    /// Exact, to open; rows show it lossy.
+    path: OsString,
     is_link: bool,
 }
 
@@ -85,17 +88,17 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
     // the bundle's own entry in `/etc/ssl/certs`) belongs to the store that
     // claimed it first. Stores the query does not want still claim their
     // files, so that a pushed-down `store = ...` gives the same rows as a full scan.
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashSet<OsString> = HashSet::new();
     // Listed paths already claimed: a `<hash>.0 -> name.pem` link to one of
     // them is known to be claimed without walking the target's links again.
-    let mut claimed: HashSet<String> = HashSet::new();
+    let mut claimed: HashSet<OsString> = HashSet::new();
     for f in store_files(ctx, q) {
         if f.is_link && links_to_claimed(root, &f.path, &claimed) {
             continue;
         }
         if !q.admits("store", f.store) {
             if let Ok(r) = root.resolve(&f.path) {
-                seen.insert(r.path);
+                seen.insert(r.raw_path);
                 claimed.insert(f.path);
             }
             continue;
@@ -104,20 +107,21 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
         let Some((mut file, resolved)) = ctx.ok_if_present(root.open(&f.path)) else {
             continue;
         };
-        if !seen.insert(resolved.path) {
+        if !seen.insert(resolved.raw_path) {
             continue;
         }
         claimed.insert(f.path.clone());
+        let shown = lossy(&f.path);
         let result = pem_stores::read_cert_file(
             &mut file,
-            &f.path,
+            &shown,
             &mut cache,
             |c: FileCert| {
                 let (trust, purposes) = match &c.aux {
                     Some(aux) => aux_trust(aux),
                     None => (f.trust, None),
                 };
-                rows.push(row(c.info, f.store, "system", trust, purposes, None, &f.path));
+                rows.push(row(c.info, f.store, "system", trust, purposes, None, &shown));
             },
             |e| ctx.report(e),
         );
@@ -140,11 +144,11 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
 fn store_files(ctx: &Ctx<'_>, q: &Query) -> Vec<StoreFile> {
     let root = ctx.root();
     let mut out = Vec::new();
-    let mut claim = |store: &'static str, trust: &'static str, path: String, is_link: bool| {
+    let mut claim = |store: &'static str, trust: &'static str, path: OsString, is_link: bool| {
         out.push(StoreFile { store, trust, path, is_link });
     };
     for b in pem_stores::BUNDLES {
-        claim("bundle", "trusted", b.to_string(), false);
+        claim("bundle", "trusted", b.into(), false);
     }
     for a in pem_stores::ANCHOR_DIRS {
         let keep = |name: &str| !a.crt_only || name.ends_with(".crt");
@@ -165,8 +169,8 @@ fn store_files(ctx: &Ctx<'_>, q: &Query) -> Vec<StoreFile> {
         // rather than that of a `<hash>.0` link to it.
         if let Ok(f) = files.as_mut() {
             f.sort_by_key(|f| {
-                let name = f.path.rsplit('/').next().unwrap_or(&f.path);
-                (pem_stores::is_hash_link_name(name), f.path.clone())
+                let name = crate::root::file_name(&f.path).to_string_lossy();
+                (pem_stores::is_hash_link_name(&name), f.path.clone())
             });
         }
         if q.admits("store", "directory") {
@@ -180,17 +184,17 @@ fn store_files(ctx: &Ctx<'_>, q: &Query) -> Vec<StoreFile> {
 }
 
 /// Whether the link at `path` names, in its own directory, a file already claimed.
-fn links_to_claimed(root: &crate::root::Root, path: &str, claimed: &HashSet<String>) -> bool {
-    let Ok(target) = root.read_link(path) else {
+fn links_to_claimed(root: &Root, path: &OsStr, claimed: &HashSet<OsString>) -> bool {
+    let Ok(target) = root.read_link_os(path) else {
         return false;
     };
-    if target.contains('/') || target == "." || target == ".." {
+    if target.as_encoded_bytes().contains(&b'/') || target == "." || target == ".." {
         return false;
     }
-    let Some((dir, _)) = path.rsplit_once('/') else {
+    let Some((dir, _)) = rsplit_name(path) else {
         return false;
     };
-    claimed.contains(&format!("{dir}/{target}"))
+    claimed.contains(&join(dir, target))
 }
 
 /// Trust from OpenSSL's aux data: the purposes trusted and not rejected; a
@@ -207,43 +211,49 @@ fn aux_trust(aux: &x509::AuxTrust) -> (&'static str, Option<String>) {
 }
 
 /// NSS databases: the system one, then each home's `.pki/nssdb`, Firefox
-/// (also the snap's) and Thunderbird profiles.
-fn nss_databases(ctx: &Ctx<'_>) -> Vec<(String, Option<String>)> {
+/// (also the snap's) and Thunderbird profiles. Paths are exact (a home or
+/// profile name need not be UTF-8); the user is shown lossy.
+fn nss_databases(ctx: &Ctx<'_>) -> Vec<(OsString, Option<String>)> {
     let root = ctx.root();
-    let mut dirs: Vec<(String, Option<String>)> = vec![("/etc/pki/nssdb".into(), None)];
-    let mut homes: Vec<(String, String)> = vec![("/root".into(), "root".into())];
+    let mut dirs: Vec<(OsString, Option<String>)> = vec![("/etc/pki/nssdb".into(), None)];
+    let mut homes: Vec<(OsString, String)> = vec![("/root".into(), "root".into())];
     if let Some(entries) = ctx.ok_if_present(root.read_dir("/home")) {
-        homes.extend(entries.into_iter().map(|e| (format!("/home/{}", e.name), e.name)));
+        homes.extend(entries.into_iter().map(|e| (e.path_in("/home"), e.name)));
     }
     for (home, user) in homes {
-        dirs.push((format!("{home}/.pki/nssdb"), Some(user.clone())));
+        dirs.push((join(&home, ".pki/nssdb"), Some(user.clone())));
         for profiles in [".mozilla/firefox", "snap/firefox/common/.mozilla/firefox", ".thunderbird"] {
-            let parent = format!("{home}/{profiles}");
+            let parent = join(&home, profiles);
             let Ok(entries) = root.read_dir(&parent) else {
                 continue;
             };
             for e in entries {
-                dirs.push((format!("{parent}/{}", e.name), Some(user.clone())));
+                dirs.push((e.path_in(&parent), Some(user.clone())));
             }
         }
     }
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for (dir, user) in dirs {
-        let db = format!("{dir}/cert9.db");
+        let db = join(&dir, "cert9.db");
         match root.resolve(&db) {
             Ok(r) => {
-                if seen.insert(r.path) {
+                if seen.insert(r.raw_path) {
                     out.push((db, user));
                 }
             }
             Err(e) if e.kind == ErrorKind::NotFound => {
+                // A link that leads nowhere inside the root hides a database.
+                if let Some(e) = root.dangling(&db) {
+                    ctx.report(e);
+                    continue;
+                }
                 // Berkeley DB stores from before NSS 3.35 (2018).
-                let old = format!("{dir}/cert8.db");
+                let old = join(&dir, "cert8.db");
                 if root.exists(&old) {
                     ctx.report(FsError::new(
                         ErrorKind::Unsupported,
-                        old,
+                        lossy(&old),
                         "legacy NSS cert8.db (Berkeley DB) is not read",
                     ));
                 }
@@ -259,19 +269,20 @@ fn from_nss(ctx: &Ctx<'_>, cache: &mut x509::CertCache, rows: &mut Vec<Installed
         let Some(certs) = ctx.ok(nss::read_cert9(ctx.root(), &db, |e| ctx.report(e))) else {
             continue;
         };
+        let shown = lossy(&db);
         let location = if user.is_some() { "user" } else { "system" };
         for c in certs {
             let info = match cache.parse(&c.der) {
                 Ok((info, _)) => info,
                 Err(e) => {
                     let nick = c.nickname.as_deref().unwrap_or("(no nickname)");
-                    ctx.report(FsError::parse(&db, format!("certificate {nick:?}: {e}")));
+                    ctx.report(FsError::parse(&shown, format!("certificate {nick:?}: {e}")));
                     continue;
                 }
             };
             let purposes = c.purposes();
             let purposes = (!purposes.is_empty()).then(|| purposes.join(","));
-            rows.push(row(info, "nss", location, c.trust_word(), purposes, user.clone(), &db));
+            rows.push(row(info, "nss", location, c.trust_word(), purposes, user.clone(), &shown));
         }
     }
 }
