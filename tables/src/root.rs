@@ -1273,4 +1273,18 @@ mod tests {
         assert_eq!(root.read("/empty").unwrap(), b"");
         assert_eq!(root.read("/one").unwrap(), b"1");
     }
+
+    #[test]
+    fn path_helpers_keep_bytes_that_are_not_utf8() {
+        use std::os::unix::ffi::OsStrExt;
+        let p = OsStr::from_bytes(b"/a\xff/./b/../c\xfe//d/");
+        assert_eq!(normalize(p), OsStr::from_bytes(b"/a\xff/c\xfe/d"));
+        assert_eq!(normalize(OsStr::new("../..")), "/");
+        assert_eq!(file_name(p), "d");
+        assert_eq!(file_name(OsStr::from_bytes(b"x\xff")), OsStr::from_bytes(b"x\xff"));
+        let (dir, name) = rsplit_name(OsStr::from_bytes(b"/h/bo\xffb")).unwrap();
+        assert_eq!((dir, name), (OsStr::new("/h"), OsStr::from_bytes(b"bo\xffb")));
+        assert_eq!(rsplit_name(OsStr::new("/x")), Some((OsStr::new(""), OsStr::new("x"))));
+        assert_eq!(join(OsStr::from_bytes(b"/h/bo\xffb/"), "p"), OsStr::from_bytes(b"/h/bo\xffb/p"));
+    }
 }

@@ -15,3 +15,24 @@ pub fn peer_available(tool: &str) -> bool {
     }
     found
 }
+
+/// `systemctl list-unit-files --root=ROOT`: (unit file, state) pairs,
+/// sorted. systemctl exits 1 when it lists nothing; that is an empty list.
+pub fn systemctl_unit_files(root: &std::path::Path) -> Vec<(String, String)> {
+    let out = std::process::Command::new("systemctl")
+        .args(["list-unit-files", "--no-legend", "--no-pager"])
+        .arg(format!("--root={}", root.display()))
+        .output()
+        .expect("systemctl runs");
+    let listed_none = out.status.code() == Some(1) && out.stdout.is_empty();
+    assert!(out.status.success() || listed_none, "systemctl failed: {}", String::from_utf8_lossy(&out.stderr));
+    let mut pairs: Vec<_> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            Some((w.next()?.to_string(), w.next()?.to_string()))
+        })
+        .collect();
+    pairs.sort();
+    pairs
+}

@@ -8,10 +8,9 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use embargo_tables::tables::{browser_extensions, installed_certificates, installed_services, installed_software};
-use embargo_tables::testing::peer_available;
+use embargo_tables::testing::{peer_available, systemctl_unit_files};
 use embargo_tables::{Query, Root, Scan, ScanError};
 
 /// `/`-separated bytes under `dir`.
@@ -204,25 +203,6 @@ fn services(root: &Path) -> (Vec<installed_services::InstalledService>, Vec<Scan
     rows(root, "installed_services", installed_services::TABLE.generate)
 }
 
-/// `systemctl list-unit-files --root`: (unit, state) pairs.
-fn systemctl(root: &Path) -> Vec<(String, String)> {
-    let out = Command::new("systemctl")
-        .args(["list-unit-files", "--no-legend", "--no-pager"])
-        .arg(format!("--root={}", root.display()))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut pairs: Vec<_> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            let mut w = l.split_whitespace();
-            Some((w.next()?.to_string(), w.next()?.to_string()))
-        })
-        .collect();
-    pairs.sort();
-    pairs
-}
-
 /// systemd follows a unit link into a directory whose name is not UTF-8 and
 /// reads drop-ins whose names are not (only unit *names* must be ASCII).
 /// Before, the first unit was `bad` (systemctl: linked) and the second too
@@ -252,7 +232,7 @@ fn unit_links_and_drop_ins_with_non_utf8_names_are_followed() {
     let expected = [("kesl.service", "linked"), ("klnagent.service", "static")];
     assert_eq!(got, expected.map(|(a, b)| (a.to_string(), b.to_string())));
     if peer_available("systemctl") {
-        assert_eq!(got, systemctl(r));
+        assert_eq!(got, systemctl_unit_files(r));
     }
     let kesl = rows.iter().find(|r| r.name.as_deref() == Some("kesl.service")).unwrap();
     assert_eq!(kesl.path.as_deref(), Some("/opt/k\u{fffd}/kesl.service"));

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use embargo_tables::tables::{browser_extensions, installed_certificates, installed_services, installed_software};
-use embargo_tables::testing::peer_available;
+use embargo_tables::testing::{peer_available, systemctl_unit_files};
 use embargo_tables::{ErrorKind, Query, Root, Scan};
 
 /// (table_name, path, kind) of every row of `scan_errors` after `table` ran.
@@ -119,28 +119,8 @@ fn dangling_chromium_manifests_and_preferences_are_rows() {
     );
 }
 
-fn systemctl_states(root: &Path) -> Vec<(String, String)> {
-    let out = Command::new("systemctl")
-        .args(["list-unit-files", "--no-legend", "--no-pager"])
-        .arg(format!("--root={}", root.display()))
-        .output()
-        .unwrap();
-    // systemctl exits 1 when it lists no unit file.
-    let listed_none = out.status.code() == Some(1) && out.stdout.is_empty();
-    assert!(out.status.success() || listed_none, "{}", String::from_utf8_lossy(&out.stderr));
-    let mut pairs: Vec<_> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            let mut w = l.split_whitespace();
-            Some((w.next()?.to_string(), w.next()?.to_string()))
-        })
-        .collect();
-    pairs.sort();
-    pairs
-}
-
-/// Unit links that lead to no file: systemctl lists each as `bad`, and so
-/// does embargo, now with a row per link saying where it leads.
+/// Unit links that lead to no file (nothing, or a directory): systemctl
+/// lists each as `bad`, and so does embargo, now with a row per link.
 #[test]
 fn unit_links_that_lead_nowhere_are_bad_with_a_row() {
     let dir = tempfile::tempdir().unwrap();
@@ -152,6 +132,9 @@ fn unit_links_that_lead_nowhere_are_bad_with_a_row() {
     link(r, OUT_OF_ROOT, &format!("{etc}/klnagent.service"));
     // An alias to a unit no directory holds.
     link(r, "/lib/systemd/system/kesl-supervisor.service", &format!("{etc}/kesl-alias.service"));
+    // A link to a directory.
+    std::fs::create_dir_all(r.join("opt/kaspersky/kesl")).unwrap();
+    link(r, "/opt/kaspersky/kesl", &format!("{etc}/kesl-dir.service"));
     // A plain unit beside them is unaffected.
     std::fs::create_dir_all(r.join("lib/systemd/system")).unwrap();
     std::fs::write(r.join("lib/systemd/system/ok.service"), "[Service]\nExecStart=/bin/true\n").unwrap();
@@ -159,11 +142,16 @@ fn unit_links_that_lead_nowhere_are_bad_with_a_row() {
     let (rows, errs) = errors(r, "installed_services", installed_services::TABLE.generate);
     let mut states: Vec<_> = rows.iter().map(|r| (r.name.clone().unwrap(), r.start_type.clone().unwrap())).collect();
     states.sort();
-    let expected =
-        [("kesl-alias.service", "bad"), ("kesl.service", "bad"), ("klnagent.service", "bad"), ("ok.service", "static")];
+    let expected = [
+        ("kesl-alias.service", "bad"),
+        ("kesl-dir.service", "bad"),
+        ("kesl.service", "bad"),
+        ("klnagent.service", "bad"),
+        ("ok.service", "static"),
+    ];
     assert_eq!(states, expected.map(|(a, b)| (a.to_string(), b.to_string())));
     if peer_available("systemctl") {
-        assert_eq!(states, systemctl_states(r));
+        assert_eq!(states, systemctl_unit_files(r));
     }
     let t = "installed_services";
     assert_eq!(
@@ -172,6 +160,7 @@ fn unit_links_that_lead_nowhere_are_bad_with_a_row() {
             row(t, "/etc/systemd/system/kesl-alias.service", ErrorKind::NotFound),
             row(t, "/etc/systemd/system/kesl.service", ErrorKind::NotFound),
             row(t, "/etc/systemd/system/klnagent.service", ErrorKind::NotFound),
+            row(t, "/opt/kaspersky/kesl", ErrorKind::NotRegularFile),
         ]
     );
 }
@@ -203,7 +192,7 @@ fn fifos_sockets_and_devices_named_like_units_are_rows() {
     let (rows, errs) = errors(r, "installed_services", installed_services::TABLE.generate);
     assert!(rows.is_empty(), "{:?}", rows.iter().map(|r| &r.name).collect::<Vec<_>>());
     if peer_available("systemctl") {
-        assert_eq!(systemctl_states(r), []);
+        assert_eq!(systemctl_unit_files(r), []);
     }
     let t = "installed_services";
     let mut expected = vec![

@@ -856,7 +856,11 @@ impl<'a> Scanner<'a> {
                 let parsed = self.parsed(path).ok_or(Fail::Bad(None))?;
                 Ok((if parsed.empty { Mode::Masked } else { Mode::Regular }, None))
             }
-            EntryType::Dir => Err(Fail::Bad(None)),
+            EntryType::Dir => Err(Fail::Bad(Some(FsError::new(
+                ErrorKind::NotRegularFile,
+                lossy(path),
+                "a directory where a unit file was expected",
+            )))),
             EntryType::Other => match self.root.resolve_nofollow(path) {
                 Ok(r) if is_device(&r.metadata) => Ok((Mode::Masked, None)),
                 // Listed, so the listing's row already says what it is.
