@@ -241,6 +241,22 @@ fn cpu_ticks(pid: u32) -> u64 {
     rest.split_whitespace().nth(11).and_then(|t| t.parse().ok()).unwrap_or(0)
 }
 
+/// Waits until the main thread of `pid` is blocked in read(2) on stdin,
+/// as the kernel reports it in /proc/PID/syscall.
+#[cfg(target_os = "linux")]
+fn wait_until_reading_stdin(pid: u32) {
+    let start = std::time::Instant::now();
+    loop {
+        let call = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+        let mut words = call.split_whitespace();
+        if words.next() == Some(&libc::SYS_read.to_string()) && words.next() == Some("0x0") {
+            return;
+        }
+        assert!(start.elapsed().as_secs() < 20, "the shell never went back to reading stdin: {call}");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 /// Waits for `child`, killing it after `secs` so that a broken interrupt
 /// fails the test instead of hanging it.
 #[cfg(target_os = "linux")]
@@ -316,6 +332,9 @@ fn ctrl_c_in_the_shell_interrupts_the_statement_not_the_shell() {
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
     assert_eq!(lines.next().unwrap().unwrap(), "one");
     assert_eq!(lines.next().unwrap().unwrap(), "1");
+    // The row is printed before the statement ends; the signal must come
+    // once the shell is back waiting for its next line.
+    wait_until_reading_stdin(child.id());
     // SAFETY: signalling our own child by its id.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let o = wait_at_most(child, 20);
