@@ -9,6 +9,7 @@ pub mod flatpak;
 pub mod json;
 pub mod nss;
 pub mod os_release;
+pub mod plist;
 pub mod pem_stores;
 pub mod procs;
 pub mod rpmdb;
