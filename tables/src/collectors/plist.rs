@@ -23,8 +23,8 @@
 
 use std::io::Cursor;
 
-pub use plist::{Dictionary, Value};
 use plist::stream::{Event, Reader};
+pub use plist::{Dictionary, Value};
 
 use crate::error::{ErrorKind, FsError};
 use crate::root::Root;
@@ -113,7 +113,9 @@ fn utf16_text(bytes: &[u8]) -> Result<Option<String>, String> {
     for (i, c) in char::decode_utf16(units).enumerate() {
         match c {
             Ok(c) => out.push(c),
-            Err(e) => return Err(format!("invalid UTF-16 at unit {i}: unpaired surrogate {:#06x}", e.unpaired_surrogate())),
+            Err(e) => {
+                return Err(format!("invalid UTF-16 at unit {i}: unpaired surrogate {:#06x}", e.unpaired_surrogate()));
+            }
         }
     }
     Ok(Some(out))
@@ -127,18 +129,25 @@ fn check_trailer(bytes: &[u8]) -> Result<(), String> {
     const TRAILER: u64 = 32;
     let len = bytes.len() as u64;
     if len < HEADER + 1 + TRAILER {
-        return Err(format!("binary plist of {len} bytes is truncated (header, one object and the trailer need {})", HEADER + 1 + TRAILER));
+        return Err(format!(
+            "binary plist of {len} bytes is truncated (header, one object and the trailer need {})",
+            HEADER + 1 + TRAILER
+        ));
     }
     let t = &bytes[bytes.len() - TRAILER as usize..];
     let be = |r: std::ops::Range<usize>| t[r].iter().fold(0u64, |a, &b| (a << 8) | u64::from(b));
     let (offset_size, ref_size) = (u64::from(t[6]), u64::from(t[7]));
     let (objects, top, table) = (be(8..16), be(16..24), be(24..32));
     if !(1..=8).contains(&offset_size) || !(1..=8).contains(&ref_size) {
-        return Err(format!("binary plist trailer: offset size {offset_size} or reference size {ref_size} is not 1 to 8 bytes"));
+        return Err(format!(
+            "binary plist trailer: offset size {offset_size} or reference size {ref_size} is not 1 to 8 bytes"
+        ));
     }
     let data_end = len - TRAILER;
     if table < HEADER + 1 || table > data_end {
-        return Err(format!("binary plist trailer: offset table at {table} is outside the object data (8..{data_end})"));
+        return Err(format!(
+            "binary plist trailer: offset table at {table} is outside the object data (8..{data_end})"
+        ));
     }
     if objects.checked_mul(offset_size).is_none_or(|n| n > data_end - table) {
         return Err(format!(
@@ -486,7 +495,15 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for g in [&b""[..], b"bplist", b"bplist00", b"\xff\xfe", b"<plist><dict><key>a</key></dict></plist>", b"{ a = ", b"\x00\x01\x02"] {
+        for g in [
+            &b""[..],
+            b"bplist",
+            b"bplist00",
+            b"\xff\xfe",
+            b"<plist><dict><key>a</key></dict></plist>",
+            b"{ a = ",
+            b"\x00\x01\x02",
+        ] {
             assert!(parse(g).is_err(), "{g:?}");
         }
     }
