@@ -90,9 +90,7 @@ impl SystemExtension {
 /// The extensions of `db.plist`. A record without an identifier is reported and skipped.
 pub fn read_system_extensions(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<SystemExtension> {
     let path = SYSTEM_EXTENSIONS_DB;
-    let d = match plist::read_if_present(root, path)
-        .and_then(|v| v.map(|v| plist::into_dict(v).map_err(|m| FsError::parse(path, m))).transpose())
-    {
+    let d = match plist::read_dict_if_present(root, path) {
         Ok(Some(d)) => d,
         Ok(None) => return Vec::new(),
         Err(e) => {

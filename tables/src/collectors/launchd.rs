@@ -145,12 +145,9 @@ impl Overrides {
 }
 
 fn read_db(root: &Root, path: &str, legacy: bool, into: &mut HashMap<String, bool>, report: &mut dyn FnMut(FsError)) {
-    let d = match plist::read_if_present(root, path) {
+    let d = match plist::read_dict_if_present(root, path) {
         Ok(None) => return,
-        Ok(Some(v)) => match plist::into_dict(v) {
-            Ok(d) => d,
-            Err(m) => return report(FsError::parse(path, m)),
-        },
+        Ok(Some(d)) => d,
         Err(e) => return report(e),
     };
     for (label, v) in d.iter() {
@@ -205,5 +202,34 @@ fn read_dir(
             }
             Err(err) => report(err),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(xml: &str) -> Job {
+        let v = plist::parse(format!("<plist><dict><key>Label</key><string>j</string>{xml}</dict></plist>").as_bytes());
+        parse_job(&plist::into_dict(v.unwrap()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn start_types_follow_launchd_plist_5() {
+        assert_eq!(job("").start_type(), "on_demand");
+        assert_eq!(job("<key>RunAtLoad</key><true/>").start_type(), "run_at_load");
+        assert_eq!(job("<key>KeepAlive</key><true/>").start_type(), "run_at_load");
+        assert_eq!(job("<key>KeepAlive</key><dict><key>SuccessfulExit</key><false/></dict>").start_type(), "on_demand");
+        assert_eq!(job("<key>OnDemand</key><false/>").start_type(), "run_at_load");
+        assert_eq!(job("<key>RunAtLoad</key><true/><key>Disabled</key><true/>").start_type(), "disabled");
+        let mut j = job("<key>Disabled</key><true/><key>RunAtLoad</key><true/>");
+        j.override_disabled = Some(false);
+        assert_eq!(j.start_type(), "run_at_load");
+        let j = job(
+            "<key>Program</key><string>/bin/p</string><key>ProgramArguments</key><array><string>p</string><string>-x</string></array>",
+        );
+        assert_eq!((j.exec_path().as_deref(), j.command().as_deref()), (Some("/bin/p"), Some("p -x")));
+        let bad = plist::parse(b"<plist><dict><key>Program</key><string>/bin/p</string></dict></plist>").unwrap();
+        assert_eq!(parse_job(&plist::into_dict(bad).unwrap()).unwrap_err(), "no Label");
     }
 }

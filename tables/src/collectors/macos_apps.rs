@@ -55,13 +55,7 @@ impl BundleInfo {
 /// half-removed bundle). A link that leads nowhere, or a bad plist, is an error.
 pub fn read_bundle(root: &Root, bundle: &str) -> Result<Option<(String, BundleInfo)>, FsError> {
     let path = format!("{bundle}/Contents/Info.plist");
-    match plist::read_if_present(root, &path)? {
-        None => Ok(None),
-        Some(v) => {
-            let d = plist::into_dict(v).map_err(|m| FsError::parse(&path, m))?;
-            Ok(Some((path, BundleInfo::from_dict(&d))))
-        }
-    }
+    Ok(plist::read_dict_if_present(root, &path)?.map(|d| (path, BundleInfo::from_dict(&d))))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -140,5 +134,39 @@ fn search(
         } else if descend && !SYSTEM_DIRS.contains(&sub.as_str()) {
             search(root, &sub, user, false, seen, out, report);
         }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::symlink;
+
+    fn info(id: &str) -> String {
+        format!("<plist><dict><key>CFBundleIdentifier</key><string>{id}</string></dict></plist>")
+    }
+
+    /// macOS 13+ links /Applications/Safari.app into the cryptex: read it
+    /// once, under the name the system shows. A second link to the same
+    /// bundle is the same app; an Info.plist linked out of the root is an error.
+    #[test]
+    fn links_to_bundles_are_followed_inside_the_root_once() {
+        let d = tempfile::tempdir().unwrap();
+        let b = d.path();
+        let cryptex = b.join("System/Cryptexes/App/System/Applications/Safari.app/Contents");
+        std::fs::create_dir_all(&cryptex).unwrap();
+        std::fs::write(cryptex.join("Info.plist"), info("com.apple.Safari")).unwrap();
+        std::fs::create_dir_all(b.join("Applications/Vendor")).unwrap();
+        symlink("/System/Cryptexes/App/System/Applications/Safari.app", b.join("Applications/Safari.app")).unwrap();
+        symlink("../Safari.app", b.join("Applications/Vendor/Again.app")).unwrap();
+        std::fs::create_dir_all(b.join("Applications/Escape.app/Contents")).unwrap();
+        symlink("/etc/passwd", b.join("Applications/Escape.app/Contents/Info.plist")).unwrap();
+        let root = crate::Root::new(b).unwrap();
+        let mut errors = Vec::new();
+        let apps = super::read(&root, &mut |e| errors.push(e));
+        let got: Vec<(&str, Option<&str>)> =
+            apps.iter().map(|a| (a.install_location.as_str(), a.info.identifier.as_deref())).collect();
+        assert_eq!(got, [("/Applications/Safari.app", Some("com.apple.Safari"))]);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].path, "/Applications/Escape.app/Contents/Info.plist");
     }
 }

@@ -22,10 +22,9 @@ pub fn is_macos(root: &Root) -> bool {
 }
 
 pub fn read_version(root: &Root) -> Result<Option<SystemVersion>, FsError> {
-    let Some(v) = plist::read_if_present(root, SYSTEM_VERSION)? else {
+    let Some(d) = plist::read_dict_if_present(root, SYSTEM_VERSION)? else {
         return Ok(None);
     };
-    let d = plist::into_dict(v).map_err(|m| FsError::parse(SYSTEM_VERSION, m))?;
     Ok(Some(SystemVersion {
         product_name: plist::string(&d, "ProductName"),
         product_version: plist::string(&d, "ProductVersion"),
@@ -55,10 +54,9 @@ impl HostNames {
 }
 
 pub fn read_host_names(root: &Root) -> Result<Option<HostNames>, FsError> {
-    let Some(v) = plist::read_if_present(root, PREFERENCES)? else {
+    let Some(d) = plist::read_dict_if_present(root, PREFERENCES)? else {
         return Ok(None);
     };
-    let d = plist::into_dict(v).map_err(|m| FsError::parse(PREFERENCES, m))?;
     let system = plist::dict(&d, "System");
     let names = system.and_then(|s| plist::dict(s, "System"));
     Ok(Some(HostNames {
@@ -69,4 +67,21 @@ pub fn read_host_names(root: &Root) -> Result<Option<HostNames>, FsError> {
             .and_then(|n| plist::dict(n, "HostNames"))
             .and_then(|h| plist::string(h, "LocalHostName")),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HostNames;
+
+    #[test]
+    fn host_name_wins_then_computer_name_then_local_host_name() {
+        let s = |v: &str| Some(v.to_string());
+        let all =
+            HostNames { host_name: s("build-7"), computer_name: s("Alice’s Mac"), local_host_name: s("Alices-Mac") };
+        assert_eq!(all.hostname(), s("build-7"));
+        let no_host = HostNames { host_name: s(" "), ..all.clone() };
+        assert_eq!(no_host.hostname(), s("Alice’s Mac"));
+        assert_eq!(HostNames { local_host_name: s("Alices-Mac"), ..Default::default() }.hostname(), s("Alices-Mac"));
+        assert_eq!(HostNames::default().hostname(), None);
+    }
 }

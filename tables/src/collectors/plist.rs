@@ -71,6 +71,11 @@ pub fn read_dict(root: &Root, path: &str) -> Result<Dictionary, FsError> {
     into_dict(read(root, path)?).map_err(|m| FsError::parse(path, m))
 }
 
+/// [`read_dict`], with a plainly absent file as `None` (see [`read_if_present`]).
+pub fn read_dict_if_present(root: &Root, path: &str) -> Result<Option<Dictionary>, FsError> {
+    read_if_present(root, path)?.map(|v| into_dict(v).map_err(|m| FsError::parse(path, m))).transpose()
+}
+
 /// The top-level dictionary, or why not.
 pub fn into_dict(v: Value) -> Result<Dictionary, String> {
     match v {

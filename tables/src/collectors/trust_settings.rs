@@ -170,15 +170,9 @@ pub fn parse(d: &plist::Dictionary, path: &str, report: &mut dyn FnMut(FsError))
 
 /// The admin trust settings; none when the file is absent.
 pub fn read(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<TrustEntry> {
-    match plist::read_if_present(root, ADMIN) {
+    match plist::read_dict_if_present(root, ADMIN) {
         Ok(None) => Vec::new(),
-        Ok(Some(v)) => match plist::into_dict(v) {
-            Ok(d) => parse(&d, ADMIN, report),
-            Err(m) => {
-                report(FsError::parse(ADMIN, m));
-                Vec::new()
-            }
-        },
+        Ok(Some(d)) => parse(&d, ADMIN, report),
         Err(e) => {
             report(e);
             Vec::new()
