@@ -12,7 +12,7 @@ use std::collections::HashSet;
 
 use crate::collectors::{macos, plist};
 use crate::error::FsError;
-use crate::root::Root;
+use crate::root::{EntryType, Root};
 
 /// Folders applications are installed to, system-wide.
 pub const SYSTEM_DIRS: [&str; 5] = [
@@ -113,14 +113,28 @@ fn search(
     out: &mut Vec<App>,
     report: &mut dyn FnMut(FsError),
 ) {
+    // Bundles are keyed by where they resolve to, so that a link to a bundle
+    // already read (or read under another name) is one app. The folder is
+    // resolved once; only links among its entries need a walk of their own.
+    let resolved_dir = match root.resolve(dir) {
+        Ok(r) => r.path,
+        Err(e) => {
+            if e.kind != crate::ErrorKind::NotFound {
+                report(e);
+            }
+            return;
+        }
+    };
     for e in macos::list(root, dir, report) {
         if e.name.starts_with('.') || !macos::is_dir(root, dir, &e) {
             continue;
         }
         let sub = format!("{dir}/{}", e.name);
         if e.name.ends_with(".app") {
-            // A link to a bundle already read (or read under another name) is one app.
-            let key = root.resolve(&sub).map(|r| r.path).unwrap_or_else(|_| sub.clone());
+            let key = match e.entry_type {
+                EntryType::Symlink => root.resolve(&sub).map(|r| r.path).unwrap_or_else(|_| sub.clone()),
+                _ => format!("{}/{}", resolved_dir.trim_end_matches('/'), e.name),
+            };
             if !seen.insert(key) {
                 continue;
             }
