@@ -105,7 +105,7 @@ fn table(b: &[u8], at: usize) -> Result<Table<'_>, String> {
     for i in 0..n {
         let off = u32_at(t, TABLE_HEADER + 4 * i).unwrap_or(0) as usize;
         // Free slots are 0; some keychains mark them with odd offsets too.
-        if off == 0 || off % 4 != 0 {
+        if off == 0 || !off.is_multiple_of(4) {
             continue;
         }
         let len = u32_at(t, off).map(|n| n as usize);
