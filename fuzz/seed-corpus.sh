@@ -113,5 +113,9 @@ find "$F/scan" -type f -name '*.service' | while read -r f; do put systemd_unit 
 printf '[Unit]\nDescription=Base\n[Service]\nExecStart=/usr/bin/base\n[Install]\nWantedBy=multi-user.target\n\0[Service]\nExecStart=\nExecStart=/opt/kaspersky/bin/override\nUser=nobody\n' > "$tmp/dropin"
 put systemd_unit "$tmp/dropin"
 
+# plist: every plist of the macOS fixtures (XML, binary, UTF-16, hostile, public test data).
+find "$F/macos" -type f \( -name '*.plist' \) | while read -r f; do put plist "$f"; done
+find "$F/macos" -type f -name '*.keychain' | while read -r f; do put keychain "$f"; done
+
 du -sh --apparent-size "$C"
 for d in "$C"/*; do echo "$(ls "$d" | wc -l) $(basename "$d")"; done

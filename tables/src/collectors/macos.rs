@@ -1,0 +1,70 @@
+//! What the macOS sources share: listing a directory of a root, the users'
+//! home folders, and user ids from the local directory service.
+
+use std::collections::HashMap;
+
+use crate::collectors::plist;
+use crate::error::{ErrorKind, FsError};
+use crate::root::{DirEntry, EntryType, Root};
+
+/// `dir`'s entries; an absent directory is empty, other problems are reported.
+pub fn list(root: &Root, dir: &str, report: &mut dyn FnMut(FsError)) -> Vec<DirEntry> {
+    match root.read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind == ErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            report(e);
+            Vec::new()
+        }
+    }
+}
+
+/// Whether an entry is a directory, following a symlink inside the root
+/// (`/Applications/Safari.app` is a link into the cryptex on macOS 13+).
+pub fn is_dir(root: &Root, dir: &str, e: &DirEntry) -> bool {
+    match e.entry_type {
+        EntryType::Dir => true,
+        EntryType::Symlink => root.resolve(&format!("{dir}/{}", e.name)).is_ok_and(|r| r.metadata.is_dir()),
+        _ => false,
+    }
+}
+
+/// The folders under `/Users` that are homes: not `Shared`, not hidden.
+/// Each as (user name, home path).
+pub fn homes(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<(String, String)> {
+    list(root, "/Users", report)
+        .into_iter()
+        .filter(|e| e.name != "Shared" && !e.name.starts_with('.') && is_dir(root, "/Users", e))
+        .map(|e| {
+            let home = format!("/Users/{}", e.name);
+            (e.name, home)
+        })
+        .collect()
+}
+
+/// The local directory service's user records.
+pub const DSLOCAL_USERS: &str = "/var/db/dslocal/nodes/Default/users";
+
+/// User name → uid, from the local directory service's user records
+/// (`name` and `uid` are arrays of strings there). Records that do not say
+/// are skipped; unreadable ones are reported.
+pub fn uids(root: &Root, report: &mut dyn FnMut(FsError)) -> HashMap<String, u32> {
+    let mut out = HashMap::new();
+    for e in list(root, DSLOCAL_USERS, report) {
+        if !e.name.ends_with(".plist") {
+            continue;
+        }
+        let path = format!("{DSLOCAL_USERS}/{}", e.name);
+        match plist::read_dict(root, &path) {
+            Ok(d) => {
+                let name = plist::strings(&d, "name").into_iter().next();
+                let uid = plist::strings(&d, "uid").into_iter().next().and_then(|u| u.parse().ok());
+                if let (Some(name), Some(uid)) = (name, uid) {
+                    out.insert(name, uid);
+                }
+            }
+            Err(err) => report(err),
+        }
+    }
+    out
+}
