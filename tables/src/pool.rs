@@ -11,15 +11,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// worker has stopped.
 pub fn map<T: Sync, U: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> U + Sync) -> Vec<U> {
     let next = AtomicUsize::new(0);
+    let workers = workers.clamp(1, items.len().max(1));
     let work = || {
-        let mut done = Vec::new();
+        let mut done = Vec::with_capacity(items.len() / workers + 1);
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(item) = items.get(i) else { return done };
             done.push((i, f(item)));
         }
     };
-    let workers = workers.clamp(1, items.len().max(1));
     let mut out = if workers == 1 {
         work()
     } else {
