@@ -110,5 +110,7 @@ impl Engine {
 }
 
 fn check_listable(root: &Root, path: &Path) -> Result<(), OpenError> {
-    std::fs::read_dir(root.base()).map(drop).map_err(|source| OpenError::Unlistable { path: path.to_path_buf(), source })
+    std::fs::read_dir(root.base())
+        .map(drop)
+        .map_err(|source| OpenError::Unlistable { path: path.to_path_buf(), source })
 }

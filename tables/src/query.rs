@@ -157,7 +157,12 @@ impl<'s> Builder<'s> {
     /// list. Returns whether it reaches the generator; one that does not
     /// (another operator, a column that is not `index`, an unknown column)
     /// is the surface's alone to check.
-    pub fn push<'c>(&mut self, column: impl Into<ColumnRef<'c>>, op: Op, values: impl IntoIterator<Item = Value>) -> bool {
+    pub fn push<'c>(
+        &mut self,
+        column: impl Into<ColumnRef<'c>>,
+        op: Op,
+        values: impl IntoIterator<Item = Value>,
+    ) -> bool {
         let Some(column) = column.into().index(self.spec) else { return false };
         if !pushable(self.spec, column, op) {
             return false;
@@ -171,7 +176,8 @@ impl<'s> Builder<'s> {
     /// has no `=` or `IN`.
     pub fn build(self) -> Result<Query, MissingRequired> {
         let spec = self.spec;
-        if let Some(c) = spec.columns.iter().enumerate().position(|(i, c)| c.options.required && self.allowed[i].is_none())
+        if let Some(c) =
+            spec.columns.iter().enumerate().position(|(i, c)| c.options.required && self.allowed[i].is_none())
         {
             return Err(MissingRequired::of(spec, c));
         }

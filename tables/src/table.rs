@@ -173,7 +173,12 @@ impl Scan {
         if query.is_all() {
             self.complete.lock().unwrap_or_else(|p| p.into_inner()).insert(name);
         }
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).entry(name).or_default().insert(query.clone(), rows.clone());
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(name)
+            .or_default()
+            .insert(query.clone(), rows.clone());
         rows
     }
 

@@ -247,12 +247,8 @@ pub fn run(engine: &Session) -> Result<Report> {
     let findings = engine.table(&canned::over_findings_table("banned_vendor_findings").map_err(anyhow::Error::msg)?)?;
     // "Processes are read only on the live system" is a fact about the
     // root, not a problem reading it.
-    let errors: Vec<_> = scan
-        .errors
-        .snapshot()
-        .into_iter()
-        .filter(|e| e.kind != embargo_tables::ErrorKind::Unsupported)
-        .collect();
+    let errors: Vec<_> =
+        scan.errors.snapshot().into_iter().filter(|e| e.kind != embargo_tables::ErrorKind::Unsupported).collect();
     let no_os =
         host.rows.first().is_none_or(|r| host.text(r, "os_name").is_empty() && host.text(r, "hostname").is_empty());
     let software = engine.table("SELECT 1 FROM installed_software LIMIT 1")?;

@@ -265,9 +265,9 @@ fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use embargo_tables::Engine;
     use embargo_tables::query::Query;
     use embargo_tables::table::Ctx;
-    use embargo_tables::Engine;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     mod pets {

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use embargo_tables::embargo_catalog::Catalog;
 use embargo_sqlite::ScanSlot;
+use embargo_tables::embargo_catalog::Catalog;
 use embargo_tables::{Engine, Root};
 use rusqlite::Connection;
 use rusqlite::types::Value;

@@ -58,7 +58,12 @@ mod tests {
             assert!(!required || spec.attributes.prefetch == Prefetch::No, "{}", spec.name);
             if let Some(sources) = spec.sources {
                 let column = spec.column_index(sources.column).map(|i| &spec.columns[i]);
-                assert!(column.is_some_and(|c| c.options.index), "{}: {} is an index column", spec.name, sources.column);
+                assert!(
+                    column.is_some_and(|c| c.options.index),
+                    "{}: {} is an index column",
+                    spec.name,
+                    sources.column
+                );
                 assert!(sources.list.iter().all(|s| !s.families.is_empty()), "{}", spec.name);
             }
         }
