@@ -55,7 +55,7 @@ pub enum OpenError {
     #[error("{}: cannot list it: {source}", path.display())]
     Unlistable { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
-    Catalog(#[from] CatalogError),
+    Catalog(Box<CatalogError>),
 }
 
 /// One root, catalog and options, from which scans are made.
@@ -75,7 +75,8 @@ impl Engine {
         check_listable(&root, path)?;
         let mut engine = Engine::new(root);
         if let Some(catalog) = &options.catalog {
-            engine = engine.with_catalog(Arc::new(Catalog::from_path(catalog)?));
+            let catalog = Catalog::from_path(catalog).map_err(|e| OpenError::Catalog(Box::new(e)))?;
+            engine = engine.with_catalog(Arc::new(catalog));
         }
         engine.as_of = options.as_of;
         Ok(engine)

@@ -84,11 +84,15 @@ pub type SharedRows = Arc<dyn RowSet + Sync>;
 /// once, on first use, by whichever table needs it first.
 #[derive(Default)]
 struct Memo {
-    slots: Mutex<HashMap<TypeId, Arc<OnceLock<Arc<dyn Any + Send + Sync>>>>>,
+    slots: Mutex<HashMap<TypeId, Slot>>,
 }
 
+/// One shared value, made at most once; the map hands out the slot so that
+/// making it does not hold the map.
+type Slot = Arc<OnceLock<Arc<dyn Any + Send + Sync>>>;
+
 impl Memo {
-    fn slot(&self, key: TypeId) -> Arc<OnceLock<Arc<dyn Any + Send + Sync>>> {
+    fn slot(&self, key: TypeId) -> Slot {
         self.slots.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default().clone()
     }
 
