@@ -420,6 +420,32 @@ mod tests {
     }
 
     #[test]
+    fn shared_state_is_made_once_per_scan_and_forgotten_with_the_rows() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        struct Parsed(usize);
+        let (_dir, scan) = root_with(&[]);
+        let made = AtomicUsize::new(0);
+        let make = || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            Parsed(made.fetch_add(1, Ordering::SeqCst))
+        };
+        assert!(scan.shared_if_made::<Parsed>().is_none());
+        // Tables on several threads ask at once: one of them makes it.
+        let got: Vec<usize> = std::thread::scope(|s| {
+            let askers: Vec<_> = (0..4).map(|_| s.spawn(|| scan.ctx("t").shared(make).0)).collect();
+            askers.into_iter().map(|a| a.join().unwrap()).collect()
+        });
+        assert_eq!((got, made.load(Ordering::SeqCst)), (vec![0; 4], 1));
+        // Another type has a slot of its own.
+        assert_eq!(*scan.shared(|| 7u8), 7);
+        assert_eq!(scan.shared_if_made::<Parsed>().map(|p| p.0), Some(0));
+        // The next statement reads afresh.
+        scan.forget_rows();
+        assert!(scan.shared_if_made::<Parsed>().is_none());
+        assert_eq!(scan.shared(make).0, 1);
+    }
+
+    #[test]
     fn real_markers_still_tell_the_family() {
         for (marker, body, family) in [
             ("Windows/System32/config/SOFTWARE", &b"regf\x01\0\0\0"[..], OsFamily::Windows),
