@@ -26,6 +26,18 @@ fn json_keeps_numbers_numbers_and_null_null() {
     assert_eq!(rows, vec![serde_json::json!({"one": 1, "missing": null, "word": "x", "half": 2.5})]);
 }
 
+/// Found while moving the row cache into the scan: reading scan_errors
+/// generates every table in full, file_presence too, which lists nothing
+/// without a path; those empty rows then answered a later `path = ...` in
+/// the same statement (n was 0).
+#[test]
+fn a_path_asked_after_scan_errors_is_still_looked_up() {
+    let sql = "SELECT (SELECT count(*) FROM scan_errors) >= 0 AS e, \
+               (SELECT count(*) FROM file_presence WHERE path = '/etc' AND \"exists\" = 1) AS n";
+    let rows = json_rows(&fixture("roots/debian-mini"), sql);
+    assert_eq!(rows, vec![serde_json::json!({"e": 1, "n": 1})]);
+}
+
 #[test]
 fn global_options_go_before_or_after_the_command() {
     let root = fixture("roots/debian-mini");

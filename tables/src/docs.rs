@@ -12,10 +12,10 @@ work it need not do; *required*: the table cannot be read without `=` or `IN` on
     );
     for spec in specs {
         s.push_str(&format!("\n## `{}`\n\n{}\n\n", spec.name, spec.description));
-        let platforms: Vec<&str> = spec.platforms.iter().map(|p| p.name()).collect();
+        let platforms: Vec<&str> = spec.platforms().iter().map(|p| p.name()).collect();
         s.push_str(&format!("Platforms: {}\n\n", platforms.join(", ")));
         s.push_str("| column | type | options | description |\n|---|---|---|---|\n");
-        for c in spec.columns {
+        for (i, c) in spec.columns.iter().enumerate() {
             let mut opts = Vec::new();
             if c.options.required {
                 opts.push("required");
@@ -30,7 +30,7 @@ work it need not do; *required*: the table cannot be read without `=` or `IN` on
                 c.name,
                 c.ty.sql(),
                 opts.join(", "),
-                c.doc.trim().replace('|', "\\|")
+                spec.column_doc(i).replace('|', "\\|")
             ));
         }
         if !spec.examples.is_empty() {
@@ -54,11 +54,12 @@ pub fn osquery_json(specs: &[&TableSpec]) -> serde_json::Value {
             let columns: Vec<serde_json::Value> = spec
                 .columns
                 .iter()
-                .map(|c| {
+                .enumerate()
+                .map(|(i, c)| {
                     serde_json::json!({
                         "name": c.name,
                         "type": c.ty.sql().to_ascii_lowercase(),
-                        "description": c.doc.trim(),
+                        "description": spec.column_doc(i),
                         "notes": "",
                         "hidden": c.options.hidden,
                         "required": c.options.required,
@@ -71,7 +72,7 @@ pub fn osquery_json(specs: &[&TableSpec]) -> serde_json::Value {
             serde_json::json!({
                 "name": spec.name,
                 "description": spec.description,
-                "platforms": spec.platforms.iter().map(|p| p.name()).collect::<Vec<_>>(),
+                "platforms": spec.platforms().iter().map(|p| p.name()).collect::<Vec<_>>(),
                 "aliases": [],
                 "evented": false,
                 "cacheable": false,

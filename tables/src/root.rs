@@ -441,6 +441,13 @@ impl Root {
         self
     }
 
+    /// The same root, remembering nothing of the walks made so far: for a
+    /// new scan in a long-lived process, which must see links and
+    /// directories as they are now, not as an earlier scan found them.
+    pub fn fresh(&self) -> Root {
+        Root { known: Default::default(), ..self.clone() }
+    }
+
     /// The analyst-side directory of the root.
     pub fn base(&self) -> &Path {
         &self.base

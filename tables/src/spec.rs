@@ -56,6 +56,9 @@ pub enum Platform {
 }
 
 impl Platform {
+    /// In the order the docs list them.
+    pub const ALL: [Platform; 3] = [Platform::Linux, Platform::Windows, Platform::Macos];
+
     pub fn name(self) -> &'static str {
         match self {
             Platform::Linux => "linux",
@@ -65,21 +68,104 @@ impl Platform {
     }
 }
 
+/// What kind of rows a table holds; surfaces and `embargo scan` decide by it,
+/// never by a table's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// What is installed or running on the root: the evidence findings come
+    /// from, so a problem reading it may hide a finding.
+    Evidence,
+    /// Rows from the banned-vendor catalog, not from the root.
+    Catalog,
+    /// The scanned system itself (`scan_host`).
+    Host,
+    /// The problems the other tables met (`scan_errors`); reading it runs
+    /// every table not yet read in full.
+    Problems,
+}
+
+/// Whether a statement that reads a table whole (`embargo scan`) may have
+/// it generated ahead, on another core, while SQLite prepares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prefetch {
+    /// Never: it needs constraints (a required column) or reads the others.
+    No,
+    Yes,
+    /// Yes, and before the others: among the slowest collectors, which
+    /// should start first so that all finish together.
+    First,
+}
+
+/// Declared properties of a table beyond its columns (as osquery's
+/// `attributes(...)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attributes {
+    pub class: Class,
+    pub prefetch: Prefetch,
+}
+
+/// One place a table's rows come from.
+#[derive(Debug)]
+pub struct SourceInfo {
+    /// The value of the table's source column in its rows (`deb`).
+    pub name: &'static str,
+    /// The OS families whose roots it reads.
+    pub families: &'static [Platform],
+}
+
+/// A table's sources, in the order it reads them.
+#[derive(Debug)]
+pub struct Sources {
+    /// The column that names the source of each row (`source`, `kind`); a
+    /// constraint on it skips the sources it excludes.
+    pub column: &'static str,
+    pub list: &'static [SourceInfo],
+}
+
 /// Everything a surface needs to know about a table.
 #[derive(Debug)]
 pub struct TableSpec {
     pub name: &'static str,
     pub description: &'static str,
     pub columns: &'static [Column],
-    /// The OS families whose roots this table reads (not where embargo runs:
-    /// a Linux host can scan a mounted Windows image).
-    pub platforms: &'static [Platform],
+    /// For a table without [`TableSpec::sources`], the OS families whose
+    /// roots it reads (not where embargo runs: a Linux host can scan a
+    /// mounted Windows image). See [`TableSpec::platforms`].
+    pub reads: &'static [Platform],
+    /// Where the rows come from, for tables made of several sources: the
+    /// platforms and the source column's documented values follow from it,
+    /// so the docs cannot name a source that has no code.
+    pub sources: Option<&'static Sources>,
+    pub attributes: Attributes,
     pub examples: &'static [&'static str],
 }
 
 impl TableSpec {
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// The OS families whose roots this table reads: its sources' families,
+    /// or what it declares.
+    pub fn platforms(&self) -> Vec<Platform> {
+        let declared: Vec<Platform> = match self.sources {
+            Some(s) => s.list.iter().flat_map(|s| s.families.iter().copied()).collect(),
+            None => self.reads.to_vec(),
+        };
+        Platform::ALL.into_iter().filter(|p| declared.contains(p)).collect()
+    }
+
+    /// A column's documentation; the source column's ends with the names of
+    /// the sources.
+    pub fn column_doc(&self, column: usize) -> std::borrow::Cow<'static, str> {
+        let doc = self.columns[column].doc.trim();
+        match self.sources {
+            Some(s) if s.column == self.columns[column].name => {
+                let names: Vec<&str> = s.list.iter().map(|s| s.name).collect();
+                format!("{}: {}.", doc.trim_end_matches('.'), names.join(", ")).into()
+            }
+            _ => doc.into(),
+        }
     }
 
     /// The `CREATE TABLE` statement SQLite's `sqlite3_declare_vtab` is given,
@@ -229,9 +315,23 @@ macro_rules! __column_options {
     (@set $o:ident hidden) => { $o.hidden = true; };
 }
 
-/// Declares a table's row struct and its column list in one place.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __prefetch {
+    () => {
+        $crate::spec::Prefetch::Yes
+    };
+    ($p:ident) => {
+        $crate::spec::Prefetch::$p
+    };
+}
+
+/// Declares a table in one place: its row struct and column list, and (with
+/// a `table` section) its [`TableSpec`] and the `pub static TABLE` every
+/// surface registers.
 ///
 /// ```
+/// use embargo_tables::{Ctx, Query};
 /// embargo_tables::declare_table! {
 ///     /// One row per greeting.
 ///     pub struct Greeting {
@@ -240,12 +340,41 @@ macro_rules! __column_options {
 ///         /// How many times.
 ///         count: Integer,
 ///     }
+///
+///     table greetings {
+///         description: "Greetings.",
+///         class: Host,
+///         reads: [Linux, Windows, Macos],
+///         examples: ["SELECT * FROM greetings WHERE name = 'world'"],
+///         generate: greet,
+///     }
 /// }
-/// use embargo_tables::spec::Row;
+/// fn greet(_ctx: &Ctx<'_>, q: &Query) -> Vec<Greeting> {
+///     ["world", "moon"].iter().filter(|n| q.admits("name", n))
+///         .map(|n| Greeting { name: Some(n.to_string()), count: Some(2) }).collect()
+/// }
+/// use embargo_tables::{Row, Table};
 /// let g = Greeting { name: Some("world".into()), count: Some(2) };
 /// assert_eq!(Greeting::COLUMNS[0].name, "name");
 /// assert_eq!(g.cell(1), embargo_tables::spec::ValueRef::Integer(2));
+/// assert_eq!(TABLE.spec().name, "greetings");
 /// ```
+///
+/// A table made of several sources lists them instead of `reads`; each is
+/// the value of the named column in its rows, the OS families whose roots it
+/// reads, and its read function (of the type after `as`). The macro makes a
+/// private `static SOURCES` for the generator to go through
+/// ([`crate::table::from_sources`]), and the platforms and the column's
+/// documented values come from the same list:
+///
+/// ```ignore
+/// sources: source as ReadInto<InstalledSoftware> {
+///     "deb" [Linux] => from_dpkg,
+///     "rpm" [Linux] => from_rpmdb,
+/// },
+/// ```
+///
+/// Optional, after `class`: `prefetch: No | Yes | First` (default `Yes`).
 #[macro_export]
 macro_rules! declare_table {
     (
@@ -256,6 +385,7 @@ macro_rules! declare_table {
                 $field:ident : $ty:ident $([$($opt:ident),*])?
             ),* $(,)?
         }
+        $($table:tt)*
     ) => {
         $(#[doc = $sdoc])*
         #[derive(Clone, Debug, Default, PartialEq)]
@@ -285,5 +415,74 @@ macro_rules! declare_table {
                 $crate::spec::ValueRef::Null
             }
         }
+
+        $crate::__table_statics! { $row $($table)* }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __table_statics {
+    ($row:ident) => {};
+    (
+        $row:ident table $name:ident {
+            description: $description:expr,
+            class: $class:ident,
+            $(prefetch: $prefetch:ident,)?
+            reads: [$($platform:ident),* $(,)?],
+            examples: [$($example:expr),* $(,)?],
+            generate: $generate:expr $(,)?
+        }
+    ) => {
+        $crate::__table_statics! { @table $row $name $description, $class, [$($prefetch)?],
+            &[$($crate::spec::Platform::$platform),*], None, [$($example),*], $generate }
+    };
+    (
+        $row:ident table $name:ident {
+            description: $description:expr,
+            class: $class:ident,
+            $(prefetch: $prefetch:ident,)?
+            sources: $column:ident as $read:ty {
+                $($source:literal [$($family:ident),* $(,)?] => $reader:expr),+ $(,)?
+            },
+            examples: [$($example:expr),* $(,)?],
+            generate: $generate:expr $(,)?
+        }
+    ) => {
+        /// This table's sources with their read functions, in the order read.
+        static SOURCES: &[$crate::table::Source<$read>] = &[
+            $($crate::table::Source { column: stringify!($column), name: $source, read: $reader },)+
+        ];
+        $crate::__table_statics! { @table $row $name $description, $class, [$($prefetch)?], &[],
+            Some(&$crate::spec::Sources {
+                column: stringify!($column),
+                list: &[$($crate::spec::SourceInfo {
+                    name: $source,
+                    families: &[$($crate::spec::Platform::$family),*],
+                },)+],
+            }),
+            [$($example),*], $generate }
+    };
+    (@table $row:ident $name:ident $description:expr, $class:ident, [$($prefetch:ident)?], $reads:expr, $sources:expr,
+        [$($example:expr),*], $generate:expr) => {
+        /// The table as every surface registers it.
+        pub static TABLE: $crate::table::Declared<$row> = $crate::table::Declared {
+            spec: {
+                static SPEC: $crate::spec::TableSpec = $crate::spec::TableSpec {
+                    name: stringify!($name),
+                    description: $description,
+                    columns: <$row as $crate::spec::Row>::COLUMNS,
+                    reads: $reads,
+                    sources: $sources,
+                    attributes: $crate::spec::Attributes {
+                        class: $crate::spec::Class::$class,
+                        prefetch: $crate::__prefetch!($($prefetch)?),
+                    },
+                    examples: &[$($example),*],
+                };
+                &SPEC
+            },
+            generate: $generate,
+        };
     };
 }

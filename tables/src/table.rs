@@ -1,6 +1,7 @@
 //! The minimal table API: a declaration plus one generate function that is
 //! handed the scan and the query's constraints and returns typed rows.
 
+use std::any::{Any, TypeId};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -48,8 +49,13 @@ impl OsFamily {
     }
 }
 
-/// One scan: the root, the clock it is judged by, and the problems met so far.
-/// Every table of one SQLite connection shares one `Scan`.
+/// One short-lived scan: the root, the clock it is judged by, the problems
+/// met so far, the rows made for the current statement and the state tables
+/// share. Made by [`crate::engine::Engine::scan`] for one unit of a
+/// surface's work (a CLI statement batch, an osquery `generate` call, a
+/// statement of the loadable extension) and dropped after it, so that
+/// nothing grows in a process that lives for days. Every table read in that
+/// unit shares it.
 pub struct Scan {
     pub root: Root,
     pub errors: ErrorLog,
@@ -59,115 +65,139 @@ pub struct Scan {
     /// `--as-of`, or the scan time).
     pub as_of: i64,
     os_family: OnceLock<OsFamily>,
-    /// The banned-vendor catalog the catalog tables show (default: the embedded one).
-    catalog: OnceLock<Arc<Catalog>>,
+    /// The banned-vendor catalog, shared with the engine (and its other
+    /// scans), parsed on first use.
+    catalog: Arc<OnceLock<Arc<Catalog>>>,
     /// Tables generated without constraints so far: their problems are all in
     /// `errors` already.
     complete: Mutex<HashSet<&'static str>>,
-    /// Rows kept for the life of one statement, so that a query which reads a
-    /// table several times sees one consistent snapshot and pays for it once.
-    cache: Option<Mutex<HashMap<(String, String), SharedRows>>>,
-    /// The live process table, read once per statement: running_processes
-    /// and the state of installed_services both need it.
-    processes: Mutex<Option<LiveProcesses>>,
+    /// Rows kept until [`Scan::forget_rows`], so that a statement which reads
+    /// a table several times sees one consistent snapshot and pays for it once.
+    cache: Mutex<HashMap<&'static str, HashMap<Query, SharedRows>>>,
+    memo: Memo,
 }
-
-pub type LiveProcesses = Arc<Result<Vec<crate::collectors::procs::Process>, String>>;
 
 pub type SharedRows = Arc<dyn RowSet + Sync>;
 
+/// What tables of one scan share, one value per type (the live process
+/// table today; parsed registry hives and property lists next), each made
+/// once, on first use, by whichever table needs it first.
+#[derive(Default)]
+struct Memo {
+    slots: Mutex<HashMap<TypeId, Slot>>,
+}
+
+/// One shared value, made at most once; the map hands out the slot so that
+/// making it does not hold the map.
+type Slot = Arc<OnceLock<Arc<dyn Any + Send + Sync>>>;
+
+impl Memo {
+    fn slot(&self, key: TypeId) -> Slot {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default().clone()
+    }
+
+    fn get_or_init<T: Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> Arc<T> {
+        // The map is locked only to find the slot: a slow `init` holds up
+        // the callers that want the same value, not those of other types.
+        let slot = self.slot(TypeId::of::<T>());
+        let value = slot.get_or_init(|| Arc::new(init())).clone();
+        value.downcast::<T>().unwrap_or_else(|_| unreachable!("a memo slot holds the type it is keyed by"))
+    }
+
+    fn get<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let value = slots.get(&TypeId::of::<T>())?.get()?.clone();
+        value.downcast::<T>().ok()
+    }
+
+    fn clear(&self) {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
 impl Scan {
+    /// A scan of `root` on its own, with the embedded catalog, judged now:
+    /// for tests and tools. Surfaces get theirs from an
+    /// [`Engine`](crate::engine::Engine).
     pub fn new(root: Root) -> Self {
+        crate::engine::Engine::new(root).scan()
+    }
+
+    pub(crate) fn start(root: Root, catalog: Arc<OnceLock<Arc<Catalog>>>, as_of: Option<i64>) -> Self {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         Scan {
             root,
             errors: ErrorLog::default(),
             scanned_at: now,
-            as_of: now,
+            as_of: as_of.unwrap_or(now),
             os_family: OnceLock::new(),
-            catalog: OnceLock::new(),
+            catalog,
             complete: Mutex::default(),
-            cache: None,
-            processes: Mutex::default(),
+            cache: Mutex::default(),
+            memo: Memo::default(),
         }
     }
 
-    /// Keeps generated rows until [`Scan::forget_rows`]; for surfaces that know
-    /// where a statement ends (the CLI, the osquery extension).
-    pub fn with_row_cache(mut self) -> Self {
-        self.cache = Some(Mutex::default());
-        self
-    }
-
+    /// Forgets the rows and shared state made so far, so that the next
+    /// statement reads the root afresh; the problems met stay. For surfaces
+    /// that run several statements in one scan (the CLI's batches).
     pub fn forget_rows(&self) {
-        if let Some(cache) = &self.cache {
-            cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
-        }
-        *self.processes.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.memo.clear();
     }
 
-    /// The live process list if this statement has read it already.
-    pub fn cached_processes(&self) -> Option<LiveProcesses> {
-        self.processes.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    /// The value of type `T` the tables of this scan share, made by `init`
+    /// the first time any of them asks (once, even when several ask at
+    /// once). Kept until [`Scan::forget_rows`].
+    pub fn shared<T: Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> Arc<T> {
+        self.memo.get_or_init(init)
     }
 
-    /// Every live process. Kept until [`Scan::forget_rows`] when rows are
-    /// cached, read afresh on every call otherwise.
-    pub fn live_processes(&self) -> LiveProcesses {
-        let mut slot = self.processes.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(list) = &*slot {
-            return list.clone();
-        }
-        let list = Arc::new(crate::collectors::procs::list(None));
-        if self.cache.is_some() {
-            *slot = Some(list.clone());
-        }
-        list
+    /// The shared `T` if some table has made it already.
+    pub fn shared_if_made<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.memo.get()
     }
 
     /// Runs `table`'s generator for `query`. Every surface goes through here.
     pub fn rows(&self, table: &dyn Table, query: &Query) -> SharedRows {
         let name = table.spec().name;
-        let key = (name.to_string(), format!("{query:?}"));
-        if let Some(cache) = &self.cache {
-            let cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+        {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             // Rows generated without constraints serve every later query of
-            // the table: SQLite re-checks each constraint on each row.
-            let all = (name.to_string(), format!("{:?}", Query::all()));
-            if let Some(rows) = cache.get(&key).or_else(|| cache.get(&all)) {
+            // the table: the surface re-checks each constraint on each row.
+            // Not for a table with a required column, which lists nothing
+            // without it (scan_errors reads it so, to finish it).
+            let whole = !table.spec().columns.iter().any(|c| c.options.required);
+            let cached = cache.get(name).and_then(|t| t.get(query).or_else(|| whole.then(|| t.get(&Query::all()))?));
+            if let Some(rows) = cached {
                 return rows.clone();
             }
         }
         let rows: SharedRows = Arc::from(table.generate(&self.ctx(name), query));
-        if query.constraints.is_empty() {
+        if query.is_all() {
             self.complete.lock().unwrap_or_else(|p| p.into_inner()).insert(name);
         }
-        if let Some(cache) = &self.cache {
-            cache.lock().unwrap_or_else(|p| p.into_inner()).insert(key, rows.clone());
-        }
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(name)
+            .or_default()
+            .insert(query.clone(), rows.clone());
         rows
     }
 
     /// Generates `tables` in full, in parallel, into the row cache, so that
     /// a statement reading all of them waits for the slowest collector
-    /// rather than for their sum. Only useful with [`Scan::with_row_cache`].
+    /// rather than for their sum.
     pub fn prefetch(&self, tables: &[&dyn Table]) {
         // One worker per core, each taking the next table in the given order
         // (slowest first is best): more threads than cores only adds
         // switching.
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(tables.len());
-        std::thread::scope(|s| {
-            for _ in 0..workers {
-                s.spawn(|| {
-                    while let Some(&table) = tables.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
-                        // A panic stays here; the statement will run the
-                        // collector again and report it as an SQL error.
-                        let _ =
-                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.rows(table, &Query::all())));
-                    }
-                });
-            }
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        crate::pool::map(tables, workers, |&table| {
+            // A panic stays here; the statement will run the collector
+            // again and report it as an SQL error.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.rows(table, &Query::all())));
         });
     }
 
@@ -180,17 +210,6 @@ impl Scan {
     /// which never touch it do not pay for it.
     pub fn catalog(&self) -> &Arc<Catalog> {
         self.catalog.get_or_init(Catalog::embedded)
-    }
-
-    /// Shows `catalog` (from `--catalog`) instead of the embedded one.
-    pub fn with_catalog(mut self, catalog: Arc<Catalog>) -> Self {
-        self.catalog = OnceLock::from(catalog);
-        self
-    }
-
-    pub fn with_as_of(mut self, as_of: i64) -> Self {
-        self.as_of = as_of;
-        self
     }
 
     /// Told from marker files whose contents are checked: Windows has a
@@ -252,6 +271,12 @@ pub struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     pub fn root(&self) -> &'a Root {
         &self.scan.root
+    }
+
+    /// See [`Scan::shared`]: state this scan's tables share, such as the
+    /// process table or a parsed registry hive.
+    pub fn shared<T: Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> Arc<T> {
+        self.scan.shared(init)
     }
 
     /// Records a problem as a `scan_errors` row; the scan goes on.
@@ -317,6 +342,37 @@ impl<R: Row> Table for Declared<R> {
     }
 }
 
+/// One of a table's sources as its generator sees it, made by
+/// [`declare_table!`](crate::declare_table) from the same list as the
+/// [`SourceInfo`](crate::spec::SourceInfo) the docs show.
+pub struct Source<F> {
+    /// The column that names the source in each row.
+    pub column: &'static str,
+    /// The value of that column in this source's rows.
+    pub name: &'static str,
+    pub read: F,
+}
+
+impl<F> Source<F> {
+    /// Whether `q` can want rows of this source (`source = 'deb'` wants
+    /// only dpkg's).
+    pub fn wanted(&self, q: &Query) -> bool {
+        q.admits(self.column, self.name)
+    }
+}
+
+/// The read function of a source that adds its rows to the table's.
+pub type ReadInto<R> = fn(&Ctx<'_>, &Query, &mut Vec<R>);
+
+/// Every source `q` can want, in order, into one list of rows.
+pub fn from_sources<R>(sources: &[Source<ReadInto<R>>], ctx: &Ctx<'_>, q: &Query) -> Vec<R> {
+    let mut rows = Vec::new();
+    for s in sources.iter().filter(|s| s.wanted(q)) {
+        (s.read)(ctx, q, &mut rows);
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,6 +417,32 @@ mod tests {
                 "{errors:?}"
             );
         }
+    }
+
+    #[test]
+    fn shared_state_is_made_once_per_scan_and_forgotten_with_the_rows() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        struct Parsed(usize);
+        let (_dir, scan) = root_with(&[]);
+        let made = AtomicUsize::new(0);
+        let make = || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            Parsed(made.fetch_add(1, Ordering::SeqCst))
+        };
+        assert!(scan.shared_if_made::<Parsed>().is_none());
+        // Tables on several threads ask at once: one of them makes it.
+        let got: Vec<usize> = std::thread::scope(|s| {
+            let askers: Vec<_> = (0..4).map(|_| s.spawn(|| scan.ctx("t").shared(make).0)).collect();
+            askers.into_iter().map(|a| a.join().unwrap()).collect()
+        });
+        assert_eq!((got, made.load(Ordering::SeqCst)), (vec![0; 4], 1));
+        // Another type has a slot of its own.
+        assert_eq!(*scan.shared(|| 7u8), 7);
+        assert_eq!(scan.shared_if_made::<Parsed>().map(|p| p.0), Some(0));
+        // The next statement reads afresh.
+        scan.forget_rows();
+        assert!(scan.shared_if_made::<Parsed>().is_none());
+        assert_eq!(scan.shared(make).0, 1);
     }
 
     #[test]

@@ -4,35 +4,43 @@ use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
-use embargo_tables::{Root, Scan, Table};
+use embargo_sqlite::ScanSlot;
+use embargo_tables::engine::{Engine, EngineOptions, OpenError};
+use embargo_tables::{Scan, Table};
 use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::{Batch, Connection};
 
 use crate::args::{Format, Global};
 use crate::output::{self, Cell};
 
-pub struct Engine {
+/// The CLI's surface: one connection whose tables read the scan of the
+/// current statement batch.
+pub struct Session {
     pub conn: Connection,
-    pub scan: Arc<Scan>,
+    scans: Arc<ScanSlot>,
 }
 
-impl Engine {
-    pub fn open(g: &Global) -> Result<Engine> {
-        let root = Root::new(&g.root).map_err(|e| anyhow!("--root {}: {e}", g.root.display()))?;
-        // A root that cannot be listed would scan as clean.
-        std::fs::read_dir(root.base()).map_err(|e| anyhow!("--root {}: cannot list it: {e}", g.root.display()))?;
-        let mut scan = Scan::new(root).with_row_cache();
-        if let Some(path) = &g.catalog {
-            let catalog = embargo_catalog::Catalog::from_path(path).map_err(|e| anyhow!("--catalog: {e}"))?;
-            scan = scan.with_catalog(Arc::new(catalog));
-        }
-        if let Some(as_of) = g.as_of {
-            scan = scan.with_as_of(as_of);
-        }
-        let scan = Arc::new(scan);
+impl Session {
+    pub fn open(g: &Global) -> Result<Session> {
+        let options = EngineOptions { root: g.root.clone(), catalog: g.catalog.clone(), as_of: g.as_of };
+        let engine = Engine::open(&options).map_err(|e| match e {
+            OpenError::Catalog(e) => anyhow!("--catalog: {e}"),
+            e => anyhow!("--root {e}"),
+        })?;
+        let scans = ScanSlot::new(Arc::new(engine));
         let conn = Connection::open_in_memory().context("cannot open SQLite")?;
-        embargo_sqlite::register(&conn, scan.clone()).context("cannot register the tables")?;
-        Ok(Engine { conn, scan })
+        embargo_sqlite::register(&conn, scans.clone()).context("cannot register the tables")?;
+        Ok(Session { conn, scans })
+    }
+
+    /// Starts a fresh scan (a new clock, no problems, no rows) for the
+    /// statements that follow.
+    pub fn begin(&self) -> Arc<Scan> {
+        self.scans.begin()
+    }
+
+    pub fn root(&self) -> &embargo_tables::Root {
+        self.scans.engine().root()
     }
 
     /// Runs every statement in `sql`, printing the rows of each. Returns how
@@ -47,10 +55,13 @@ impl Engine {
 
     fn run_statements(&self, sql: &str, sink: &mut dyn output::RowSink) -> Result<usize> {
         let mut statements = 0;
+        // One scan per batch: scan_errors in a later statement still lists
+        // what an earlier one met.
+        let scan = self.begin();
         let mut batch = Batch::new(&self.conn, sql);
         loop {
             // Each statement sees the root afresh.
-            self.scan.forget_rows();
+            scan.forget_rows();
             embargo_sqlite::guard::take_refusal();
             let mut stmt = match batch.next() {
                 Ok(Some(stmt)) => stmt,
@@ -77,8 +88,8 @@ impl Engine {
     }
 }
 
-impl Engine {
-    /// Runs one query and keeps its rows.
+impl Session {
+    /// Runs one query in the current scan and keeps its rows.
     pub fn table(&self, sql: &str) -> Result<crate::scan::Fetched> {
         embargo_sqlite::guard::take_refusal();
         let mut stmt = self.conn.prepare(sql).map_err(explain)?;

@@ -77,13 +77,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .with_context(|| format!("cannot read the SQL file {}", path.display()))?,
                 (None, None) => read_stdin()?,
             };
-            let engine = engine::Engine::open(g)?;
+            let engine = engine::Session::open(g)?;
             if engine.run_sql(&sql, g.format.unwrap_or(Format::Table), &mut out)? == 0 {
                 anyhow::bail!("no SQL statement given (only blanks, comments or `;`)");
             }
         }
         Command::Scan { fail_on } => {
-            let engine = engine::Engine::open(g)?;
+            let engine = engine::Session::open(g)?;
             let report = scan::run(&engine)?;
             report.print(g.format.unwrap_or(Format::Table), &mut out)?;
             out.flush()?;
@@ -104,7 +104,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Shell => {
             drop(out);
-            let engine = engine::Engine::open(g)?;
+            let engine = engine::Session::open(g)?;
             shell::run(&engine, g.format.unwrap_or(Format::Table))?;
             return Ok(ExitCode::SUCCESS);
         }

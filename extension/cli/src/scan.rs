@@ -5,8 +5,10 @@ use std::io::Write;
 use anyhow::Result;
 use clap::ValueEnum;
 
+use embargo_tables::spec::{Class, Prefetch};
+
 use crate::args::Format;
-use crate::engine::Engine;
+use crate::engine::Session;
 use crate::output::{self, Cell};
 
 /// Exposure levels, weakest first.
@@ -91,7 +93,7 @@ pub struct Coverage {
 }
 
 impl Coverage {
-    fn read(engine: &Engine, problems: usize) -> Result<Coverage> {
+    fn read(engine: &Session, problems: usize) -> Result<Coverage> {
         let pairs = |sql: &str| -> Result<Vec<(String, i64)>> {
             let t = engine.table(sql)?;
             Ok(t.rows
@@ -196,19 +198,9 @@ impl Coverage {
     }
 }
 
-/// The tables whose rows are evidence; a problem reading one may hide a
-/// finding. scan_host and the catalog tables are not evidence.
-const EVIDENCE_TABLES: &[&str] = &[
-    "installed_software",
-    "installed_services",
-    "installed_certificates",
-    "running_processes",
-    "browser_extensions",
-    "file_presence",
-];
-
 /// Whether a problem left evidence unread: any problem of an evidence table
-/// (a file too large, unreadable, corrupt, a loop, a device or FIFO where a
+/// ([`Class::Evidence`]: scan_host and the catalog tables are not; a
+/// problem reading an evidence table may hide a finding) (a file too large, unreadable, corrupt, a loop, a device or FIFO where a
 /// file should be), except `unsupported` (a fact about the root) and a
 /// `not_found` that is only a missing file. A `not_found` for a name that is
 /// a symbolic link counts: its target is outside the root or gone, so the
@@ -216,7 +208,7 @@ const EVIDENCE_TABLES: &[&str] = &[
 /// row at all.
 pub fn counts_as_unreadable(root: &embargo_tables::Root, e: &embargo_tables::ScanError) -> bool {
     use embargo_tables::ErrorKind;
-    if !EVIDENCE_TABLES.contains(&e.table_name.as_str()) {
+    if !embargo_tables::tables::find(&e.table_name).is_some_and(|t| t.spec().attributes.class == Class::Evidence) {
         return false;
     }
     match e.kind {
@@ -226,20 +218,21 @@ pub fn counts_as_unreadable(root: &embargo_tables::Root, e: &embargo_tables::Sca
     }
 }
 
-pub fn run(engine: &Engine) -> Result<Report> {
+pub fn run(engine: &Session) -> Result<Report> {
     use embargo_catalog::canned;
-    engine.scan.forget_rows();
+    // One scan for the whole report: every query below shares its rows.
+    let scan = engine.begin();
     let host = engine.table("SELECT * FROM scan_host")?;
     let mut tables: Vec<&'static dyn embargo_tables::Table> = embargo_tables::tables::all()
         .iter()
         .copied()
-        .filter(|t| !t.spec().columns.iter().any(|c| c.options.required) && t.spec().name != "scan_errors")
+        .filter(|t| t.spec().attributes.prefetch != Prefetch::No)
         .collect();
-    // The slowest collectors first, so that the two finish together.
-    tables.sort_by_key(|t| !matches!(t.spec().name, "installed_certificates" | "installed_services"));
+    // The slowest collectors first, so that they finish with the others.
+    tables.sort_by_key(|t| t.spec().attributes.prefetch != Prefetch::First);
     // The collectors run while SQLite compiles the evidence model.
-    let scan = engine.scan.clone();
-    let prefetch = std::thread::spawn(move || scan.prefetch(&tables));
+    let prefetching = scan.clone();
+    let prefetch = std::thread::spawn(move || prefetching.prefetch(&tables));
     // The evidence model is evaluated once; both reports read its result.
     engine
         .conn
@@ -254,20 +247,15 @@ pub fn run(engine: &Engine) -> Result<Report> {
     let findings = engine.table(&canned::over_findings_table("banned_vendor_findings").map_err(anyhow::Error::msg)?)?;
     // "Processes are read only on the live system" is a fact about the
     // root, not a problem reading it.
-    let errors: Vec<_> = engine
-        .scan
-        .errors
-        .snapshot()
-        .into_iter()
-        .filter(|e| e.kind != embargo_tables::ErrorKind::Unsupported)
-        .collect();
+    let errors: Vec<_> =
+        scan.errors.snapshot().into_iter().filter(|e| e.kind != embargo_tables::ErrorKind::Unsupported).collect();
     let no_os =
         host.rows.first().is_none_or(|r| host.text(r, "os_name").is_empty() && host.text(r, "hostname").is_empty());
     let software = engine.table("SELECT 1 FROM installed_software LIMIT 1")?;
     // With problems, the report lists them instead.
     let nothing_found = no_os && software.rows.is_empty() && errors.is_empty();
     let coverage = Coverage::read(engine, errors.len())?;
-    let unreadable = errors.iter().filter(|e| counts_as_unreadable(&engine.scan.root, e)).cloned().collect();
+    let unreadable = errors.iter().filter(|e| counts_as_unreadable(&scan.root, e)).cloned().collect();
     Ok(Report { host, exposure, findings, errors, nothing_found, coverage, unreadable })
 }
 

@@ -9,7 +9,7 @@ use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
 
 use crate::args::Format;
-use crate::engine::{Engine, find_table};
+use crate::engine::{Session, find_table};
 
 const HELP: &str = "\
 SQL statements end with `;` and may span lines. Dot commands:
@@ -27,7 +27,7 @@ fn history_path() -> Option<PathBuf> {
 /// carries on after an error. Fed from a pipe or file it is a script runner:
 /// output is only the results, nothing goes to the history, and any failed
 /// statement or command makes it end with an error (exit 2).
-pub fn run(engine: &Engine, mut format: Format) -> Result<()> {
+pub fn run(engine: &Session, mut format: Format) -> Result<()> {
     use std::io::IsTerminal;
     let interactive = io::stdin().is_terminal();
     let mut editor = DefaultEditor::new()?;
@@ -36,7 +36,7 @@ pub fn run(engine: &Engine, mut format: Format) -> Result<()> {
         let _ = editor.load_history(h);
     }
     if interactive {
-        println!("embargo shell on root {} — .help for help", engine.scan.root.base().display());
+        println!("embargo shell on root {} — .help for help", engine.root().base().display());
     }
     let sigint = Sigint::install(engine)?;
     let mut failures = 0usize;
@@ -113,7 +113,7 @@ struct Sigint {
 
 impl Sigint {
     #[cfg(unix)]
-    fn install(engine: &Engine) -> Result<Sigint> {
+    fn install(engine: &Session) -> Result<Sigint> {
         use std::sync::atomic::Ordering;
         let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT])?;
@@ -134,7 +134,7 @@ impl Sigint {
     }
 
     #[cfg(not(unix))]
-    fn install(_engine: &Engine) -> Result<Sigint> {
+    fn install(_engine: &Session) -> Result<Sigint> {
         Ok(Sigint { running: Default::default() })
     }
 
@@ -148,7 +148,7 @@ impl Sigint {
 }
 
 /// Runs one dot command; `Ok(true)` means leave the shell.
-fn dot_command(engine: &Engine, line: &str, format: &mut Format) -> Result<bool> {
+fn dot_command(engine: &Session, line: &str, format: &mut Format) -> Result<bool> {
     let mut words = line.split_whitespace();
     let cmd = words.next().unwrap_or("");
     let arg = words.next();

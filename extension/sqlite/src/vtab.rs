@@ -5,40 +5,48 @@
 //! generator and leaves every other predicate to SQLite. It never sets `omit`,
 //! so SQLite re-checks every constraint on every row: a generator may use its
 //! constraints to skip work but can never make a query wrong.
+//!
+//! Which constraints those are, what several on one column mean and what a
+//! missing required column says are decided in
+//! [`embargo_tables::query`], for every surface alike; this file only
+//! translates SQLite's `IndexInfo` and `Filters` into that policy's terms
+//! (two SQLite constraints on a column are both true: [`Folding::Intersect`]).
 
 use std::borrow::Cow;
 use std::ffi::{CStr, CString, c_int};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use embargo_tables::query::{Constraint, Query};
+use embargo_tables::query::{self, Builder, Folding, Offer, Op};
 use embargo_tables::spec::{Value, ValueRef};
 use embargo_tables::table::SharedRows;
-use embargo_tables::{Scan, Table, TableSpec};
+use embargo_tables::{Table, TableSpec};
 use rusqlite::vtab::{
     Context, Filters, IndexConstraintOp, IndexInfo, Module, VTab, VTabConfig, VTabConnection, VTabCursor, sqlite3_vtab,
     sqlite3_vtab_cursor,
 };
 use rusqlite::{Connection, Error, Result, types::ValueRef as SqlValueRef};
 
-/// What one registered module knows: its table and the scan it reads.
+use crate::ScanSlot;
+
+/// What one registered module knows: its table and where its scan is.
 pub struct Aux {
     table: &'static dyn Table,
-    scan: Arc<Scan>,
+    scans: Arc<ScanSlot>,
 }
 
 const MODULE: Module<'static, EmbargoTab> = Module::eponymous_only_module();
 
 /// Registers one table as an eponymous virtual table named after it.
-pub fn register_table(conn: &Connection, table: &'static dyn Table, scan: Arc<Scan>) -> Result<()> {
-    conn.create_module(table.spec().name, &MODULE, Some(Aux { table, scan }))
+pub fn register_table(conn: &Connection, table: &'static dyn Table, scans: Arc<ScanSlot>) -> Result<()> {
+    conn.create_module(table.spec().name, &MODULE, Some(Aux { table, scans }))
 }
 
 #[repr(C)]
 struct EmbargoTab {
     base: sqlite3_vtab,
     table: &'static dyn Table,
-    scan: Arc<Scan>,
+    scans: Arc<ScanSlot>,
 }
 
 /// Estimated rows of a scan that no constraint narrows.
@@ -60,7 +68,7 @@ unsafe impl<'vtab> VTab<'vtab> for EmbargoTab {
         db.config(VTabConfig::Innocuous)?;
         let sql = CString::new(aux.table.spec().create_table_sql())
             .map_err(|e| Error::ModuleError(format!("bad schema: {e}")))?;
-        Ok((Cow::Owned(sql), EmbargoTab { base: sqlite3_vtab::default(), table: aux.table, scan: aux.scan.clone() }))
+        Ok((Cow::Owned(sql), EmbargoTab { base: sqlite3_vtab::default(), table: aux.table, scans: aux.scans.clone() }))
     }
 
     fn best_index(&self, info: &mut IndexInfo) -> Result<bool> {
@@ -74,7 +82,7 @@ unsafe impl<'vtab> VTab<'vtab> for EmbargoTab {
         Ok(EmbargoCursor {
             base: sqlite3_vtab_cursor::default(),
             table: self.table,
-            scan: self.scan.clone(),
+            scans: self.scans.clone(),
             rows: None,
             row: 0,
         })
@@ -103,37 +111,34 @@ fn decode(s: &str) -> Vec<Pushed> {
         .collect()
 }
 
-/// The planner. Picks usable `=` constraints on index columns, one per
-/// column, and prices the plan: each narrows the scan a hundredfold, an `IN`
-/// list of n values n times less. A plan that leaves a required column
+/// The planner: the policy picks the constraints to push ([`query::plan`]);
+/// this prices the plan. Each narrows the scan a hundredfold, an `IN` list
+/// of n values n times less. A plan that leaves a required column
 /// unconstrained is priced out of reach; if SQLite has no other, `filter`
 /// says what is missing.
 fn plan(spec: &TableSpec, info: &mut IndexInfo) {
-    let mut chosen: Vec<(usize, usize)> = Vec::new(); // (constraint index, column)
-    for (i, c) in info.constraints().enumerate() {
-        let Ok(column) = usize::try_from(c.column()) else { continue };
-        let Some(col) = spec.columns.get(column) else { continue };
-        if c.is_usable()
-            && c.operator() == IndexConstraintOp::SQLITE_INDEX_CONSTRAINT_EQ
-            && col.options.index
-            && !chosen.iter().any(|&(_, used)| used == column)
-        {
-            chosen.push((i, column));
-        }
-    }
+    let offers: Vec<Offer> = info
+        .constraints()
+        .map(|c| Offer {
+            // The rowid (-1) is no column of the declaration: never pushed.
+            column: usize::try_from(c.column()).unwrap_or(usize::MAX),
+            // An `IN` is planned as `=`; `all_at_once` asks for its list.
+            op: if c.operator() == IndexConstraintOp::SQLITE_INDEX_CONSTRAINT_EQ { Op::Eq } else { Op::Other },
+            usable: c.is_usable(),
+        })
+        .collect();
+    let chosen = query::plan(spec, Folding::Intersect, &offers);
     let mut pushed = Vec::new();
     let mut rows = FULL_SCAN_ROWS;
-    for (argv, &(i, column)) in chosen.iter().enumerate() {
+    for (argv, &i) in chosen.pushed.iter().enumerate() {
         let in_list = all_at_once(info, i);
         let mut usage = info.constraint_usage(i);
         usage.set_argv_index(argv as c_int + 1);
         usage.set_omit(false);
         rows /= 100.0;
-        pushed.push(Pushed { column, in_list });
+        pushed.push(Pushed { column: offers[i].column, in_list });
     }
-    let missing_required =
-        spec.columns.iter().enumerate().any(|(i, c)| c.options.required && !pushed.iter().any(|p| p.column == i));
-    let cost = if missing_required { 1e300 } else { rows.max(1.0) * 10.0 };
+    let cost = if chosen.missing_required.is_some() { 1e300 } else { rows.max(1.0) * 10.0 };
     info.set_estimated_cost(cost);
     info.set_estimated_rows(rows.max(1.0) as i64);
     info.set_idx_str(&encode(&pushed));
@@ -153,7 +158,7 @@ fn all_at_once(_info: &mut IndexInfo, _constraint: usize) -> bool {
 struct EmbargoCursor {
     base: sqlite3_vtab_cursor,
     table: &'static dyn Table,
-    scan: Arc<Scan>,
+    scans: Arc<ScanSlot>,
     rows: Option<SharedRows>,
     row: usize,
 }
@@ -162,31 +167,18 @@ unsafe impl VTabCursor for EmbargoCursor {
     fn filter(&mut self, _idx_num: c_int, idx_str: Option<&str>, args: &Filters<'_>) -> Result<()> {
         guard(|| {
             let spec = self.table.spec();
-            let pushed = decode(idx_str.unwrap_or(""));
-            if let Some(col) = spec
-                .columns
-                .iter()
-                .enumerate()
-                .find(|(i, c)| c.options.required && !pushed.iter().any(|p| p.column == *i))
-            {
-                return Err(Error::ModuleError(format!(
-                    "{} needs a constraint `{} = ...` or `{} IN (...)` (a required column), e.g. {}",
-                    spec.name,
-                    col.1.name,
-                    col.1.name,
-                    spec.examples.first().copied().unwrap_or("")
-                )));
-            }
-            let mut query = Query::all();
-            for (argv, p) in pushed.iter().enumerate() {
-                let values = if p.in_list {
-                    in_values(args, argv)?
+            let mut query = Builder::new(spec, Folding::Intersect);
+            for (argv, p) in decode(idx_str.unwrap_or("")).iter().enumerate() {
+                if p.in_list {
+                    query.push(p.column, Op::In, in_values(args, argv)?);
                 } else {
-                    vec![args.iter().nth(argv).map_or(Value::Null, owned)]
-                };
-                query.constraints.push(Constraint { column: spec.columns[p.column].name, values });
+                    query.push(p.column, Op::Eq, [args.iter().nth(argv).map_or(Value::Null, owned)]);
+                }
             }
-            self.rows = Some(self.scan.rows(self.table, &query));
+            let query = query.build().map_err(|e| Error::ModuleError(e.to_string()))?;
+            // The scan current when the statement's table is read: the
+            // surface starts a fresh one at its unit of work.
+            self.rows = Some(self.scans.current().rows(self.table, &query));
             self.row = 0;
             Ok(())
         })
@@ -273,20 +265,31 @@ fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use embargo_tables::Row;
-    use embargo_tables::spec::Platform;
-    use embargo_tables::table::{Ctx, Declared};
+    use embargo_tables::Engine;
+    use embargo_tables::query::Query;
+    use embargo_tables::table::Ctx;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    embargo_tables::declare_table! {
-        /// A test table whose generator records what it was asked.
-        pub struct Pet {
-            /// Name.
-            name: Text [index],
-            /// Kind.
-            kind: Text [index],
-            /// Legs.
-            legs: Integer,
+    mod pets {
+        use super::*;
+        embargo_tables::declare_table! {
+            /// A test table whose generator records what it was asked.
+            pub struct Pet {
+                /// Name.
+                name: Text [index],
+                /// Kind.
+                kind: Text [index],
+                /// Legs.
+                legs: Integer,
+            }
+
+            table pets {
+                description: "test",
+                class: Evidence,
+                reads: [Linux],
+                examples: [],
+                generate: pets,
+            }
         }
     }
 
@@ -305,7 +308,7 @@ mod tests {
         LAST.with(|l| l.borrow().clone())
     }
 
-    fn pets(_ctx: &Ctx<'_>, q: &Query) -> Vec<Pet> {
+    fn pets(_ctx: &Ctx<'_>, q: &Query) -> Vec<pets::Pet> {
         CALLS.with(|c| c.fetch_add(1, Ordering::SeqCst));
         LAST.with(|l| *l.borrow_mut() = Some(q.clone()));
         if q.admits("name", "boom") && q.texts("name").is_some() {
@@ -315,50 +318,50 @@ mod tests {
             .into_iter()
             // Deliberately ignores `kind`: SQLite must still filter it.
             .filter(|(n, _, _)| q.admits("name", n))
-            .map(|(n, k, l)| Pet { name: Some(n.into()), kind: Some(k.into()), legs: Some(l) })
+            .map(|(n, k, l)| pets::Pet { name: Some(n.into()), kind: Some(k.into()), legs: Some(l) })
             .collect()
     }
 
-    static PET_SPEC: TableSpec = TableSpec {
-        name: "pets",
-        description: "test",
-        columns: <Pet as Row>::COLUMNS,
-        platforms: &[Platform::Linux],
-        examples: &[],
-    };
-    static PETS: Declared<Pet> = Declared { spec: &PET_SPEC, generate: pets };
+    mod probe {
+        use super::*;
+        embargo_tables::declare_table! {
+            /// A table with a required column.
+            pub struct Probe {
+                /// Path asked about.
+                path: Text [required],
+                /// Length of the path.
+                len: Integer,
+            }
 
-    embargo_tables::declare_table! {
-        /// A table with a required column.
-        pub struct Probe {
-            /// Path asked about.
-            path: Text [required],
-            /// Length of the path.
-            len: Integer,
+            table probe {
+                description: "test",
+                class: Evidence,
+                prefetch: No,
+                reads: [Linux],
+                examples: ["SELECT * FROM probe WHERE path = '/etc'"],
+                generate: probes,
+            }
         }
     }
-    fn probes(_ctx: &Ctx<'_>, q: &Query) -> Vec<Probe> {
+
+    fn probes(_ctx: &Ctx<'_>, q: &Query) -> Vec<probe::Probe> {
         q.texts("path")
             .unwrap_or_default()
-            .into_iter()
-            .map(|p| Probe { len: Some(p.len() as i64), path: Some(p) })
+            .iter()
+            .map(|p| probe::Probe { len: Some(p.len() as i64), path: Some(p.clone()) })
             .collect()
     }
-    static PROBE_SPEC: TableSpec = TableSpec {
-        name: "probe",
-        description: "test",
-        columns: <Probe as Row>::COLUMNS,
-        platforms: &[Platform::Linux],
-        examples: &["SELECT * FROM probe WHERE path = '/etc'"],
-    };
-    static PROBE: Declared<Probe> = Declared { spec: &PROBE_SPEC, generate: probes };
 
     fn conn() -> Connection {
+        conn_and_scans().0
+    }
+
+    fn conn_and_scans() -> (Connection, Arc<ScanSlot>) {
         let conn = Connection::open_in_memory().unwrap();
-        let scan = Arc::new(Scan::new(embargo_tables::Root::new("/").unwrap()));
-        register_table(&conn, &PETS, scan.clone()).unwrap();
-        register_table(&conn, &PROBE, scan).unwrap();
-        conn
+        let scans = ScanSlot::new(Arc::new(Engine::new(embargo_tables::Root::new("/").unwrap())));
+        register_table(&conn, &pets::TABLE, scans.clone()).unwrap();
+        register_table(&conn, &probe::TABLE, scans.clone()).unwrap();
+        (conn, scans)
     }
 
     fn names(conn: &Connection, sql: &str) -> Vec<String> {
@@ -368,15 +371,18 @@ mod tests {
 
     #[test]
     fn equality_and_in_reach_the_generator() {
-        let conn = conn();
+        let (conn, scans) = conn_and_scans();
         assert_eq!(names(&conn, "SELECT name FROM pets WHERE name = 'rex'"), ["rex"]);
-        assert_eq!(last().unwrap().texts("name"), Some(vec!["rex".to_string()]));
+        assert_eq!(last().unwrap().texts("name"), Some(&["rex".to_string()][..]));
+        // A new unit of work, as a surface starts one: nothing is served
+        // from the rows of the statement before.
+        scans.begin();
         let before = calls();
         assert_eq!(names(&conn, "SELECT name FROM pets WHERE name IN ('nemo', 'rex') ORDER BY name"), ["nemo", "rex"]);
         if cfg!(feature = "modern") {
             // One generator call for the whole list.
             assert_eq!(calls() - before, 1);
-            let mut got = last().unwrap().texts("name").unwrap();
+            let mut got = last().unwrap().texts("name").unwrap().to_vec();
             got.sort();
             assert_eq!(got, ["nemo", "rex"]);
         } else {

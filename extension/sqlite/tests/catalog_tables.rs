@@ -7,20 +7,21 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use embargo_sqlite::ScanSlot;
 use embargo_tables::embargo_catalog::Catalog;
-use embargo_tables::{Root, Scan};
+use embargo_tables::{Engine, Root};
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
 const CATALOG_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../queries/catalog");
 
 fn connect(root: &Path) -> Connection {
-    connect_scan(Scan::new(Root::new(root).unwrap()))
+    connect_engine(Engine::new(Root::new(root).unwrap()))
 }
 
-fn connect_scan(scan: Scan) -> Connection {
+fn connect_engine(engine: Engine) -> Connection {
     let conn = Connection::open_in_memory().unwrap();
-    embargo_sqlite::register(&conn, Arc::new(scan)).unwrap();
+    embargo_sqlite::register(&conn, ScanSlot::new(Arc::new(engine))).unwrap();
     conn
 }
 
@@ -156,7 +157,7 @@ source = "test"
     let catalog = Arc::new(Catalog::from_sources([("acme.toml", acme)]).unwrap());
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir_all(dir.path().join("opt/acme")).unwrap();
-    let conn = connect_scan(Scan::new(Root::new(dir.path()).unwrap()).with_catalog(catalog));
+    let conn = connect_engine(Engine::new(Root::new(dir.path()).unwrap()).with_catalog(catalog));
     assert_eq!(strings(&conn, "SELECT vendor_id FROM banned_vendors"), ["acme"]);
     assert_eq!(
         strings(

@@ -7,14 +7,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use embargo_catalog::canned;
-use embargo_tables::{Root, Scan};
+use embargo_sqlite::ScanSlot;
+use embargo_tables::{Engine, Root};
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 
 fn connect(root: &Path) -> Connection {
     let conn = Connection::open_in_memory().unwrap();
-    embargo_sqlite::register(&conn, Arc::new(Scan::new(Root::new(root).unwrap()))).unwrap();
+    embargo_sqlite::register(&conn, ScanSlot::new(Arc::new(Engine::new(Root::new(root).unwrap())))).unwrap();
     conn
 }
 

@@ -3,13 +3,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use embargo_tables::{Root, Scan};
+use embargo_sqlite::ScanSlot;
+use embargo_tables::{Engine, Root};
 use rusqlite::Connection;
 
 fn open(fixture: &str) -> Connection {
     let conn = Connection::open_in_memory().unwrap();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(fixture);
-    embargo_sqlite::register(&conn, Arc::new(Scan::new(Root::new(dir).unwrap()))).unwrap();
+    embargo_sqlite::register(&conn, ScanSlot::new(Arc::new(Engine::new(Root::new(dir).unwrap())))).unwrap();
     conn
 }
 

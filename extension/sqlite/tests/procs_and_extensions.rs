@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
-use embargo_tables::{Root, Scan};
+use embargo_sqlite::ScanSlot;
+use embargo_tables::{Engine, Root};
 use rusqlite::Connection;
 
 fn connect(root: &str) -> Connection {
     let conn = Connection::open_in_memory().unwrap();
-    embargo_sqlite::register(&conn, Arc::new(Scan::new(Root::new(root).unwrap()))).unwrap();
+    embargo_sqlite::register(&conn, ScanSlot::new(Arc::new(Engine::new(Root::new(root).unwrap())))).unwrap();
     conn
 }
 

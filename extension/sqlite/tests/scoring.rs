@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use embargo_catalog::canned;
-use embargo_tables::{Root, Scan};
+use embargo_sqlite::ScanSlot;
+use embargo_tables::{Engine, Root};
 use rusqlite::Connection;
 
 /// One finding: (evidence, observed state, confidence).
@@ -15,9 +16,9 @@ type F = (&'static str, &'static str, &'static str);
 /// evidence, judged on 2025-09-29.
 fn exposure(findings: &[F]) -> (i64, String, Option<i64>) {
     let dir = tempfile::tempdir().unwrap();
-    let scan = Scan::new(Root::new(dir.path()).unwrap()).with_as_of(1_759_104_000); // 2025-09-29
+    let engine = Engine::new(Root::new(dir.path()).unwrap()).with_as_of(1_759_104_000); // 2025-09-29
     let conn = Connection::open_in_memory().unwrap();
-    embargo_sqlite::register(&conn, Arc::new(scan)).unwrap();
+    embargo_sqlite::register(&conn, ScanSlot::new(Arc::new(engine))).unwrap();
     conn.execute_batch(&format!(
         "CREATE TEMP TABLE {}(vendor_id, vendor, evidence, name, version, detail, state, confidence, indicator, \
          source_table, path, observed)",

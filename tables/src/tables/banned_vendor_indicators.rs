@@ -2,8 +2,7 @@
 //! vendor's software, for canned queries to join against inventory tables.
 
 use crate::query::Query;
-use crate::spec::{Platform, Row, TableSpec};
-use crate::table::{Ctx, Declared};
+use crate::table::Ctx;
 
 crate::declare_table! {
     /// One row per indicator.
@@ -27,20 +26,18 @@ crate::declare_table! {
         /// For regex and glob indicators, lowercase text every match contains (NULL when there is none): `instr(lower(value), needle) > 0` is a cheap test before `regex_match`.
         needle: Text,
     }
+
+    table banned_vendor_indicators {
+        description: "Names, ids, certificate subjects and paths that identify a banned vendor's software, from embargo's catalog (or --catalog).",
+        class: Catalog,
+        reads: [Linux, Windows, Macos],
+        examples: [
+            "SELECT kind, count(*) FROM banned_vendor_indicators WHERE vendor_id = 'kaspersky' GROUP BY kind",
+            "SELECT f.path FROM banned_vendor_indicators i JOIN file_presence f ON f.path = i.pattern WHERE i.kind = 'path' AND f.\"exists\" = 1",
+        ],
+        generate: generate,
+    }
 }
-
-pub static SPEC: TableSpec = TableSpec {
-    name: "banned_vendor_indicators",
-    description: "Names, ids, certificate subjects and paths that identify a banned vendor's software, from embargo's catalog (or --catalog).",
-    columns: <BannedVendorIndicator as Row>::COLUMNS,
-    platforms: &[Platform::Linux, Platform::Windows, Platform::Macos],
-    examples: &[
-        "SELECT kind, count(*) FROM banned_vendor_indicators WHERE vendor_id = 'kaspersky' GROUP BY kind",
-        "SELECT f.path FROM banned_vendor_indicators i JOIN file_presence f ON f.path = i.pattern WHERE i.kind = 'path' AND f.\"exists\" = 1",
-    ],
-};
-
-pub static TABLE: Declared<BannedVendorIndicator> = Declared { spec: &SPEC, generate };
 
 fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<BannedVendorIndicator> {
     ctx.scan

@@ -1,8 +1,7 @@
 //! `banned_vendors`: the catalog's vendors and the authorities that bar them.
 
 use crate::query::Query;
-use crate::spec::{Platform, Row, TableSpec};
-use crate::table::{Ctx, Declared};
+use crate::table::Ctx;
 
 crate::declare_table! {
     /// One row per vendor and authority; a vendor with no authority (context) has one row with a NULL authority.
@@ -32,20 +31,18 @@ crate::declare_table! {
         /// What the authority covers and what it does not.
         note: Text,
     }
+
+    table banned_vendors {
+        description: "Vendors whose software US authorities bar, one row per vendor and authority, from embargo's catalog (or --catalog).",
+        class: Catalog,
+        reads: [Linux, Windows, Macos],
+        examples: [
+            "SELECT vendor, authority, scope, effective_date FROM banned_vendors WHERE banned = 1",
+            "SELECT vendor_id, max(updates_end_date) FROM banned_vendors GROUP BY vendor_id",
+        ],
+        generate: generate,
+    }
 }
-
-pub static SPEC: TableSpec = TableSpec {
-    name: "banned_vendors",
-    description: "Vendors whose software US authorities bar, one row per vendor and authority, from embargo's catalog (or --catalog).",
-    columns: <BannedVendor as Row>::COLUMNS,
-    platforms: &[Platform::Linux, Platform::Windows, Platform::Macos],
-    examples: &[
-        "SELECT vendor, authority, scope, effective_date FROM banned_vendors WHERE banned = 1",
-        "SELECT vendor_id, max(updates_end_date) FROM banned_vendors GROUP BY vendor_id",
-    ],
-};
-
-pub static TABLE: Declared<BannedVendor> = Declared { spec: &SPEC, generate };
 
 fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<BannedVendor> {
     let mut rows = Vec::new();

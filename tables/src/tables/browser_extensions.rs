@@ -19,8 +19,7 @@ use std::ffi::{OsStr, OsString};
 use crate::collectors::{chromium, firefox};
 use crate::query::Query;
 use crate::root::{EntryType, Root, join, lossy};
-use crate::spec::{Platform, Row, TableSpec};
-use crate::table::{Ctx, Declared, OsFamily};
+use crate::table::{Ctx, OsFamily};
 
 crate::declare_table! {
     /// One row per installed browser extension (per profile, per installed version).
@@ -60,20 +59,18 @@ crate::declare_table! {
         /// Where the code is: the Chromium version directory (root-relative), or the Firefox add-on's `path` verbatim.
         install_path: Text,
     }
+
+    table browser_extensions {
+        description: "Extensions in every user's Chromium-family (Chrome, Chromium, Edge, Brave, Vivaldi, Opera) and Firefox profiles, read from the profile directories: one row per Chromium version directory and per Firefox add-on of type extension (themes, dictionaries and Firefox's own built-in add-ons are left out).",
+        class: Evidence,
+        reads: [Linux, Windows, Macos],
+        examples: [
+            "SELECT browser, user, name, version, enabled FROM browser_extensions",
+            "SELECT * FROM browser_extensions WHERE id = 'ahkjpbeeocnddjkakilopmfdlnjdpcdm'",
+        ],
+        generate: generate,
+    }
 }
-
-pub static SPEC: TableSpec = TableSpec {
-    name: "browser_extensions",
-    description: "Extensions in every user's Chromium-family (Chrome, Chromium, Edge, Brave, Vivaldi, Opera) and Firefox profiles, read from the profile directories: one row per Chromium version directory and per Firefox add-on of type extension (themes, dictionaries and Firefox's own built-in add-ons are left out).",
-    columns: <BrowserExtension as Row>::COLUMNS,
-    platforms: &[Platform::Linux, Platform::Windows, Platform::Macos],
-    examples: &[
-        "SELECT browser, user, name, version, enabled FROM browser_extensions",
-        "SELECT * FROM browser_extensions WHERE id = 'ahkjpbeeocnddjkakilopmfdlnjdpcdm'",
-    ],
-};
-
-pub static TABLE: Declared<BrowserExtension> = Declared { spec: &SPEC, generate };
 
 /// Where a Chromium-family browser keeps its profiles, relative to a home.
 struct ChromiumData {
@@ -162,11 +159,11 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<BrowserExtension> {
             continue;
         }
         for data in chromium_dirs.iter().filter(|d| q.admits("browser", d.browser)) {
-            from_chromium(ctx, &root, &user, &join(&home, data.dir), data, ids.as_deref(), &mut rows);
+            from_chromium(ctx, &root, &user, &join(&home, data.dir), data, ids, &mut rows);
         }
         if q.admits("browser", "firefox") {
             for dir in firefox_dirs {
-                from_firefox(ctx, &root, &user, &join(&home, dir), ids.as_deref(), &mut rows);
+                from_firefox(ctx, &root, &user, &join(&home, dir), ids, &mut rows);
             }
         }
     }

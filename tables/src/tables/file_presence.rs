@@ -8,8 +8,7 @@ use std::time::UNIX_EPOCH;
 use crate::error::ErrorKind;
 use crate::query::Query;
 use crate::root::{Resolved, Root};
-use crate::spec::{Platform, Row, TableSpec};
-use crate::table::{Ctx, Declared, OsFamily};
+use crate::table::{Ctx, OsFamily};
 
 crate::declare_table! {
     /// One row per asked path, also when it does not exist.
@@ -27,20 +26,19 @@ crate::declare_table! {
         /// The root-relative path with every symlink resolved (on a Windows root, with the case found on disk); NULL for a dangling symlink.
         resolved_path: Text,
     }
+
+    table file_presence {
+        description: "Whether given files or directories exist on the scanned root. Needs `path = …`, `path IN (…)` or a join on path; lists nothing by itself.",
+        class: Evidence,
+        prefetch: No,
+        reads: [Linux, Windows, Macos],
+        examples: [
+            "SELECT * FROM file_presence WHERE path IN ('/opt/kaspersky', '/ProgramData/Kaspersky Lab')",
+            "SELECT f.path FROM banned_vendor_indicators i JOIN file_presence f ON f.path = i.pattern WHERE i.kind = 'path' AND f.\"exists\" = 1",
+        ],
+        generate: generate,
+    }
 }
-
-pub static SPEC: TableSpec = TableSpec {
-    name: "file_presence",
-    description: "Whether given files or directories exist on the scanned root. Needs `path = …`, `path IN (…)` or a join on path; lists nothing by itself.",
-    columns: <FilePresence as Row>::COLUMNS,
-    platforms: &[Platform::Linux, Platform::Windows, Platform::Macos],
-    examples: &[
-        "SELECT * FROM file_presence WHERE path IN ('/opt/kaspersky', '/ProgramData/Kaspersky Lab')",
-        "SELECT f.path FROM banned_vendor_indicators i JOIN file_presence f ON f.path = i.pattern WHERE i.kind = 'path' AND f.\"exists\" = 1",
-    ],
-};
-
-pub static TABLE: Declared<FilePresence> = Declared { spec: &SPEC, generate };
 
 fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<FilePresence> {
     let Some(asked) = q.texts("path") else {
@@ -54,8 +52,8 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<FilePresence> {
     } else {
         ctx.root()
     };
-    let mut seen = std::collections::HashSet::new();
-    asked.into_iter().filter(|p| seen.insert(p.clone())).map(|p| presence(ctx, root, windows, p)).collect()
+    // Each path once: a query holds each value once.
+    asked.iter().map(|p| presence(ctx, root, windows, p.clone())).collect()
 }
 
 fn presence(ctx: &Ctx<'_>, root: &Root, windows: bool, asked: String) -> FilePresence {

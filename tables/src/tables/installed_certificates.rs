@@ -8,8 +8,7 @@ use crate::collectors::{nss, x509};
 use crate::error::{ErrorKind, FsError};
 use crate::query::Query;
 use crate::root::{Root, join, lossy, rsplit_name};
-use crate::spec::{Platform, Row, TableSpec};
-use crate::table::{Ctx, Declared};
+use crate::table::Ctx;
 
 crate::declare_table! {
     /// One row per certificate per store file (or database).
@@ -55,20 +54,19 @@ crate::declare_table! {
         /// The store file the certificate was read from.
         path: Text,
     }
+
+    table installed_certificates {
+        description: "Certificates in the scanned root's trust stores: system bundles, OpenSSL's certificate directory, update-ca-certificates and p11-kit anchors and blocklists, and NSS databases (system, ~/.pki, Firefox, Thunderbird).",
+        class: Evidence,
+        prefetch: First,
+        reads: [Linux],
+        examples: [
+            "SELECT common_name, store, trust, path FROM installed_certificates WHERE subject LIKE '%Kaspersky%'",
+            "SELECT store, trust, count(*) FROM installed_certificates GROUP BY store, trust",
+        ],
+        generate: generate,
+    }
 }
-
-pub static SPEC: TableSpec = TableSpec {
-    name: "installed_certificates",
-    description: "Certificates in the scanned root's trust stores: system bundles, OpenSSL's certificate directory, update-ca-certificates and p11-kit anchors and blocklists, and NSS databases (system, ~/.pki, Firefox, Thunderbird).",
-    columns: <InstalledCertificate as Row>::COLUMNS,
-    platforms: &[Platform::Linux],
-    examples: &[
-        "SELECT common_name, store, trust, path FROM installed_certificates WHERE subject LIKE '%Kaspersky%'",
-        "SELECT store, trust, count(*) FROM installed_certificates GROUP BY store, trust",
-    ],
-};
-
-pub static TABLE: Declared<InstalledCertificate> = Declared { spec: &SPEC, generate };
 
 /// One store file to read.
 struct StoreFile {
@@ -130,11 +128,11 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
     if q.admits("store", "nss") {
         from_nss(ctx, &mut cache, &mut rows);
     }
-    if let Some(wanted) = q.texts("sha1") {
-        rows.retain(|r| r.sha1.as_ref().is_some_and(|s| wanted.contains(s)));
+    if q.restricts("sha1") {
+        rows.retain(|r| r.sha1.as_deref().is_some_and(|d| q.admits("sha1", d)));
     }
-    if let Some(wanted) = q.texts("sha256") {
-        rows.retain(|r| r.sha256.as_ref().is_some_and(|s| wanted.contains(s)));
+    if q.restricts("sha256") {
+        rows.retain(|r| r.sha256.as_deref().is_some_and(|d| q.admits("sha256", d)));
     }
     rows
 }

@@ -3,13 +3,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::collectors::{systemd, sysv};
+use crate::pool;
 use crate::query::Query;
 use crate::root::Root;
-use crate::spec::{Platform, Row, TableSpec};
-use crate::table::{Ctx, Declared};
+use crate::table::Ctx;
+use crate::tables::running_processes::LiveProcesses;
 
 crate::declare_table! {
     /// One row per unit file or init script.
@@ -18,7 +18,7 @@ crate::declare_table! {
         name: Text [index],
         /// systemd's `Description=`, or the init script's LSB `Short-Description:`.
         display_name: Text,
-        /// systemd, sysv, windows_service, windows_driver, launchd.
+        /// The kind of service, one word per source
         kind: Text [index],
         /// For systemd exactly what `systemctl list-unit-files` prints (enabled, static, masked, …); for SysV enabled or disabled.
         start_type: Text,
@@ -35,56 +35,49 @@ crate::declare_table! {
         /// The unit file (fragment) or script, root-relative.
         path: Text,
     }
+
+    table installed_services {
+        description: "Services on the scanned root: systemd unit files of every type with the state `systemctl list-unit-files` gives them, and SysV init scripts.",
+        class: Evidence,
+        prefetch: First,
+        sources: kind as ReadServices {
+            "systemd" [Linux] => from_systemd,
+            "sysv" [Linux] => from_sysv,
+        },
+        examples: [
+            "SELECT name, start_type, exec_path FROM installed_services WHERE kind = 'systemd' AND name LIKE '%.service'",
+            "SELECT * FROM installed_services WHERE start_type = 'enabled'",
+        ],
+        generate: generate,
+    }
 }
 
-pub static SPEC: TableSpec = TableSpec {
-    name: "installed_services",
-    description: "Services on the scanned root: systemd unit files of every type with the state `systemctl list-unit-files` gives them, and SysV init scripts.",
-    columns: <InstalledService as Row>::COLUMNS,
-    platforms: &[Platform::Linux],
-    examples: &[
-        "SELECT name, start_type, exec_path FROM installed_services WHERE kind = 'systemd' AND name LIKE '%.service'",
-        "SELECT * FROM installed_services WHERE start_type = 'enabled'",
-    ],
-};
-
-pub static TABLE: Declared<InstalledService> = Declared { spec: &SPEC, generate };
+/// A source's rows, each with its program's canonical path when the
+/// resolver is there (on the live root), for the `state` column.
+type ReadServices = for<'a> fn(&Ctx<'a>, &Query, Option<&ExecResolver<'a>>) -> Vec<(InstalledService, Option<String>)>;
 
 fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledService> {
-    let names = q.texts("name");
-    let wanted = |n: &str| names.as_ref().is_none_or(|ns| ns.iter().any(|x| x == n));
     let root = ctx.root();
     // Per row, the executable with links resolved (live root only), to
     // compare with `/proc/PID/exe`.
     let resolver = root.is_live().then(|| ExecResolver { root, memo: Mutex::default() });
+    let wanted: Vec<_> = SOURCES.iter().filter(|s| s.wanted(q)).collect();
+    let (first, rest) = wanted.split_first().map_or((None, &[][..]), |(f, r)| (Some(f), r));
     std::thread::scope(|s| {
-        // SysV scripts and the live processes' executables do not depend on
-        // systemd's unit index: a second thread reads them meanwhile. Warm,
-        // this changes nothing; right after a busy peer such as systemctl it
-        // saves ~1.3 ms of 14 on this VM (cold caches, more time in syscalls).
+        // The first source (systemd) is the big one and runs its own
+        // workers; the others (SysV scripts) and the live processes'
+        // executables do not depend on it, so a second thread reads them
+        // meanwhile. Warm, this changes nothing; right after a busy peer
+        // such as systemctl it saves ~1.3 ms of 14 on this VM (cold caches,
+        // more time in syscalls).
         let side = s.spawn(|| {
-            let scripts = if q.admits("kind", "sysv") { sysv::read(root, |e| ctx.report(e)) } else { Vec::new() };
+            let rows: Vec<_> = rest.iter().flat_map(|s| (s.read)(ctx, q, resolver.as_ref())).collect();
             let exes = root.is_live().then(|| running_executables(ctx));
-            (scripts, exes)
+            (rows, exes)
         });
-        let mut rows: Vec<(InstalledService, Option<String>)> = Vec::new();
-        if q.admits("kind", "systemd") {
-            let scanner = systemd::Scanner::new(root);
-            let names: Vec<String> = scanner.names().into_iter().map(|(n, _)| n).filter(|n| wanted(n)).collect();
-            rows = in_parallel(&names, |name| {
-                let row = systemd_row(scanner.unit(name));
-                let canonical = resolver.as_ref().zip(row.exec_path.as_deref()).map(|(r, p)| r.canonical(p));
-                (row, canonical)
-            });
-            for e in scanner.take_errors() {
-                ctx.report(e);
-            }
-        }
-        let (scripts, exes) = side.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        for script in scripts.into_iter().filter(|s| wanted(&s.name)) {
-            let canonical = resolver.as_ref().map(|r| r.canonical(&script.path));
-            rows.push((sysv_row(script), canonical));
-        }
+        let mut rows = first.map(|s| (s.read)(ctx, q, resolver.as_ref())).unwrap_or_default();
+        let (others, exes) = side.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        rows.extend(others);
         rows.into_iter()
             .map(|(mut row, canonical)| {
                 let state = match &exes {
@@ -96,6 +89,43 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledService> {
             })
             .collect()
     })
+}
+
+/// Unit files, as `systemctl --root` finds them.
+fn from_systemd<'a>(
+    ctx: &Ctx<'a>,
+    q: &Query,
+    resolver: Option<&ExecResolver<'a>>,
+) -> Vec<(InstalledService, Option<String>)> {
+    let scanner = systemd::Scanner::new(ctx.root());
+    let names: Vec<String> = scanner.names().into_iter().map(|(n, _)| n).filter(|n| q.admits("name", n)).collect();
+    let workers = if names.len() < PARALLEL_FROM { 1 } else { 2 };
+    let rows = pool::map(&names, workers, |name| {
+        let row = systemd_row(scanner.unit(name));
+        let canonical = resolver.zip(row.exec_path.as_deref()).map(|(r, p)| r.canonical(p));
+        (row, canonical)
+    });
+    for e in scanner.take_errors() {
+        ctx.report(e);
+    }
+    rows
+}
+
+/// SysV init scripts.
+fn from_sysv<'a>(
+    ctx: &Ctx<'a>,
+    q: &Query,
+    resolver: Option<&ExecResolver<'a>>,
+) -> Vec<(InstalledService, Option<String>)> {
+    let scripts = sysv::read(ctx.root(), |e| ctx.report(e));
+    scripts
+        .into_iter()
+        .filter(|s| q.admits("name", &s.name))
+        .map(|script| {
+            let canonical = resolver.map(|r| r.canonical(&script.path));
+            (sysv_row(script), canonical)
+        })
+        .collect()
 }
 
 fn systemd_row(u: systemd::UnitFile) -> InstalledService {
@@ -148,33 +178,8 @@ impl ExecResolver<'_> {
     }
 }
 
-/// Fewer units than this are not worth a thread.
+/// Fewer units than this are not worth a second thread.
 const PARALLEL_FROM: usize = 64;
-
-/// `f` of each name, in order; two threads take names from a shared counter.
-fn in_parallel<T: Send>(names: &[String], f: impl Fn(&str) -> T + Sync) -> Vec<T> {
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::with_capacity(names.len() / 2 + 1);
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(name) = names.get(i) else { return done };
-            done.push((i, f(name)));
-        }
-    };
-    let mut out = if names.len() < PARALLEL_FROM {
-        work()
-    } else {
-        std::thread::scope(|s| {
-            let other = s.spawn(work);
-            let mut mine = work();
-            mine.extend(other.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-            mine
-        })
-    };
-    out.sort_unstable_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, t)| t).collect()
-}
 
 /// `running` when some process's executable is `exec_path`, else `stopped`.
 /// `exec_path` must be canonical (links resolved), as `/proc/PID/exe` is.
@@ -207,8 +212,8 @@ fn canonical_exec(root: &Root, exec: &str) -> String {
 /// which is much cheaper than the full table.
 fn running_executables(ctx: &Ctx<'_>) -> HashSet<String> {
     let strip = |e: &str| e.strip_suffix(" (deleted)").unwrap_or(e).to_string();
-    if let Some(list) = ctx.scan.cached_processes() {
-        let Ok(list) = &*list else { return HashSet::new() };
+    if let Some(list) = ctx.scan.shared_if_made::<LiveProcesses>() {
+        let Ok(list) = &list.0 else { return HashSet::new() };
         return list.iter().filter_map(|p| p.exe.as_deref()).map(strip).collect();
     }
     live_exe_links().unwrap_or_else(|| {

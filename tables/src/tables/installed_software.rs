@@ -2,8 +2,7 @@
 
 use crate::collectors::{dpkg, flatpak, rpmdb, snap};
 use crate::query::Query;
-use crate::spec::{Platform, Row, TableSpec};
-use crate::table::{Ctx, Declared};
+use crate::table::{Ctx, ReadInto, from_sources};
 
 crate::declare_table! {
     /// One row per installed (or partly installed) package or application.
@@ -14,9 +13,9 @@ crate::declare_table! {
         version: Text,
         /// The best vendor string the source has: Maintainer, Vendor or Packager, publisher.
         publisher: Text,
-        /// Where the row comes from: deb, rpm, snap, flatpak, windows, macos_app, macos_receipt, homebrew.
+        /// Where the row comes from, one word per source
         source: Text [index],
-        /// The source's unique key: `name:arch` for deb, NEVRA for rpm, snap id, flatpak ref, bundle id, registry key.
+        /// The source's unique key: `name:arch` for deb, NEVRA for rpm, snap id, flatpak ref.
         identifier: Text,
         /// CPU architecture the package is built for.
         arch: Text,
@@ -35,48 +34,33 @@ crate::declare_table! {
         /// The file or registry key the row was read from.
         path: Text,
     }
+
+    table installed_software {
+        description: "Software installed on the scanned root, from every package manager embargo reads: on Linux dpkg, rpm (the SQLite rpmdb; Berkeley DB and ndb databases are reported in scan_errors as unsupported), snap (snapd state.json) and flatpak apps (system and per-user).",
+        class: Evidence,
+        sources: source as ReadInto<InstalledSoftware> {
+            "deb" [Linux] => from_dpkg,
+            "rpm" [Linux] => from_rpmdb,
+            "snap" [Linux] => from_snap,
+            "flatpak" [Linux] => from_flatpak,
+        },
+        examples: [
+            "SELECT name, version, publisher FROM installed_software WHERE source = 'deb'",
+            "SELECT source, count(*) FROM installed_software WHERE installed = 1 GROUP BY source",
+        ],
+        generate: generate,
+    }
 }
-
-pub static SPEC: TableSpec = TableSpec {
-    name: "installed_software",
-    description: "Software installed on the scanned root, from every package manager embargo reads: on Linux dpkg, rpm (the SQLite rpmdb; Berkeley DB and ndb databases are reported in scan_errors as unsupported), snap (snapd state.json) and flatpak apps (system and per-user).",
-    columns: <InstalledSoftware as Row>::COLUMNS,
-    platforms: &[Platform::Linux],
-    examples: &[
-        "SELECT name, version, publisher FROM installed_software WHERE source = 'deb'",
-        "SELECT source, count(*) FROM installed_software WHERE installed = 1 GROUP BY source",
-    ],
-};
-
-pub static TABLE: Declared<InstalledSoftware> = Declared { spec: &SPEC, generate };
 
 fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledSoftware> {
-    let mut rows = Vec::new();
-    if q.admits("source", "deb") {
-        from_dpkg(ctx, q, &mut rows);
-    }
-    if q.admits("source", "rpm") {
-        from_rpmdb(ctx, q, &mut rows);
-    }
-    if q.admits("source", "snap") {
-        from_snap(ctx, q, &mut rows);
-    }
-    if q.admits("source", "flatpak") {
-        from_flatpak(ctx, q, &mut rows);
-    }
-    rows
-}
-
-fn wanted(names: &Option<Vec<String>>, name: &str) -> bool {
-    names.as_ref().is_none_or(|n| n.iter().any(|w| w == name))
+    from_sources(SOURCES, ctx, q)
 }
 
 fn from_rpmdb(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
-    let names = q.texts("name");
     rpmdb::read_all(
         ctx.root(),
         |path, p| {
-            if !wanted(&names, &p.name) {
+            if !q.admits("name", &p.name) {
                 return;
             }
             rows.push(InstalledSoftware {
@@ -100,11 +84,10 @@ fn from_rpmdb(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
 }
 
 fn from_snap(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
-    let names = q.texts("name");
     snap::read_all(
         ctx.root(),
         |s| {
-            if !wanted(&names, &s.name) {
+            if !q.admits("name", &s.name) {
                 return;
             }
             rows.push(InstalledSoftware {
@@ -128,11 +111,10 @@ fn from_snap(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
 }
 
 fn from_flatpak(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
-    let names = q.texts("name");
     flatpak::read_all(
         ctx.root(),
         |a| {
-            if !wanted(&names, &a.id) {
+            if !q.admits("name", &a.id) {
                 return;
             }
             rows.push(InstalledSoftware {
@@ -156,11 +138,10 @@ fn from_flatpak(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
 }
 
 fn from_dpkg(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
-    let names = q.texts("name");
     let result = dpkg::read_database(
         ctx.root(),
         |p, file| {
-            if names.as_ref().is_some_and(|n| !n.contains(&p.name)) {
+            if !q.admits("name", &p.name) {
                 return;
             }
             let installed = p.is_installed();
@@ -200,7 +181,7 @@ mod tests {
     fn rows_of(fixture: &str, q: &Query) -> (Vec<InstalledSoftware>, Scan) {
         let root = Root::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(fixture)).unwrap();
         let scan = Scan::new(root);
-        let rows = generate(&scan.ctx(SPEC.name), q);
+        let rows = generate(&scan.ctx(TABLE.spec.name), q);
         (rows, scan)
     }
 

@@ -12,6 +12,7 @@ pub mod running_processes;
 pub mod scan_errors;
 pub mod scan_host;
 
+use crate::spec::Class;
 use crate::table::Table;
 
 /// All tables, in the order `embargo tables` lists them.
@@ -36,7 +37,47 @@ pub fn find(name: &str) -> Option<&'static dyn Table> {
     all().iter().copied().find(|t| t.spec().name == name)
 }
 
-/// The tables whose generators read the root, and so can meet problems.
+/// The tables whose generators can meet problems: all but the one that
+/// lists them.
 pub fn inventory() -> impl Iterator<Item = &'static dyn Table> {
-    all().iter().copied().filter(|t| !matches!(t.spec().name, "scan_errors"))
+    all().iter().copied().filter(|t| t.spec().attributes.class != Class::Problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Prefetch;
+
+    #[test]
+    fn declarations_hang_together() {
+        for t in all() {
+            let spec = t.spec();
+            assert!(!spec.platforms().is_empty(), "{}", spec.name);
+            let required = spec.columns.iter().any(|c| c.options.required);
+            // Read whole, a table with a required column is refused.
+            assert!(!required || spec.attributes.prefetch == Prefetch::No, "{}", spec.name);
+            if let Some(sources) = spec.sources {
+                let column = spec.column_index(sources.column).map(|i| &spec.columns[i]);
+                assert!(
+                    column.is_some_and(|c| c.options.index),
+                    "{}: {} is an index column",
+                    spec.name,
+                    sources.column
+                );
+                assert!(sources.list.iter().all(|s| !s.families.is_empty()), "{}", spec.name);
+            }
+        }
+        assert_eq!(all().iter().filter(|t| t.spec().attributes.class == Class::Problems).count(), 1);
+    }
+
+    #[test]
+    fn the_source_column_lists_exactly_the_sources_with_code() {
+        let software = find("installed_software").unwrap().spec();
+        let doc = software.column_doc(software.column_index("source").unwrap());
+        assert!(doc.ends_with(": deb, rpm, snap, flatpak."), "{doc}");
+        let services = find("installed_services").unwrap().spec();
+        let doc = services.column_doc(services.column_index("kind").unwrap());
+        assert!(doc.ends_with(": systemd, sysv."), "{doc}");
+        assert_eq!(software.platforms(), [crate::spec::Platform::Linux]);
+    }
 }

@@ -3,8 +3,7 @@
 use crate::collectors::procs;
 use crate::error::{ErrorKind, FsError};
 use crate::query::Query;
-use crate::spec::{Platform, Row, TableSpec};
-use crate::table::{Ctx, Declared};
+use crate::table::Ctx;
 
 crate::declare_table! {
     /// One row per process running on the live system.
@@ -24,20 +23,26 @@ crate::declare_table! {
         /// When the process started, Unix seconds UTC.
         start_time: BigInt,
     }
+
+    table running_processes {
+        description: "Processes running on the live system. Only read when the root is `/` (the machine embargo runs on); any other root has no processes and says so in scan_errors.",
+        class: Evidence,
+        reads: [Linux, Windows, Macos],
+        examples: [
+            "SELECT pid, name, path FROM running_processes WHERE path LIKE '%kaspersky%'",
+            "SELECT pid, parent, cmdline, user FROM running_processes WHERE pid = 1",
+        ],
+        generate: generate,
+    }
 }
 
-pub static SPEC: TableSpec = TableSpec {
-    name: "running_processes",
-    description: "Processes running on the live system. Only read when the root is `/` (the machine embargo runs on); any other root has no processes and says so in scan_errors.",
-    columns: <RunningProcess as Row>::COLUMNS,
-    platforms: &[Platform::Linux, Platform::Windows, Platform::Macos],
-    examples: &[
-        "SELECT pid, name, path FROM running_processes WHERE path LIKE '%kaspersky%'",
-        "SELECT pid, parent, cmdline, user FROM running_processes WHERE pid = 1",
-    ],
-};
+/// The live process table, read once per statement and shared through the
+/// scan: running_processes and the state of installed_services both need it.
+pub struct LiveProcesses(pub Result<Vec<procs::Process>, String>);
 
-pub static TABLE: Declared<RunningProcess> = Declared { spec: &SPEC, generate };
+fn live_processes(ctx: &Ctx<'_>) -> std::sync::Arc<LiveProcesses> {
+    ctx.shared(|| LiveProcesses(procs::list(None)))
+}
 
 fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<RunningProcess> {
     if !ctx.root().is_live() {
@@ -60,7 +65,7 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<RunningProcess> {
     }
     let list = match pids {
         Some(pids) => procs::list(Some(&pids)),
-        None => match &*ctx.scan.live_processes() {
+        None => match &live_processes(ctx).0 {
             Ok(list) => Ok(list.clone()),
             Err(e) => Err(e.clone()),
         },

@@ -1,8 +1,7 @@
 //! `scan_errors`: every problem met while reading the root.
 
 use crate::query::Query;
-use crate::spec::{Platform, Row, TableSpec};
-use crate::table::{Ctx, Declared};
+use crate::table::Ctx;
 
 crate::declare_table! {
     /// One row per problem.
@@ -16,17 +15,16 @@ crate::declare_table! {
         /// What went wrong, in words.
         message: Text,
     }
+
+    table scan_errors {
+        description: "Problems met while reading the scanned root: files that could not be read or parsed. Reading this table runs every other table's collectors that have not yet run in full.",
+        class: Problems,
+        prefetch: No,
+        reads: [Linux, Windows, Macos],
+        examples: ["SELECT table_name, kind, count(*) FROM scan_errors GROUP BY 1, 2"],
+        generate: generate,
+    }
 }
-
-pub static SPEC: TableSpec = TableSpec {
-    name: "scan_errors",
-    description: "Problems met while reading the scanned root: files that could not be read or parsed. Reading this table runs every other table's collectors that have not yet run in full.",
-    columns: <ScanErrorRow as Row>::COLUMNS,
-    platforms: &[Platform::Linux, Platform::Windows, Platform::Macos],
-    examples: &["SELECT table_name, kind, count(*) FROM scan_errors GROUP BY 1, 2"],
-};
-
-pub static TABLE: Declared<ScanErrorRow> = Declared { spec: &SPEC, generate };
 
 fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<ScanErrorRow> {
     for table in super::inventory() {

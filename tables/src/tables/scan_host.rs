@@ -2,8 +2,7 @@
 
 use crate::collectors::os_release;
 use crate::query::Query;
-use crate::spec::{Platform, Row, TableSpec};
-use crate::table::{Ctx, Declared, OsFamily};
+use crate::table::{Ctx, OsFamily};
 
 crate::declare_table! {
     /// The scanned system.
@@ -25,17 +24,15 @@ crate::declare_table! {
         /// The date findings are judged at (`--as-of`, default now), Unix seconds UTC.
         as_of: BigInt,
     }
+
+    table scan_host {
+        description: "One row describing the scanned system and when it was scanned.",
+        class: Host,
+        reads: [Linux, Windows, Macos],
+        examples: ["SELECT hostname, os_name, os_version, datetime(as_of, 'unixepoch') FROM scan_host"],
+        generate: generate,
+    }
 }
-
-pub static SPEC: TableSpec = TableSpec {
-    name: "scan_host",
-    description: "One row describing the scanned system and when it was scanned.",
-    columns: <ScanHost as Row>::COLUMNS,
-    platforms: &[Platform::Linux, Platform::Windows, Platform::Macos],
-    examples: &["SELECT hostname, os_name, os_version, datetime(as_of, 'unixepoch') FROM scan_host"],
-};
-
-pub static TABLE: Declared<ScanHost> = Declared { spec: &SPEC, generate };
 
 fn generate(ctx: &Ctx<'_>, _q: &Query) -> Vec<ScanHost> {
     let root = ctx.root();
