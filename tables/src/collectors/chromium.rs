@@ -686,10 +686,7 @@ mod tests {
         let (ext, errors) = read_one(manifest, Some(messages));
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(ext.name.as_deref(), Some("Kaspersky Protection"));
-        assert_eq!(
-            ext.description.as_deref(),
-            Some("Kaspersky Protection: Blocks ads, by Kaspersky Protection")
-        );
+        assert_eq!(ext.description.as_deref(), Some("Kaspersky Protection: Blocks ads, by Kaspersky Protection"));
         assert_eq!(ext.author.as_deref(), Some("Kaspersky Protection"));
     }
 
