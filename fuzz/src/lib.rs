@@ -11,11 +11,35 @@ use std::sync::OnceLock;
 use embargo_tables::Root;
 use embargo_tables::error::FsError;
 
-/// The process's scratch root. Kept for the whole run (libFuzzer never
-/// returns from its loop), so it is removed only if the process ends normally.
+static SCRATCH: OnceLock<tempfile::TempDir> = OnceLock::new();
+
+/// The process's scratch root, made on first use. libFuzzer leaves its loop
+/// only through `exit`, which runs no Rust destructor, so an `atexit` hook
+/// removes the directory (a crash leaves it, beside the crash's artifact).
+/// Every input rebuilds its tree, so the scratch root goes to tmpfs
+/// (`/dev/shm`) unless `TMPDIR` says otherwise: on a busy ext4 disk the
+/// directory churn made chromium_manifest 40 times slower (816 against
+/// 34,302 executions in 30 s).
 fn scratch() -> &'static tempfile::TempDir {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::Builder::new().prefix("embargo-fuzz-").tempdir().expect("scratch dir"))
+    SCRATCH.get_or_init(|| {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("embargo-fuzz-");
+        let shm = Path::new("/dev/shm");
+        let in_shm = (std::env::var_os("TMPDIR").is_none() && shm.is_dir()).then(|| builder.tempdir_in(shm).ok());
+        let dir = in_shm.flatten().unwrap_or_else(|| builder.tempdir().expect("scratch dir"));
+        atexit(remove_scratch);
+        dir
+    })
+}
+
+unsafe extern "C" {
+    safe fn atexit(f: extern "C" fn()) -> std::ffi::c_int;
+}
+
+extern "C" fn remove_scratch() {
+    if let Some(dir) = SCRATCH.get() {
+        let _ = std::fs::remove_dir_all(dir.path());
+    }
 }
 
 /// Replaces the scratch root's files with `files` (root-relative path,

@@ -149,10 +149,8 @@ pub fn read_manifest(
     if needs_messages && let Some(locale) = text("default_locale") {
         match read_messages(root, dir, &locale) {
             Ok(Some(messages)) => {
-                for field in [&mut ext.name, &mut ext.description, &mut ext.author] {
-                    if let Some(s) = field.as_mut() {
-                        *s = localize(s, &messages);
-                    }
+                if let Some(why) = localize_fields([&mut ext.name, &mut ext.description, &mut ext.author], &messages) {
+                    bad(FsError::new(ErrorKind::TooLarge, &ext.manifest_path, why));
                 }
             }
             Ok(None) => {}
@@ -192,8 +190,50 @@ pub fn read_messages(
     Ok(Some(out))
 }
 
-/// Replaces every `__MSG_key__` in `s` by its message; unknown keys stay as written.
-pub fn localize(s: &str, messages: &Messages) -> String {
+/// Message text that `__MSG_key__` references may add to one field, and to
+/// all of one manifest's fields together. Chrome replaces every reference
+/// in a string, without limit, so a manifest and its messages.json can
+/// multiply: a name of a million references to one 64 MiB message. The Web
+/// Store allows names of 75 characters and descriptions of 132; these are far
+/// beyond any real extension.
+const FIELD_EXPANSION: usize = 64 << 10;
+const MANIFEST_EXPANSION: usize = 256 << 10;
+/// Small files must not make large rows either: the added text is at most
+/// this multiple of the text it comes from (the fields as written and the
+/// catalog's messages).
+const EXPANSION_FACTOR: usize = 4;
+
+/// Localizes `fields` of one manifest within the limits above. Where a limit
+/// is reached the field keeps what fits (the start of the message that did
+/// not) and the rest of its text as written, and the reason is returned.
+fn localize_fields(fields: [&mut Option<String>; 3], messages: &Messages) -> Option<String> {
+    let written: usize = fields.iter().filter_map(|f| f.as_deref()).map(str::len).sum();
+    let catalog: usize = messages.values().map(String::len).sum();
+    let limit = MANIFEST_EXPANSION.min(EXPANSION_FACTOR.saturating_mul(written.saturating_add(catalog)));
+    let mut left = limit;
+    let mut capped = false;
+    for s in fields.into_iter().flatten() {
+        let mut budget = left.min(FIELD_EXPANSION);
+        let before = budget;
+        let (text, complete) = localize(s, messages, &mut budget);
+        left -= before - budget;
+        capped |= !complete;
+        *s = text;
+    }
+    capped.then(|| {
+        format!(
+            "__MSG_ references in name, description or author expand past {FIELD_EXPANSION} bytes in \
+             one or {limit} in all; past that point the text is kept as written"
+        )
+    })
+}
+
+/// Replaces every `__MSG_key__` in `s` by its message, as Chrome does;
+/// unknown keys stay as written. At most `*budget` bytes of messages go in
+/// (`*budget` is what is left): when one does not fit, its start fills the
+/// budget and the rest of `s` stays as written. Returns the text and whether
+/// every known reference was replaced in full.
+pub fn localize(s: &str, messages: &Messages, budget: &mut usize) -> (String, bool) {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(start) = rest.find("__MSG_") {
@@ -203,14 +243,23 @@ pub fn localize(s: &str, messages: &Messages) -> String {
         match messages.get(&key.to_lowercase()) {
             Some(msg) if !key.is_empty() => {
                 out.push_str(&rest[..start]);
+                if msg.len() > *budget {
+                    // floor_char_boundary is newer than the crate's rust-version.
+                    let cut = (0..=*budget).rev().find(|&i| msg.is_char_boundary(i)).unwrap_or(0);
+                    out.push_str(&msg[..cut]);
+                    *budget = 0;
+                    out.push_str(&after[end + 2..]);
+                    return (out, false);
+                }
                 out.push_str(msg);
+                *budget -= msg.len();
             }
             _ => out.push_str(&rest[..start + 6 + end + 2]),
         }
         rest = &after[end + 2..];
     }
     out.push_str(rest);
-    out
+    (out, true)
 }
 
 /// Reads `extensions.settings` of `Preferences` and `Secure Preferences`
@@ -480,12 +529,13 @@ mod tests {
     #[test]
     fn messages_are_replaced_case_insensitively() {
         let m: Messages = [("appname".to_string(), "Shop Helper".to_string())].into();
-        assert_eq!(localize("__MSG_appName__", &m), "Shop Helper");
-        assert_eq!(localize("__MSG_APPNAME__ (beta)", &m), "Shop Helper (beta)");
-        assert_eq!(localize("__MSG_missing__", &m), "__MSG_missing__");
-        assert_eq!(localize("x __MSG_ y", &m), "x __MSG_ y");
-        assert_eq!(localize("__MSG_____", &m), "__MSG_____");
-        assert_eq!(localize("plain", &m), "plain");
+        let localize = |s| localize(s, &m, &mut { usize::MAX }).0;
+        assert_eq!(localize("__MSG_appName__"), "Shop Helper");
+        assert_eq!(localize("__MSG_APPNAME__ (beta)"), "Shop Helper (beta)");
+        assert_eq!(localize("__MSG_missing__"), "__MSG_missing__");
+        assert_eq!(localize("x __MSG_ y"), "x __MSG_ y");
+        assert_eq!(localize("__MSG_____"), "__MSG_____");
+        assert_eq!(localize("plain"), "plain");
     }
 
     #[test]
@@ -584,5 +634,87 @@ mod tests {
         read_extensions(&root, "/Default", None, |e| found.push(e), |e| panic!("{e}")).unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].name.as_deref(), Some("Kaspersky Protection"));
+    }
+
+    /// Writes one extension version directory (manifest, and `messages` as
+    /// `_locales/en/messages.json` when given) and reads it.
+    fn read_one(manifest: &[u8], messages: Option<&[u8]>) -> (Extension, Vec<FsError>) {
+        let dir = tempfile::tempdir().unwrap();
+        let version = "/Default/Extensions/ahkjpbeeocnddjkakilopmfdlnjdpcdm/1.0_0";
+        let on_disk = dir.path().join(&version[1..]);
+        std::fs::create_dir_all(on_disk.join("_locales/en")).unwrap();
+        std::fs::write(on_disk.join("manifest.json"), manifest).unwrap();
+        if let Some(m) = messages {
+            std::fs::write(on_disk.join("_locales/en/messages.json"), m).unwrap();
+        }
+        let mut errors = Vec::new();
+        let root = Root::new(dir.path()).unwrap();
+        let ext = read_manifest(&root, version, "ahkjpbeeocnddjkakilopmfdlnjdpcdm", &mut |e| errors.push(e)).unwrap();
+        (ext.unwrap(), errors)
+    }
+
+    fn text_len(e: &Extension) -> usize {
+        [&e.name, &e.version, &e.description, &e.author].iter().filter_map(|f| f.as_deref()).map(str::len).sum()
+    }
+
+    /// Found by the chromium_manifest fuzz target: every reference to one
+    /// long message was replaced in full, so 2000 references to a 32 KiB
+    /// message made a 64 MB name from 50 KB of files (1.4 MB of files asked
+    /// for 3.7 GB). Now the name keeps the start of its expansion, the rest
+    /// of the row is intact and a too_large row says why.
+    #[test]
+    fn msg_references_cannot_multiply_a_row() {
+        let message = format!("Kaspersky Protection {}", "x".repeat(32 << 10));
+        let messages = format!(r#"{{"appName": {{"message": "{message}"}}}}"#);
+        let manifest = format!(
+            r#"{{"name": "{} tail", "description": "__MSG_appName__", "version": "1.0",
+                "default_locale": "en", "permissions": ["tabs"]}}"#,
+            "__MSG_appName__".repeat(2000)
+        );
+        let (ext, errors) = read_one(manifest.as_bytes(), Some(messages.as_bytes()));
+        let files = manifest.len() + messages.len();
+        assert!(text_len(&ext) <= 8 * files, "{} bytes of fields from {files} bytes of files", text_len(&ext));
+        let name = ext.name.as_deref().unwrap();
+        assert!(name.starts_with(&format!("{message}Kaspersky Protection x")), "{}", &name[..64]);
+        assert!(name.ends_with("__MSG_appName__ tail"));
+        assert_eq!(ext.description.as_deref(), Some(message.as_str()));
+        assert_eq!((ext.version.as_deref(), ext.permissions.as_slice()), (Some("1.0"), &["tabs".to_string()][..]));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!((errors[0].kind, errors[0].path.as_str()), (ErrorKind::TooLarge, ext.manifest_path.as_str()));
+    }
+
+    /// The fuzzer's own reproducer, held to the target's bound.
+    #[test]
+    fn the_amplification_reproducer_stays_within_the_fuzz_bound() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fuzz/regressions/chromium_manifest/msg-amplification");
+        let data = std::fs::read(path).unwrap();
+        let nul = data.iter().position(|&b| b == 0).unwrap();
+        let (ext, errors) = read_one(&data[..nul], Some(&data[nul + 1..]));
+        assert!(text_len(&ext) <= 8 * data.len() + 64, "{} bytes from {}", text_len(&ext), data.len());
+        assert_eq!(errors.iter().map(|e| e.kind).collect::<Vec<_>>(), [ErrorKind::TooLarge]);
+    }
+
+    #[test]
+    fn real_sized_messages_expand_in_full() {
+        let messages = br#"{"n": {"message": "Kaspersky Protection"}, "d": {"message": "Blocks ads"}}"#;
+        let manifest = br#"{"name": "__MSG_n__", "description": "__MSG_n__: __MSG_d__, by __MSG_n__",
+            "author": "__MSG_n__", "default_locale": "en"}"#;
+        let (ext, errors) = read_one(manifest, Some(messages));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(ext.name.as_deref(), Some("Kaspersky Protection"));
+        assert_eq!(ext.description.as_deref(), Some("Kaspersky Protection: Blocks ads, by Kaspersky Protection"));
+        assert_eq!(ext.author.as_deref(), Some("Kaspersky Protection"));
+    }
+
+    #[test]
+    fn a_cut_message_ends_on_a_character() {
+        let m: Messages = [("m".to_string(), "ééé".to_string())].into();
+        let mut budget = 3;
+        assert_eq!(localize("a__MSG_m__b__MSG_m__", &m, &mut budget), ("aéb__MSG_m__".to_string(), false));
+        assert_eq!(budget, 0);
+        let mut budget = 7;
+        assert_eq!(localize("__MSG_m__|__MSG_x__", &m, &mut budget), ("ééé|__MSG_x__".to_string(), true));
+        assert_eq!(budget, 1);
     }
 }

@@ -115,6 +115,9 @@ mod ty {
 const MAX_ENTRIES: usize = 0xffff;
 const MAX_DATA: usize = 256 << 20;
 
+/// The string tags a row needs, in the order `parse_header` unpacks them.
+const STRING_TAGS: [u32; 6] = [tag::NAME, tag::VERSION, tag::RELEASE, tag::ARCH, tag::VENDOR, tag::PACKAGER];
+
 /// Parses one `Packages.blob`: an rpm header without its 8-byte magic.
 pub fn parse_header(blob: &[u8]) -> Result<RpmPackage, String> {
     let be32 =
@@ -135,8 +138,14 @@ pub fn parse_header(blob: &[u8]) -> Result<RpmPackage, String> {
         ));
     }
     let data = &blob[data_start..data_start + dl];
+    // A hostile blob may repeat a string tag in every entry, all pointing at
+    // one long string (rpm would refuse the overlap; nothing here relies on
+    // it). Scanning and copying that string once per entry made a 1 MiB blob
+    // cost entries x data bytes, so each entry is checked in O(1) and only the
+    // one that counts, the last of its tag, is decoded.
+    let last_nul = memchr::memrchr(0, data);
     let mut p = RpmPackage::default();
-    let mut name = None;
+    let mut strings: [Option<Entry>; STRING_TAGS.len()] = Default::default();
     let mut size32 = None;
     let mut size64 = None;
     for i in 0..il {
@@ -145,14 +154,12 @@ pub fn parse_header(blob: &[u8]) -> Result<RpmPackage, String> {
         let (tag, ty, offset, count) = (field(0), field(1), field(2) as usize, field(3) as usize);
         let entry = Entry { data, ty, offset, count };
         entry.check().map_err(|m| format!("entry {i} (tag {tag}): {m}"))?;
-        let string = || entry.first_string().map_err(|m| format!("entry {i} (tag {tag}): {m}"));
+        if let Some(slot) = STRING_TAGS.iter().position(|&t| t == tag) {
+            entry.check_string(last_nul).map_err(|m| format!("entry {i} (tag {tag}): {m}"))?;
+            strings[slot] = Some(entry);
+            continue;
+        }
         match tag {
-            tag::NAME => name = Some(string()?),
-            tag::VERSION => p.version = Some(string()?),
-            tag::RELEASE => p.release = Some(string()?),
-            tag::ARCH => p.arch = Some(string()?),
-            tag::VENDOR => p.vendor = Some(string()?),
-            tag::PACKAGER => p.packager = Some(string()?),
             tag::EPOCH => p.epoch = entry.first_u32(),
             tag::INSTALLTIME => p.install_time = entry.first_u32().map(i64::from),
             tag::SIZE => size32 = entry.first_u32().map(i64::from),
@@ -160,6 +167,8 @@ pub fn parse_header(blob: &[u8]) -> Result<RpmPackage, String> {
             _ => {}
         }
     }
+    let [name, version, release, arch, vendor, packager] = strings.map(|e| e.map(|e| e.first_string()));
+    (p.version, p.release, p.arch, p.vendor, p.packager) = (version, release, arch, vendor, packager);
     p.name = name.filter(|n| !n.is_empty()).ok_or("no NAME tag")?;
     p.size = size64.or(size32);
     Ok(p)
@@ -203,15 +212,25 @@ impl Entry<'_> {
         }
     }
 
-    /// The string of a STRING, or the first one of a STRING_ARRAY or
-    /// I18NSTRING (the untranslated text).
-    fn first_string(&self) -> Result<String, String> {
+    /// Checks that the entry is a string (a STRING, or a STRING_ARRAY or
+    /// I18NSTRING, whose first string is the untranslated text) and that it
+    /// ends inside the data area: some NUL, the data area's last at
+    /// `last_nul`, lies at or after its start.
+    fn check_string(&self, last_nul: Option<usize>) -> Result<(), String> {
         if !matches!(self.ty, ty::STRING | ty::STRING_ARRAY | ty::I18NSTRING) || self.count == 0 {
             return Err(format!("type {} count {} is not a string", self.ty, self.count));
         }
+        match last_nul {
+            Some(n) if n >= self.offset => Ok(()),
+            _ => Err("string runs past the end of the data area".into()),
+        }
+    }
+
+    /// The (first) string of an entry [`Entry::check_string`] accepted.
+    fn first_string(&self) -> String {
         let rest = &self.data[self.offset..];
-        let end = memchr::memchr(0, rest).ok_or("string runs past the end of the data area")?;
-        Ok(String::from_utf8_lossy(&rest[..end]).into_owned())
+        let end = memchr::memchr(0, rest).unwrap_or(rest.len());
+        String::from_utf8_lossy(&rest[..end]).into_owned()
     }
 
     fn first_u32(&self) -> Option<u32> {
