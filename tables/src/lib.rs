@@ -4,7 +4,6 @@
 //! osquery's Thrift protocol; the surfaces in `extension/` adapt these tables.
 
 pub mod collectors;
-pub mod dates;
 pub mod docs;
 pub mod error;
 pub mod query;

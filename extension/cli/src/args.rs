@@ -135,11 +135,9 @@ pub enum SchemaStyle {
 
 /// Parses `YYYY-MM-DD` into Unix seconds at midnight UTC.
 pub fn parse_date(s: &str) -> Result<i64, String> {
-    embargo_tables::dates::parse_iso_date(s).ok_or_else(|| {
-        // The catalog's parser says which: the form, or a day that does not exist.
-        let why = embargo_tables::embargo_catalog::Date::parse_iso(s).err().unwrap_or_default();
-        format!("{why} (for example 2025-01-31)")
-    })
+    embargo_catalog::Date::parse_iso(s)
+        .map(embargo_catalog::Date::unix_seconds)
+        .map_err(|why| format!("{why} (for example 2025-01-31)"))
 }
 
 /// SQL may start with a `--` comment, so the argument accepts a leading
@@ -149,4 +147,24 @@ fn sql_text(s: &str) -> Result<String, String> {
         return Err("not an option of `query` (see --help); SQL that starts with a comment has more after it".into());
     }
     Ok(s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_date;
+
+    /// The `--as-of` messages as they were when the CLI had its own date parser.
+    #[test]
+    fn as_of_errors_say_which_problem() {
+        // `date -u -d 2024-02-29 +%s`
+        assert_eq!(parse_date("2024-02-29"), Ok(1_709_164_800));
+        assert_eq!(
+            parse_date("2024-02-30").unwrap_err(),
+            "`2024-02-30` is not a calendar date (for example 2025-01-31)"
+        );
+        assert_eq!(
+            parse_date("2024-2-3").unwrap_err(),
+            "`2024-2-3` is not an ISO date YYYY-MM-DD (for example 2025-01-31)"
+        );
+    }
 }

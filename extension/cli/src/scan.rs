@@ -353,7 +353,9 @@ impl Report {
         let h = &self.host;
         if let Some(row) = h.rows.first() {
             let as_of = match h.get(row, "as_of") {
-                Cell::Integer(t) => embargo_tables::dates::format_iso_date(*t),
+                Cell::Integer(t) => {
+                    embargo_catalog::Date::from_unix_seconds(*t).map(|d| d.to_string()).unwrap_or_default()
+                }
                 _ => String::new(),
             };
             let os = format!("{} {}", h.text(row, "os_name"), h.text(row, "os_version")).trim().to_string();
