@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::scan::Level;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "embargo",
@@ -100,7 +102,7 @@ pub enum Command {
     Scan {
         /// The exposure level at which the exit code becomes 1.
         #[arg(long = "fail-on", value_enum, default_value = "medium", value_name = "LEVEL")]
-        fail_on: FailOn,
+        fail_on: Level,
     },
     /// List the tables: their names, or with --format their descriptions too.
     Tables,
@@ -112,14 +114,6 @@ pub enum Command {
         #[arg(long = "as", value_enum, default_value = "sql")]
         style: SchemaStyle,
     },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    Low,
-    Medium,
-    High,
-    Critical,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -151,7 +145,23 @@ fn sql_text(s: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_date;
+    use super::{Cli, parse_date};
+    use clap::{CommandFactory, Parser};
+
+    /// `--fail-on` takes the exposure levels above none: `none` would make
+    /// every scan fail.
+    #[test]
+    fn fail_on_offers_the_levels_above_none() {
+        let cli = Cli::command();
+        let scan = cli.find_subcommand("scan").unwrap();
+        let arg = scan.get_arguments().find(|a| a.get_id() == "fail_on").unwrap();
+        let names: Vec<String> = arg.get_possible_values().iter().map(|v| v.get_name().to_string()).collect();
+        assert_eq!(names, ["low", "medium", "high", "critical"]);
+        assert_eq!(arg.get_default_values(), ["medium"]);
+        assert!(Cli::try_parse_from(["embargo", "scan", "--fail-on", "none"]).is_err());
+        assert!(Cli::try_parse_from(["embargo", "scan", "--fail-on", "HIGH"]).is_err());
+        assert!(Cli::try_parse_from(["embargo", "scan", "--fail-on", "critical"]).is_ok());
+    }
 
     /// The `--as-of` messages as they were when the CLI had its own date parser.
     #[test]

@@ -9,9 +9,11 @@ use crate::args::Format;
 use crate::engine::Engine;
 use crate::output::{self, Cell};
 
-/// Exposure levels, weakest first.
+/// Exposure levels, weakest first; also the values of `scan --fail-on`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
 pub enum Level {
+    /// Not a `--fail-on` value: every scan would fail.
+    #[value(skip)]
     None,
     Low,
     Medium,
