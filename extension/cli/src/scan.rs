@@ -252,8 +252,8 @@ pub fn run(engine: &Engine) -> Result<Report> {
     let _ = prefetch.join();
     materialize.execute([]).map_err(crate::engine::explain)?;
     drop(materialize);
-    let exposure = engine.table(&canned::over_findings_table("host_exposure").map_err(anyhow::Error::msg)?)?;
-    let findings = engine.table(&canned::over_findings_table("banned_vendor_findings").map_err(anyhow::Error::msg)?)?;
+    let exposure = engine.table(&canned::over_findings_table("host_exposure")?)?;
+    let findings = engine.table(&canned::over_findings_table("banned_vendor_findings")?)?;
     // "Processes are read only on the live system" is a fact about the
     // root, not a problem reading it.
     let errors: Vec<_> = engine
