@@ -72,7 +72,7 @@ pub struct Scan {
     processes: Mutex<Option<LiveProcesses>>,
 }
 
-pub type LiveProcesses = Arc<Result<Vec<crate::collectors::procs::Process>, String>>;
+pub type LiveProcesses = Arc<Result<Vec<crate::collectors::procs::Process>, crate::collectors::procs::ListError>>;
 
 pub type SharedRows = Arc<dyn RowSet + Sync>;
 

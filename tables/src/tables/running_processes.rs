@@ -58,19 +58,19 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<RunningProcess> {
     if pids.as_ref().is_some_and(|p| p.is_empty()) {
         return Vec::new();
     }
-    let list = match pids {
-        Some(pids) => procs::list(Some(&pids)),
-        None => match &*ctx.scan.live_processes() {
-            Ok(list) => Ok(list.clone()),
-            Err(e) => Err(e.clone()),
-        },
+    let unreadable = |e: &procs::ListError| {
+        ctx.report(FsError::new(ErrorKind::IoError, "/proc", e.to_string()));
+        Vec::new()
     };
-    let list = match list {
-        Ok(list) => list,
-        Err(message) => {
-            ctx.report(FsError::new(ErrorKind::IoError, "/proc", message));
-            return Vec::new();
-        }
+    let list = match pids {
+        Some(pids) => match procs::list(Some(&pids)) {
+            Ok(list) => list,
+            Err(e) => return unreadable(&e),
+        },
+        None => match &*ctx.scan.live_processes() {
+            Ok(list) => list.clone(),
+            Err(e) => return unreadable(e),
+        },
     };
     list.into_iter()
         .map(|p| RunningProcess {
