@@ -98,6 +98,9 @@ pub fn sql(name: &str) -> Result<String, UnknownQuery> {
 mod tests {
     use super::UnknownQuery;
 
+    /// What rewrites the committed queries; README.md gives it too.
+    const BLESS: &str = "EMBARGO_BLESS=1 cargo test -p embargo-catalog canned";
+
     #[test]
     fn an_unknown_name_is_a_typed_error() {
         let e = super::sql("no_such_query").unwrap_err();
@@ -126,11 +129,17 @@ mod tests {
                 std::fs::write(&path, &c.sql).unwrap();
                 continue;
             }
-            assert!(
-                committed == c.sql,
-                "{} is stale: run `EMBARGO_BLESS=1 cargo test -p embargo-catalog canned`",
-                path.display()
-            );
+            assert!(committed == c.sql, "{} is stale: run `{BLESS}`", path.display());
         }
+    }
+
+    /// Found in review: the header named `embargo-dev compose-queries`,
+    /// which never existed.
+    #[test]
+    fn the_models_header_names_the_command_that_regenerates_the_queries() {
+        let header: String = super::LIB.lines().take_while(|l| l.starts_with("--")).collect::<Vec<_>>().join(" ");
+        let header = header.replace("-- ", "");
+        assert!(header.contains(&format!("`{BLESS}`")), "{header}");
+        assert!(header.contains("queries/canned/"), "{header}");
     }
 }
