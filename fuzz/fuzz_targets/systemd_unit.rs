@@ -26,7 +26,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let root = root_with(&files);
     let scanner = Scanner::new(&root);
-    let units = scanner.list();
+    // As installed_services reads them: the listed names, then each unit.
+    let units: Vec<_> = scanner.names().into_iter().map(|(name, _)| scanner.unit(&name)).collect();
     assert_eq!(units.len(), 1, "the root has one unit: {units:?}");
     let u = &units[0];
     assert_eq!(u.name, "fuzz.service");

@@ -1,5 +1,7 @@
--- The evidence model shared by every canned query (embargo-dev compose-queries
--- prepends it to each query in src/ to make the runnable files in queries/).
+-- The evidence model shared by every canned query: queries/src/canned.rs
+-- prepends it to each body in queries/canned/, and the runnable files in
+-- queries/ are that text; after an edit, regenerate them with
+-- `EMBARGO_BLESS=1 cargo test -p embargo-catalog canned`.
 -- Only core SQLite (3.40) and osquery's regex_match are used, so the result
 -- runs unchanged in embargo, in sqlite3 with libembargo, and in osqueryd.
 WITH

@@ -3,6 +3,11 @@
 //! sqlite3 with libembargo, osqueryd); `queries/<name>.sql` holds a copy of
 //! each, kept current by a test.
 
+/// A name that is no canned query's.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("no canned query named {0:?}")]
+pub struct UnknownQuery(pub String);
+
 /// A shipped query with its header.
 #[derive(Clone, Debug)]
 pub struct Canned {
@@ -69,8 +74,8 @@ pub fn materialize_findings() -> String {
 
 /// The canned query `name` over the table [`materialize_findings`] made
 /// instead of over the whole evidence model.
-pub fn over_findings_table(name: &str) -> Result<String, String> {
-    let (_, body) = BODIES.iter().find(|(n, _)| *n == name).ok_or_else(|| format!("no canned query named {name:?}"))?;
+pub fn over_findings_table(name: &str) -> Result<String, UnknownQuery> {
+    let (_, body) = BODIES.iter().find(|(n, _)| *n == name).ok_or_else(|| UnknownQuery(name.to_string()))?;
     let (_, rest) = split_header(body);
     Ok(format!(
         "WITH\n{},\n{},\nfindings AS (SELECT * FROM temp.{FINDINGS_TABLE})\n{}",
@@ -85,12 +90,27 @@ pub fn all() -> Vec<Canned> {
 }
 
 /// The runnable SQL of the canned query `name`.
-pub fn sql(name: &str) -> Result<String, String> {
-    all().into_iter().find(|c| c.name == name).map(|c| c.sql).ok_or_else(|| format!("no canned query named {name:?}"))
+pub fn sql(name: &str) -> Result<String, UnknownQuery> {
+    all().into_iter().find(|c| c.name == name).map(|c| c.sql).ok_or_else(|| UnknownQuery(name.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::UnknownQuery;
+
+    /// What rewrites the committed queries; README.md gives it too.
+    const BLESS: &str = "EMBARGO_BLESS=1 cargo test -p embargo-catalog canned";
+
+    #[test]
+    fn an_unknown_name_is_a_typed_error() {
+        let e = super::sql("no_such_query").unwrap_err();
+        assert_eq!(e, UnknownQuery("no_such_query".into()));
+        assert_eq!(e.to_string(), "no canned query named \"no_such_query\"");
+        assert_eq!(super::over_findings_table("nope"), Err(UnknownQuery("nope".into())));
+        assert!(super::sql("host_exposure").unwrap().contains("FROM scan_host"));
+        assert!(super::over_findings_table("host_exposure").unwrap().contains("temp.embargo_findings"));
+    }
+
     #[test]
     fn queries_over_the_findings_table_reuse_the_models_ctes() {
         for name in ["host", "vendors"] {
@@ -109,11 +129,17 @@ mod tests {
                 std::fs::write(&path, &c.sql).unwrap();
                 continue;
             }
-            assert!(
-                committed == c.sql,
-                "{} is stale: run `EMBARGO_BLESS=1 cargo test -p embargo-catalog canned`",
-                path.display()
-            );
+            assert!(committed == c.sql, "{} is stale: run `{BLESS}`", path.display());
         }
+    }
+
+    /// Found in review: the header named `embargo-dev compose-queries`,
+    /// which never existed.
+    #[test]
+    fn the_models_header_names_the_command_that_regenerates_the_queries() {
+        let header: String = super::LIB.lines().take_while(|l| l.starts_with("--")).collect::<Vec<_>>().join(" ");
+        let header = header.replace("-- ", "");
+        assert!(header.contains(&format!("`{BLESS}`")), "{header}");
+        assert!(header.contains("queries/canned/"), "{header}");
     }
 }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::date::DateError;
+
 /// A refused catalog: the file, where in it (line and/or field path), and
 /// what is wrong. Displays as `kaspersky.toml:123: indicators[12].pattern: …`.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +43,7 @@ pub enum Problem {
     #[error("bad glob: {reason}")]
     BadGlob { reason: String },
     #[error("{message}")]
-    BadDate { message: String },
+    BadDate { message: DateError },
     #[error("vendor id `{id}` is also defined in {other_file}")]
     DuplicateVendor { id: String, other_file: String },
     #[error("`{value}` is not a valid {what}: {reason}")]

@@ -27,7 +27,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
-pub use date::Date;
+pub use date::{Date, DateError};
 pub use error::{CatalogError, Problem};
 pub use pattern::{
     MAX_PATTERN_BYTES, Matcher, REGEX_DFA_SIZE_LIMIT, REGEX_SIZE_LIMIT, check_regex_dialect, compile_regex,

@@ -5,7 +5,6 @@
 //! protocol; the surfaces in `extension/` adapt these tables.
 
 pub mod collectors;
-pub mod dates;
 pub mod docs;
 pub mod engine;
 pub mod error;

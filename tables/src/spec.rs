@@ -6,8 +6,6 @@
 //! generator cannot produce a column the declaration does not have, nor a value
 //! of the wrong type.
 
-use std::fmt;
-
 /// Column types, named as osquery names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColumnType {
@@ -200,27 +198,6 @@ pub enum Value {
     Double(f64),
     Text(String),
     Blob(Vec<u8>),
-}
-
-impl Value {
-    pub fn as_text(&self) -> Option<&str> {
-        match self {
-            Value::Text(s) => Some(s),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Value {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::Null => f.write_str("NULL"),
-            Value::Integer(i) => write!(f, "{i}"),
-            Value::Double(d) => write!(f, "{d}"),
-            Value::Text(s) => write!(f, "'{}'", s.replace('\'', "''")),
-            Value::Blob(b) => write!(f, "x'{}'", b.iter().map(|b| format!("{b:02x}")).collect::<String>()),
-        }
-    }
 }
 
 /// Conversion of a row field to a cell value; implemented for the field types

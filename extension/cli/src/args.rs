@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::scan::Level;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "embargo",
@@ -100,7 +102,7 @@ pub enum Command {
     Scan {
         /// The exposure level at which the exit code becomes 1.
         #[arg(long = "fail-on", value_enum, default_value = "medium", value_name = "LEVEL")]
-        fail_on: FailOn,
+        fail_on: Level,
     },
     /// List the tables: their names, or with --format their descriptions too.
     Tables,
@@ -112,14 +114,6 @@ pub enum Command {
         #[arg(long = "as", value_enum, default_value = "sql")]
         style: SchemaStyle,
     },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    Low,
-    Medium,
-    High,
-    Critical,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -135,11 +129,9 @@ pub enum SchemaStyle {
 
 /// Parses `YYYY-MM-DD` into Unix seconds at midnight UTC.
 pub fn parse_date(s: &str) -> Result<i64, String> {
-    embargo_tables::dates::parse_iso_date(s).ok_or_else(|| {
-        // The catalog's parser says which: the form, or a day that does not exist.
-        let why = embargo_tables::embargo_catalog::Date::parse_iso(s).err().unwrap_or_default();
-        format!("{why} (for example 2025-01-31)")
-    })
+    embargo_catalog::Date::parse_iso(s)
+        .map(embargo_catalog::Date::unix_seconds)
+        .map_err(|why| format!("{why} (for example 2025-01-31)"))
 }
 
 /// SQL may start with a `--` comment, so the argument accepts a leading
@@ -149,4 +141,40 @@ fn sql_text(s: &str) -> Result<String, String> {
         return Err("not an option of `query` (see --help); SQL that starts with a comment has more after it".into());
     }
     Ok(s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Cli, parse_date};
+    use clap::{CommandFactory, Parser};
+
+    /// `--fail-on` takes the exposure levels above none: `none` would make
+    /// every scan fail.
+    #[test]
+    fn fail_on_offers_the_levels_above_none() {
+        let cli = Cli::command();
+        let scan = cli.find_subcommand("scan").unwrap();
+        let arg = scan.get_arguments().find(|a| a.get_id() == "fail_on").unwrap();
+        let names: Vec<String> = arg.get_possible_values().iter().map(|v| v.get_name().to_string()).collect();
+        assert_eq!(names, ["low", "medium", "high", "critical"]);
+        assert_eq!(arg.get_default_values(), ["medium"]);
+        assert!(Cli::try_parse_from(["embargo", "scan", "--fail-on", "none"]).is_err());
+        assert!(Cli::try_parse_from(["embargo", "scan", "--fail-on", "HIGH"]).is_err());
+        assert!(Cli::try_parse_from(["embargo", "scan", "--fail-on", "critical"]).is_ok());
+    }
+
+    /// The `--as-of` messages as they were when the CLI had its own date parser.
+    #[test]
+    fn as_of_errors_say_which_problem() {
+        // `date -u -d 2024-02-29 +%s`
+        assert_eq!(parse_date("2024-02-29"), Ok(1_709_164_800));
+        assert_eq!(
+            parse_date("2024-02-30").unwrap_err(),
+            "`2024-02-30` is not a calendar date (for example 2025-01-31)"
+        );
+        assert_eq!(
+            parse_date("2024-2-3").unwrap_err(),
+            "`2024-2-3` is not an ISO date YYYY-MM-DD (for example 2025-01-31)"
+        );
+    }
 }

@@ -94,13 +94,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     g.root.display()
                 );
             }
-            let threshold = match fail_on {
-                args::FailOn::Low => scan::Level::Low,
-                args::FailOn::Medium => scan::Level::Medium,
-                args::FailOn::High => scan::Level::High,
-                args::FailOn::Critical => scan::Level::Critical,
-            };
-            return Ok(if report.worst() >= threshold { ExitCode::from(1) } else { ExitCode::SUCCESS });
+            return Ok(if report.worst() >= *fail_on { ExitCode::from(1) } else { ExitCode::SUCCESS });
         }
         Command::Shell => {
             drop(out);

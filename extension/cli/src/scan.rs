@@ -11,9 +11,11 @@ use crate::args::Format;
 use crate::engine::Session;
 use crate::output::{self, Cell};
 
-/// Exposure levels, weakest first.
+/// Exposure levels, weakest first; also the values of `scan --fail-on`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
 pub enum Level {
+    /// Not a `--fail-on` value: every scan would fail.
+    #[value(skip)]
     None,
     Low,
     Medium,
@@ -243,8 +245,8 @@ pub fn run(engine: &Session) -> Result<Report> {
     let _ = prefetch.join();
     materialize.execute([]).map_err(crate::engine::explain)?;
     drop(materialize);
-    let exposure = engine.table(&canned::over_findings_table("host_exposure").map_err(anyhow::Error::msg)?)?;
-    let findings = engine.table(&canned::over_findings_table("banned_vendor_findings").map_err(anyhow::Error::msg)?)?;
+    let exposure = engine.table(&canned::over_findings_table("host_exposure")?)?;
+    let findings = engine.table(&canned::over_findings_table("banned_vendor_findings")?)?;
     // "Processes are read only on the live system" is a fact about the
     // root, not a problem reading it.
     let errors: Vec<_> =
@@ -341,7 +343,9 @@ impl Report {
         let h = &self.host;
         if let Some(row) = h.rows.first() {
             let as_of = match h.get(row, "as_of") {
-                Cell::Integer(t) => embargo_tables::dates::format_iso_date(*t),
+                Cell::Integer(t) => {
+                    embargo_catalog::Date::from_unix_seconds(*t).map(|d| d.to_string()).unwrap_or_default()
+                }
                 _ => String::new(),
             };
             let os = format!("{} {}", h.text(row, "os_name"), h.text(row, "os_version")).trim().to_string();

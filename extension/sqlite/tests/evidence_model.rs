@@ -202,8 +202,10 @@ fn probes_for(i: &embargo_catalog::Indicator) -> Vec<String> {
 /// every catalog indicator on every platform. Each value goes into every
 /// column an indicator kind is compared with; the probes are each
 /// indicator's own pattern made concrete, near misses around it, and known
-/// look-alikes. Path indicators are left out: they are looked up in the root
-/// (`file_presence`), not compared with values.
+/// look-alikes. Each indicator is also checked on its own: a probe made from
+/// it that both matchers match, and one that neither does. Path indicators
+/// are looked up in the root (`file_presence`), not compared with values:
+/// [`path_indicators_are_found_exactly_when_their_path_exists`] covers them.
 #[test]
 fn the_rust_and_sql_matchers_agree_on_every_indicator() {
     use embargo_catalog::{Catalog, Kind, Platform};
@@ -272,6 +274,19 @@ fn the_rust_and_sql_matchers_agree_on_every_indicator() {
     };
     let mut compared = 0;
     let mut matched = BTreeSet::new();
+    // (vendor, indicator) → a probe of its own it matches and one it does not.
+    let own: Vec<(&str, String, Option<String>, Option<String>)> = catalog
+        .indicators()
+        .filter(|(_, i)| i.kind != Kind::Path)
+        .map(|(v, i)| {
+            let mine: Vec<String> =
+                probes_for(i).into_iter().filter(|p| i.kind != Kind::Publisher || as_publisher(p)).collect();
+            let hit = mine.iter().find(|p| i.matches(p)).cloned();
+            let miss = mine.iter().find(|p| !i.matches(p)).cloned();
+            (v.id.as_str(), format!("{} {} {}", i.kind, i.match_kind, i.pattern), hit, miss)
+        })
+        .collect();
+    let mut own_checked = BTreeSet::new();
     for os in [Platform::Linux, Platform::Windows, Platform::Macos] {
         conn.execute("DELETE FROM temp.scan_host", []).unwrap();
         conn.execute("INSERT INTO temp.scan_host VALUES ('probe', ?1, 0)", [os.as_str()]).unwrap();
@@ -302,6 +317,20 @@ fn the_rust_and_sql_matchers_agree_on_every_indicator() {
                 }
             }
         }
+        for ((v, i), (vendor, indicator, hit, miss)) in
+            catalog.indicators().filter(|(_, i)| i.kind != Kind::Path).zip(&own)
+        {
+            if !(i.platform == Platform::All || i.platform == os) {
+                continue;
+            }
+            let key =
+                |p: &str| (vendor.to_string(), indicator.clone(), column(i.kind).to_string(), p.to_ascii_lowercase());
+            let (Some(hit), Some(miss)) = (hit, miss) else { continue };
+            assert_eq!(v.id, *vendor);
+            assert!(sql.contains(&key(hit)) && rust.contains(&key(hit)), "{os}: {indicator} does not match {hit:?}");
+            assert!(!sql.contains(&key(miss)) && !rust.contains(&key(miss)), "{os}: {indicator} matches {miss:?}");
+            own_checked.insert((vendor.to_string(), indicator.clone()));
+        }
         eprintln!("{os}: {} matches in both", rust.intersection(&sql).count());
         let only_rust: Vec<_> = rust.difference(&sql).collect();
         let only_sql: Vec<_> = sql.difference(&rust).collect();
@@ -315,8 +344,89 @@ fn the_rust_and_sql_matchers_agree_on_every_indicator() {
         .filter(|i| !matched.contains(i))
         .collect();
     assert!(unmatched.is_empty(), "no probe matches {unmatched:#?}");
+    let unchecked: Vec<_> =
+        own.iter().filter(|(v, i, _, _)| !own_checked.contains(&(v.to_string(), i.clone()))).collect();
+    assert!(unchecked.is_empty(), "no own hit and miss for {unchecked:#?}");
     assert!(compared > 100_000, "{compared} comparisons");
     // The forged subject, rendered as installed_certificates does, matches nothing.
     let forged = r"/O=Acme\2FCN\3DKaspersky Anti-Virus Personal Root Certificate/CN=Harmless Acme Root";
     assert_eq!(catalog.indicators().filter(|(_, i)| i.matches(forged)).count(), 0);
+}
+
+/// Path indicators through both matchers: the SQL one is `file_presence`
+/// joined on the pattern, so a path indicator is found when its path exists
+/// on the root, and the Rust one must say the same of the entries the root
+/// holds. Each path indicator gets a root holding only one probe path at a
+/// time (its directories exist with it): the pattern itself, a directory
+/// below it, near misses (one character more or less, under another
+/// directory) and, on a Windows root, the pattern in other cases, which
+/// file_presence finds there as Windows would. Other cases are not probed on
+/// Linux and macOS roots: file_presence looks paths up case-sensitively on
+/// them while `Indicator::matches` ignores ASCII case.
+#[test]
+fn path_indicators_are_found_exactly_when_their_path_exists() {
+    use embargo_catalog::{Catalog, Kind, Platform};
+    use std::collections::BTreeSet;
+    let catalog = Catalog::embedded();
+    let mut checked = 0;
+    for (os, marker, content) in [
+        (Platform::Linux, None, &b""[..]),
+        (Platform::Windows, Some("Windows/System32/config/SOFTWARE"), &b"regf\x01\0\0\0"[..]),
+        (Platform::Macos, Some("System/Library/CoreServices/SystemVersion.plist"), &b"bplist00\xd1\x01\x02"[..]),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(m) = marker {
+            std::fs::create_dir_all(dir.path().join(m).parent().unwrap()).unwrap();
+            std::fs::write(dir.path().join(m), content).unwrap();
+        }
+        let host: String = connect(dir.path()).query_row("SELECT os_family FROM scan_host", [], |r| r.get(0)).unwrap();
+        assert_eq!(host, os.as_str(), "the marker makes a {os} root");
+        let paths: Vec<_> = catalog
+            .indicators()
+            .filter(|(_, i)| i.kind == Kind::Path && (i.platform == Platform::All || i.platform == os))
+            .collect();
+        assert!(!paths.is_empty(), "{os} has path indicators");
+        for (_, i) in &paths {
+            let p = i.pattern.as_str();
+            let own = format!("path exact {p}");
+            let mut shorter = p.to_string();
+            shorter.pop();
+            let mut probes = vec![(p.to_string(), true), (format!("{p}/x"), true)];
+            probes.extend([format!("{p}x"), shorter, format!("/x{p}")].map(|m| (m, false)));
+            if os == Platform::Windows {
+                probes.extend([(p.to_ascii_uppercase(), true), (p.to_ascii_lowercase(), true)]);
+            }
+            for (probe, found) in probes {
+                let top = probe.split('/').nth(1).unwrap();
+                assert!(marker.is_none_or(|m| !m.starts_with(top)), "{probe} would remove the marker");
+                std::fs::create_dir_all(dir.path().join(&probe[1..])).unwrap();
+                // A fresh scan each time: a Root remembers the directories it
+                // has walked, so a path removed under it would still be seen.
+                let conn = connect(dir.path());
+                shadow_sources(&conn);
+                let mut stmt = conn
+                    .prepare(&format!(
+                        "{EVIDENCE_MODEL}\nSELECT DISTINCT vendor_id, indicator FROM hits WHERE ikind = 'path'"
+                    ))
+                    .unwrap();
+                let sql: BTreeSet<(String, String)> =
+                    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+                // What the root holds: the probe and every directory above it.
+                let entries: Vec<&str> =
+                    probe.match_indices('/').skip(1).map(|(at, _)| &probe[..at]).chain([probe.as_str()]).collect();
+                let rust: BTreeSet<(String, String)> = paths
+                    .iter()
+                    .filter(|(_, j)| entries.iter().any(|e| j.matches(e)))
+                    .map(|(v, j)| (v.id.clone(), format!("{} {} {}", j.kind, j.match_kind, j.pattern)))
+                    .collect();
+                assert_eq!(sql, rust, "{os} root holding {probe:?}");
+                let hit = sql.iter().any(|(_, ind)| *ind == own);
+                assert_eq!(hit, found, "{os}: {own} on a root holding {probe:?}");
+                std::fs::remove_dir_all(dir.path().join(top)).unwrap();
+                checked += 1;
+            }
+        }
+    }
+    let all = catalog.indicators().filter(|(_, i)| i.kind == Kind::Path).count();
+    assert!(checked >= all * 5, "{checked} roots for {all} path indicators");
 }

@@ -408,25 +408,6 @@ impl StanzaParser {
     }
 }
 
-/// Parses one stanza. `Ok(None)` is a stanza that is valid but describes no
-/// package on the system (state `not-installed`).
-pub fn parse_stanza(stanza: &[u8]) -> Result<Option<Package>, String> {
-    parse_record(stanza).map(|p| (p.state() != "not-installed").then_some(p))
-}
-
-/// Parses one stanza, whatever its state.
-fn parse_record(stanza: &[u8]) -> Result<Package, String> {
-    let mut parser = StanzaParser::default();
-    let mut out = None;
-    parser.feed(stanza, &mut |_, r| {
-        out.get_or_insert(r);
-    });
-    parser.finish(&mut |_, r| {
-        out.get_or_insert(r);
-    });
-    out.unwrap_or_else(|| Err("no Package field".into()))
-}
-
 fn finish_record(mut p: Package, name: Option<String>, status: Option<String>) -> Result<Package, String> {
     let Some(name) = name.filter(|n| !n.is_empty()) else {
         return Err("no Package field".into());
@@ -497,27 +478,39 @@ mod tests {
 
     #[test]
     fn held_packages_are_installed_and_purged_ones_absent() {
-        let held = parse_stanza(b"Package: a\nStatus: hold ok installed\n").unwrap().unwrap();
-        assert!(held.is_installed());
-        assert_eq!(parse_stanza(b"Package: b\nStatus: purge ok not-installed\n").unwrap(), None);
-        let half = parse_stanza(b"Package: c\nStatus: install reinstreq half-installed\n").unwrap().unwrap();
-        assert_eq!(half.state(), "half-installed");
-        assert!(!half.is_installed());
+        let (_dir, root) = status_root(
+            b"Package: a\nStatus: hold ok installed\n\nPackage: b\nStatus: purge ok not-installed\n\n\
+              Package: c\nStatus: install reinstreq half-installed\n",
+        );
+        let (pkgs, errors) = database(&root);
+        assert!(errors.is_empty(), "{errors:?}");
+        let got: Vec<_> = pkgs.iter().map(|p| (p.name.as_str(), p.state(), p.is_installed())).collect();
+        assert_eq!(got, [("a", "installed", true), ("c", "half-installed", false)]);
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        assert!(parse_stanza(b"\xff\xfe\x00binary").is_err());
-        assert!(parse_stanza(b"Status: install ok installed\n").is_err());
-        assert!(parse_stanza(b"Package: x\n").is_err());
-        assert!(parse_stanza(b"Package: x\nStatus: installed\n").is_err());
-        assert!(
-            parse_stanza(b"Package: x\nStatus: install ok installed\nInstalled-Size: lots\n")
-                .unwrap()
-                .unwrap()
-                .installed_size_kib
-                .is_none()
+        let (_dir, root) = status_root(
+            b"\xff\xfe\x00binary\n\nStatus: install ok installed\n\nPackage: x\n\nPackage: x\nStatus: installed\n\n\
+              Package: x\nStatus: install ok installed\nInstalled-Size: lots\n",
         );
+        let (pkgs, errors) = database(&root);
+        assert_eq!(pkgs.len(), 1, "{pkgs:?}");
+        assert_eq!((pkgs[0].name.as_str(), pkgs[0].installed_size_kib), ("x", None));
+        let got: Vec<_> =
+            errors.iter().map(|e| (e.kind, e.path.as_str(), e.message.split(':').next().unwrap())).collect();
+        assert_eq!(
+            got,
+            [
+                (ErrorKind::ParseError, STATUS_PATH, "stanza 1"),
+                (ErrorKind::ParseError, STATUS_PATH, "stanza 2"),
+                (ErrorKind::ParseError, STATUS_PATH, "stanza 3"),
+                (ErrorKind::ParseError, STATUS_PATH, "stanza 4"),
+            ]
+        );
+        assert!(errors[1].message.contains("no Package field"), "{errors:?}");
+        assert!(errors[2].message.contains("no Status field"), "{errors:?}");
+        assert!(errors[3].message.contains("not three words"), "{errors:?}");
     }
 
     #[test]

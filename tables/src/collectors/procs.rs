@@ -24,10 +24,15 @@ pub struct Process {
     pub start_time: Option<i64>,
 }
 
+/// The process table could not be read at all (on Linux: no /proc).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read the process table: {0}")]
+pub struct ListError(sysinfo::Error);
+
 /// Lists processes: all of them, or only `pids` (each looked up directly,
 /// without walking the whole process table).
-pub fn list(pids: Option<&[u32]>) -> Result<Vec<Process>, String> {
-    let mut system = System::new().map_err(|e| format!("cannot read the process table: {e}"))?;
+pub fn list(pids: Option<&[u32]>) -> Result<Vec<Process>, ListError> {
+    let mut system = System::new().map_err(ListError)?;
     let refresh = ProcessRefreshKind::nothing()
         .with_exe(UpdateKind::OnlyIfNotSet)
         .with_cmd(UpdateKind::OnlyIfNotSet)
@@ -83,4 +88,23 @@ pub fn list(pids: Option<&[u32]>) -> Result<Vec<Process>, String> {
         .collect();
     out.sort_by_key(|p| p.pid);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scan_errors message stays what it was as a string error.
+    #[test]
+    fn an_unreadable_process_table_says_so() {
+        let e = ListError(sysinfo::Error::Unsupported);
+        assert_eq!(e.to_string(), "cannot read the process table: unsupported");
+    }
+
+    #[test]
+    fn this_process_is_listed() {
+        let me = std::process::id();
+        let list = list(Some(&[me])).unwrap();
+        assert_eq!(list.iter().map(|p| p.pid).collect::<Vec<_>>(), [me]);
+    }
 }

@@ -680,11 +680,6 @@ impl<'a> Scanner<'a> {
         out
     }
 
-    /// Every unit file with its state and properties.
-    pub fn list(&self) -> Vec<UnitFile> {
-        self.names().into_iter().map(|(n, _)| self.unit(&n)).collect()
-    }
-
     /// One listed unit: `unit_file_lookup_state()` plus the row's properties.
     pub fn unit(&self, name: &str) -> UnitFile {
         let mut u = UnitFile {

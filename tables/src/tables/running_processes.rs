@@ -38,7 +38,7 @@ crate::declare_table! {
 
 /// The live process table, read once per statement and shared through the
 /// scan: running_processes and the state of installed_services both need it.
-pub struct LiveProcesses(pub Result<Vec<procs::Process>, String>);
+pub struct LiveProcesses(pub Result<Vec<procs::Process>, procs::ListError>);
 
 fn live_processes(ctx: &Ctx<'_>) -> std::sync::Arc<LiveProcesses> {
     ctx.shared(|| LiveProcesses(procs::list(None)))
@@ -63,19 +63,19 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<RunningProcess> {
     if pids.as_ref().is_some_and(|p| p.is_empty()) {
         return Vec::new();
     }
-    let list = match pids {
-        Some(pids) => procs::list(Some(&pids)),
-        None => match &live_processes(ctx).0 {
-            Ok(list) => Ok(list.clone()),
-            Err(e) => Err(e.clone()),
-        },
+    let unreadable = |e: &procs::ListError| {
+        ctx.report(FsError::new(ErrorKind::IoError, "/proc", e.to_string()));
+        Vec::new()
     };
-    let list = match list {
-        Ok(list) => list,
-        Err(message) => {
-            ctx.report(FsError::new(ErrorKind::IoError, "/proc", message));
-            return Vec::new();
-        }
+    let list = match pids {
+        Some(pids) => match procs::list(Some(&pids)) {
+            Ok(list) => list,
+            Err(e) => return unreadable(&e),
+        },
+        None => match &live_processes(ctx).0 {
+            Ok(list) => list.clone(),
+            Err(e) => return unreadable(e),
+        },
     };
     list.into_iter()
         .map(|p| RunningProcess {
