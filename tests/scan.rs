@@ -613,7 +613,9 @@ fn a_bad_catalog_is_refused_before_scanning() {
         );
         let problem = match what {
             "invalid regex" => "invalid regex",
-            "regex too big to compile" => "bad.toml:7: indicators[0].pattern: invalid regex: the compiled regex would be larger than",
+            "regex too big to compile" => {
+                "bad.toml:7: indicators[0].pattern: invalid regex: the compiled regex would be larger than"
+            }
             "unknown kind" => "registry_wizard",
             "duplicate vendor id" => "testvendor",
             _ => "2024-02-30",
@@ -746,5 +748,37 @@ fn evidence_that_could_not_be_read_is_reported_and_fails_the_scan() {
     std::fs::remove_file(r.join("etc/ssl/certs/ca.pem")).unwrap();
     let (code, v) = scan(r, &[]);
     assert_eq!(code, Some(0));
+    assert_eq!(v["unreadable"], serde_json::json!([]));
+}
+
+/// A unit link whose unit is gone (common after a package is removed) is a
+/// `scan_errors` row, but the unit is still a row by its name, which is what
+/// the findings match: it hides nothing, so it must not fail the scan. The
+/// same link for a Kaspersky unit is still found.
+#[test]
+fn a_unit_link_whose_unit_is_gone_hides_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let units = r.join("etc/systemd/system");
+    std::fs::create_dir_all(&units).unwrap();
+    std::os::unix::fs::symlink("/opt/removed/removed.service", units.join("removed.service")).unwrap();
+    let rs = r.to_str().unwrap();
+    let errors = embargo(&["--root", rs, "--format", "csv", "query", "SELECT table_name, path, kind FROM scan_errors"]);
+    assert_eq!(
+        stdout(&errors),
+        "table_name,path,kind\ninstalled_services,/etc/systemd/system/removed.service,not_found\n\
+         running_processes,/,unsupported\n"
+    );
+    let (code, v) = scan(r, &[]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["unreadable"], serde_json::json!([]));
+
+    std::os::unix::fs::symlink("/opt/kaspersky/klnagent64/lib/klnagent64.service", units.join("klnagent64.service"))
+        .unwrap();
+    // A leftover service is LOW, below the default --fail-on medium.
+    let (code, v) = scan(r, &[]);
+    assert_eq!(code, Some(0), "{v}");
+    let found: Vec<_> = rows_of(&v, "findings").iter().map(|f| (f["name"].clone(), f["state"].clone())).collect();
+    assert_eq!(found, [(serde_json::json!("klnagent64.service"), serde_json::json!("leftover"))], "{v}");
     assert_eq!(v["unreadable"], serde_json::json!([]));
 }

@@ -408,7 +408,12 @@ enum End {
     /// The last component: its parent's handle, its exact name (None when the
     /// walk ended on a directory handle: the root, or after `..`), its
     /// root-relative path and its lstat.
-    Stat { parent: Arc<DirHandle>, name: Option<Vec<u8>>, vpath: Vec<u8>, meta: Metadata },
+    Stat {
+        parent: Arc<DirHandle>,
+        name: Option<Vec<u8>>,
+        vpath: Vec<u8>,
+        meta: Metadata,
+    },
     List(Vec<DirEntry>),
     Link(OsString),
 }
@@ -473,7 +478,9 @@ impl Root {
         Some(FsError::new(
             ErrorKind::NotFound,
             lossy(path),
-            format!("symbolic link to {target:?}, which does not exist inside the root (links are resolved as in a chroot)"),
+            format!(
+                "symbolic link to {target:?}, which does not exist inside the root (links are resolved as in a chroot)"
+            ),
         ))
     }
 
@@ -732,7 +739,11 @@ impl Root {
         // runs); only then is it asked whether it is a link.
         let as_dir = !is_last || want == Want::List;
         if as_dir {
-            let opened = if is_last { sys::list(dir, Some(name)).map(Step::List) } else { sys::open_dir(dir, name).map(Step::Dir) };
+            let opened = if is_last {
+                sys::list(dir, Some(name)).map(Step::List)
+            } else {
+                sys::open_dir(dir, name).map(Step::Dir)
+            };
             return match opened {
                 Ok(step) => Ok(step),
                 Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied) => {
@@ -749,7 +760,11 @@ impl Root {
             Want::Link => sys::read_link(dir, name).map(Step::Link),
             Want::Stat { follow } => {
                 let meta = sys::stat(dir, name)?;
-                if follow && meta.is_symlink() { sys::read_link(dir, name).map(Step::Link) } else { Ok(Step::Stat(meta)) }
+                if follow && meta.is_symlink() {
+                    sys::read_link(dir, name).map(Step::Link)
+                } else {
+                    Ok(Step::Stat(meta))
+                }
             }
             Want::List => unreachable!("listed above"),
         }

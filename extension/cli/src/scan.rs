@@ -202,22 +202,44 @@ impl Coverage {
 
 /// Whether a problem left evidence unread: any problem of an evidence table
 /// ([`Class::Evidence`]: scan_host and the catalog tables are not; a
-/// problem reading an evidence table may hide a finding) (a file too large, unreadable, corrupt, a loop, a device or FIFO where a
-/// file should be), except `unsupported` (a fact about the root) and a
+/// problem reading an evidence table may hide a finding), such as a file too
+/// large, unreadable or corrupt, a loop, or a device or FIFO where a file
+/// should be. Not `unsupported` (a fact about the root), and not a
 /// `not_found` that is only a missing file. A `not_found` for a name that is
-/// a symbolic link counts: its target is outside the root or gone, so the
-/// component it names was not read. Missing optional files never make a
-/// row at all.
-pub fn counts_as_unreadable(root: &embargo_tables::Root, e: &embargo_tables::ScanError) -> bool {
+/// a symbolic link counts (its target is gone, so what it names was not
+/// read) unless `has_row` says the table still gave a row for that path:
+/// a unit link whose unit is gone is still a row, by its name, for the
+/// findings to match, so it hides nothing. Missing optional files never
+/// make a row at all.
+pub fn counts_as_unreadable(
+    root: &embargo_tables::Root,
+    e: &embargo_tables::ScanError,
+    has_row: impl FnOnce() -> bool,
+) -> bool {
     use embargo_tables::ErrorKind;
     if !embargo_tables::tables::find(&e.table_name).is_some_and(|t| t.spec().attributes.class == Class::Evidence) {
         return false;
     }
     match e.kind {
         ErrorKind::Unsupported => false,
-        ErrorKind::NotFound => root.resolve_nofollow(&e.path).is_ok_and(|r| r.metadata.file_type().is_symlink()),
+        ErrorKind::NotFound => {
+            root.resolve_nofollow(&e.path).is_ok_and(|r| r.metadata.file_type().is_symlink()) && !has_row()
+        }
         _ => true,
     }
+}
+
+/// Whether `table` has a row that stands for the link at `path`: by that
+/// path, or, for a row read from no file (a unit whose file is gone), by the
+/// name the link gives it.
+fn has_row_at(engine: &Session, table: &str, path: &str) -> bool {
+    let Some(spec) = embargo_tables::tables::find(table).map(|t| t.spec()) else { return false };
+    if spec.column_index("path").is_none() || spec.column_index("name").is_none() {
+        return false;
+    }
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let sql = format!("SELECT 1 FROM \"{table}\" WHERE path = ?1 OR (path IS NULL AND name = ?2) LIMIT 1");
+    engine.conn.query_row(&sql, [path, name], |_| Ok(())).is_ok()
 }
 
 pub fn run(engine: &Session) -> Result<Report> {
@@ -257,7 +279,11 @@ pub fn run(engine: &Session) -> Result<Report> {
     // With problems, the report lists them instead.
     let nothing_found = no_os && software.rows.is_empty() && errors.is_empty();
     let coverage = Coverage::read(engine, errors.len())?;
-    let unreadable = errors.iter().filter(|e| counts_as_unreadable(&scan.root, e)).cloned().collect();
+    let unreadable = errors
+        .iter()
+        .filter(|e| counts_as_unreadable(&scan.root, e, || has_row_at(engine, &e.table_name, &e.path)))
+        .cloned()
+        .collect();
     Ok(Report { host, exposure, findings, errors, nothing_found, coverage, unreadable })
 }
 
