@@ -6,6 +6,7 @@ pub mod chromium;
 pub mod dpkg;
 pub mod firefox;
 pub mod flatpak;
+pub mod hive;
 pub mod json;
 pub mod nss;
 pub mod os_release;
