@@ -870,4 +870,103 @@ impl Hive {
 #[cfg(test)]
 mod real_world;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
+
+/// A registry in memory, for tests of the collectors: another
+/// implementation of [`Registry`], as a live reader would be.
+#[cfg(test)]
+pub(crate) mod mem {
+    use super::{RegError, Registry, Value};
+
+    #[derive(Default)]
+    pub struct Node {
+        pub name: String,
+        pub values: Vec<(String, Result<Value, String>)>,
+        pub children: Vec<usize>,
+    }
+
+    /// Keys by index; 0 is the root. A value may be an error, as a damaged
+    /// hive's can.
+    pub struct MemRegistry {
+        pub nodes: Vec<Node>,
+    }
+
+    impl MemRegistry {
+        pub fn new() -> Self {
+            MemRegistry { nodes: vec![Node::default()] }
+        }
+
+        /// Creates the key at `path` (and its parents) and returns it.
+        pub fn key(&mut self, path: &str) -> usize {
+            let mut at = 0;
+            for part in path.split('\\').filter(|p| !p.is_empty()) {
+                let found =
+                    self.nodes[at].children.iter().copied().find(|&c| self.nodes[c].name.eq_ignore_ascii_case(part));
+                at = match found {
+                    Some(c) => c,
+                    None => {
+                        self.nodes.push(Node { name: part.into(), ..Default::default() });
+                        let c = self.nodes.len() - 1;
+                        self.nodes[at].children.push(c);
+                        c
+                    }
+                };
+            }
+            at
+        }
+
+        pub fn set(&mut self, path: &str, name: &str, v: Result<Value, String>) {
+            let k = self.key(path);
+            self.nodes[k].values.push((name.into(), v));
+        }
+    }
+
+    impl Registry for MemRegistry {
+        type Key = usize;
+
+        fn root_key(&self) -> usize {
+            0
+        }
+
+        fn subkey(&self, key: &usize, name: &str) -> Result<Option<usize>, RegError> {
+            Ok(self.nodes[*key].children.iter().copied().find(|&c| self.nodes[c].name.eq_ignore_ascii_case(name)))
+        }
+
+        fn subkeys(&self, key: &usize, _bad: &mut dyn FnMut(RegError)) -> Vec<(String, usize)> {
+            self.nodes[*key].children.iter().map(|&c| (self.nodes[c].name.clone(), c)).collect()
+        }
+
+        fn value(&self, key: &usize, name: &str) -> Result<Option<Value>, RegError> {
+            match self.nodes[*key].values.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                Some((_, Ok(v))) => Ok(Some(v.clone())),
+                Some((_, Err(e))) => Err(RegError(e.clone())),
+                None => Ok(None),
+            }
+        }
+
+        fn values(&self, key: &usize, bad: &mut dyn FnMut(RegError)) -> Vec<(String, Value)> {
+            let mut out = Vec::new();
+            for (n, v) in &self.nodes[*key].values {
+                match v {
+                    Ok(v) => out.push((n.clone(), v.clone())),
+                    Err(e) => bad(RegError(e.clone())),
+                }
+            }
+            out
+        }
+    }
+
+    pub fn sz(s: &str) -> Result<Value, String> {
+        let mut data: Vec<u8> = s.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        data.extend([0, 0]);
+        Ok(Value { kind: super::kind::SZ, data })
+    }
+
+    pub fn dword(n: u32) -> Result<Value, String> {
+        Ok(Value { kind: super::kind::DWORD, data: n.to_le_bytes().to_vec() })
+    }
+
+    pub fn binary(b: &[u8]) -> Result<Value, String> {
+        Ok(Value { kind: super::kind::BINARY, data: b.to_vec() })
+    }
+}

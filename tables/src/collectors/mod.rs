@@ -2,6 +2,7 @@
 //! into its own plain structs; the table modules map those onto rows.
 
 pub mod capped;
+pub mod certstore;
 pub mod chromium;
 pub mod dpkg;
 pub mod firefox;
@@ -13,8 +14,12 @@ pub mod os_release;
 pub mod pem_stores;
 pub mod procs;
 pub mod rpmdb;
+pub mod services_reg;
 pub mod snap;
 pub mod sqlite_file;
 pub mod systemd;
 pub mod sysv;
+pub mod uninstall;
+pub mod windows_hives;
+pub mod windows_host;
 pub mod x509;

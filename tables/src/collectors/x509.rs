@@ -433,6 +433,31 @@ pub fn parse_openssl_aux(aux: &[u8]) -> Result<AuxTrust, String> {
     Ok(out)
 }
 
+/// The purposes of an `ExtKeyUsageSyntax ::= SEQUENCE OF KeyPurposeId`, as
+/// Windows stores a certificate's enabled purposes (property 9 of a
+/// registry Blob). Purposes outside the contract's list are left out.
+pub fn parse_eku_sequence(der: &[u8]) -> Result<Vec<&'static str>, String> {
+    let (_, seq) = Any::from_der(der).map_err(|_| "purpose list is not DER")?;
+    if seq.header.class() != Class::Universal || seq.header.tag() != Tag::Sequence {
+        return Err("purpose list is not a SEQUENCE".into());
+    }
+    let mut out = Vec::new();
+    let mut rest = seq.data;
+    while !rest.is_empty() {
+        let (next, oid) = Any::from_der(rest).map_err(|_| "truncated purpose list")?;
+        rest = next;
+        if oid.header.class() != Class::Universal || oid.header.tag() != Tag::Oid {
+            return Err("a purpose that is not an OID".into());
+        }
+        if let Some(p) = purpose_of_eku(oid.data) {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Encoded OID contents of the extended key usages stores talk about.
 fn purpose_of_eku(oid: &[u8]) -> Option<&'static str> {
     const KP: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03];
