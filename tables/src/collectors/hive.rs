@@ -162,6 +162,14 @@ pub trait Registry {
     /// All values with their names, in the stored order.
     fn values(&self, key: &Self::Key, bad: &mut dyn FnMut(RegError)) -> Vec<(String, Value)>;
 
+    /// The values called `names`, in that order, as [`Registry::value`]
+    /// would give each. A registry may answer in one pass over the key's
+    /// values (a collector reading ten values of 20,000 keys saves most of
+    /// its time there).
+    fn values_named(&self, key: &Self::Key, names: &[&str]) -> Vec<Result<Option<Value>, RegError>> {
+        names.iter().map(|n| self.value(key, n)).collect()
+    }
+
     /// The key at a backslash-separated path below the root (empty
     /// components are skipped, so a leading `\` is fine).
     fn open(&self, path: &str) -> Result<Option<Self::Key>, RegError> {
@@ -186,6 +194,10 @@ pub struct Hive {
     data: Vec<u8>,
     /// Hive bins as (start, end) offsets from the end of the base block.
     bins: Vec<(usize, usize)>,
+    /// For each 4 KiB page of the bins, the bin holding it: bins start on
+    /// page boundaries, so a cell's bin is found without a search (cell
+    /// lookups dominate reading a big hive).
+    page_bin: Vec<u32>,
     root: u32,
     minor: u32,
     /// Bytes of names and data still allowed out (see the module comment).
@@ -359,6 +371,7 @@ impl Hive {
         }
         let mut hive = Hive {
             bins: Vec::new(),
+            page_bin: Vec::new(),
             root: base.root,
             minor: base.minor,
             budget: AtomicU64::new(8 * data.len() as u64 + (16 << 20)),
@@ -435,12 +448,14 @@ impl Hive {
                 ));
                 break;
             }
+            let end = (pos + len).min(size);
+            let index = self.bins.len() as u32;
+            self.page_bin.extend(std::iter::repeat_n(index, (end - pos).div_ceil(4096)));
+            self.bins.push((pos, end));
             if pos + len > size {
                 problem = Some(format!("hive bin at offset 0x{pos:x} is cut short ({} of {len} bytes)", size - pos));
-                self.bins.push((pos, size));
                 break;
             }
-            self.bins.push((pos, pos + len));
             pos += len;
         }
         if let Some(p) = problem {
@@ -478,8 +493,7 @@ impl Hive {
             return err("refers to no cell (0xFFFFFFFF)");
         }
         let o = off as usize;
-        let i = self.bins.partition_point(|&(start, _)| start <= o);
-        let Some(&(start, end)) = i.checked_sub(1).and_then(|i| self.bins.get(i)) else {
+        let Some(&(start, end)) = self.page_bin.get(o / 4096).map(|&i| &self.bins[i as usize]) else {
             return err(format!("cell offset 0x{off:x} is outside the hive bins"));
         };
         if o < start + HBIN_HEADER || o + 4 > end {
@@ -800,24 +814,45 @@ impl Registry for Hive {
     }
 
     fn value(&self, key: &u32, name: &str) -> Result<Option<Value>, RegError> {
-        let nk = self.nk(*key)?;
+        self.values_named(key, &[name]).pop().unwrap_or(Ok(None))
+    }
+
+    fn values_named(&self, key: &u32, names: &[&str]) -> Vec<Result<Option<Value>, RegError>> {
+        let mut out: Vec<Result<Option<Value>, RegError>> = names.iter().map(|_| Ok(None)).collect();
+        let nk = match self.nk(*key) {
+            Ok(nk) => nk,
+            Err(e) => return names.iter().map(|_| Err(e.clone())).collect(),
+        };
         let (offs, mut problem) = match self.value_offsets(*key, &nk) {
             Ok(offs) => (offs, None),
             Err(e) => (self.value_offsets_prefix(&nk), Some(e)),
         };
+        let mut found = vec![false; names.len()];
         for off in offs {
             match self.vk(off) {
-                Ok((vname, vk)) if vname.matches(name) => return self.value_data(off, vk).map(Some),
-                Ok(_) => {}
+                Ok((vname, vk)) => {
+                    // The first value of each name answers, as in `value`.
+                    if let Some(i) = (0..names.len()).find(|&i| !found[i] && vname.matches(names[i])) {
+                        found[i] = true;
+                        out[i] = self.value_data(off, vk).map(Some);
+                    }
+                }
                 Err(e) => {
                     problem.get_or_insert(e);
                 }
             }
+            if found.iter().all(|&f| f) {
+                break;
+            }
         }
-        match problem {
-            Some(e) => Err(RegError(format!("looking up value {name:?}: {e}"))),
-            None => Ok(None),
+        if let Some(e) = problem {
+            for (i, name) in names.iter().enumerate() {
+                if !found[i] {
+                    out[i] = Err(RegError(format!("looking up value {name:?}: {e}")));
+                }
+            }
         }
+        out
     }
 
     fn values(&self, key: &u32, bad: &mut dyn FnMut(RegError)) -> Vec<(String, Value)> {

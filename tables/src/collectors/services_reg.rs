@@ -5,7 +5,7 @@
 //! keys without a Type (performance-counter entries) are not services.
 
 use crate::collectors::capped::{BAD_RECORD_ROWS, Capped};
-use crate::collectors::hive::{RegError, Registry};
+use crate::collectors::hive::{RegError, Registry, Value};
 use crate::collectors::windows_hives::{HKLM_SYSTEM, WindowsHives, key_path};
 use crate::error::FsError;
 
@@ -69,6 +69,9 @@ pub struct ServiceEntry {
     /// The key, `HKEY_LOCAL_MACHINE\SYSTEM\ControlSet001\Services\<name>`.
     pub path: String,
 }
+
+/// The values read of each service key, in the order [`read_set`] takes them.
+const FIELDS: [&str; 7] = ["Type", "Start", "ImagePath", "DisplayName", "ObjectName", "Description", "ServiceDll"];
 
 /// The control set Windows boots with: `Select\Current` → `ControlSetNNN`.
 pub fn current_control_set<R: Registry>(reg: &R) -> Result<Option<(String, R::Key)>, RegError> {
@@ -211,40 +214,39 @@ pub fn read_set<R: Registry>(
     };
     for (name, key) in reg.subkeys(&services, &mut |e| bad(shown.clone(), e)) {
         let path = key_path(&shown, &[&name]);
-        let mut get = |k: &R::Key, value: &str| match reg.value(k, value) {
-            Ok(v) => v,
-            Err(e) => {
-                bad(path.clone(), e);
+        let mut first_error = None;
+        let mut keep = |r: Result<Option<Value>, RegError>| {
+            r.unwrap_or_else(|e| {
+                first_error.get_or_insert(e);
                 None
-            }
+            })
         };
-        let Some(type_bits) = get(&key, "Type").and_then(|v| v.number()) else { continue };
+        let [ty, start, image, display, object, description, dll] =
+            reg.values_named(&key, &FIELDS).try_into().unwrap_or_else(|_| unreachable!("one result per name"));
+        let Some(type_bits) = keep(ty).and_then(|v| v.number()) else {
+            if let Some(e) = first_error {
+                bad(path, e);
+            }
+            continue;
+        };
         let type_bits = type_bits as u32;
         let kind = ServiceKind::of(type_bits);
-        let start = get(&key, "Start").and_then(|v| v.number()).map(|n| n as u32);
-        let text = |v: Option<crate::collectors::hive::Value>| v.and_then(|v| v.text()).filter(|s| !s.is_empty());
-        let command = text(get(&key, "ImagePath"));
-        let display_name = text(get(&key, "DisplayName"));
-        let user = text(get(&key, "ObjectName"));
-        let description = text(get(&key, "Description"));
+        let start = keep(start).and_then(|v| v.number()).map(|n| n as u32);
+        let text = |v: Option<Value>| v.and_then(|v| v.text()).filter(|s| !s.is_empty());
+        let command = text(keep(image));
+        let display_name = text(keep(display));
+        let user = text(keep(object));
+        let description = text(keep(description));
         // svchost reads Parameters\ServiceDll, then ServiceDll on the key.
-        let params = match reg.subkey(&key, "Parameters") {
-            Ok(p) => p,
-            Err(e) => {
-                bad(path.clone(), e);
-                None
-            }
+        let own_dll = text(keep(dll));
+        let params_dll = match reg.subkey(&key, "Parameters") {
+            Ok(Some(p)) => text(keep(reg.value(&p, "ServiceDll"))),
+            Ok(None) => None,
+            Err(e) => text(keep(Err(e))),
         };
-        let mut get = |k: &R::Key, value: &str| match reg.value(k, value) {
-            Ok(v) => v,
-            Err(e) => {
-                bad(path.clone(), e);
-                None
-            }
-        };
-        let mut module_path = params.and_then(|p| text(get(&p, "ServiceDll")));
-        if module_path.is_none() {
-            module_path = text(get(&key, "ServiceDll"));
+        let module_path = params_dll.or(own_dll);
+        if let Some(e) = first_error {
+            bad(path.clone(), e);
         }
         let exec_path = match &command {
             Some(c) => program_path(c, system_root),

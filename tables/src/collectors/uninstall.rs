@@ -9,7 +9,7 @@
 //! still Kaspersky.
 
 use crate::collectors::capped::{BAD_RECORD_ROWS, Capped};
-use crate::collectors::hive::{RegError, Registry};
+use crate::collectors::hive::{RegError, Registry, Value};
 use crate::collectors::windows_hives::{HKLM_SOFTWARE, LoadedHive, WindowsHives, key_path};
 use crate::dates::parse_iso_date;
 use crate::error::FsError;
@@ -58,6 +58,19 @@ pub fn parse_install_date(s: &str) -> Option<i64> {
     parse_iso_date(&format!("{}-{}-{}", &s[..4], &s[4..6], &s[6..]))
 }
 
+/// The values read of each entry, in the order [`read_key`] takes them.
+const FIELDS: [&str; 9] = [
+    "DisplayName",
+    "DisplayVersion",
+    "Publisher",
+    "InstallLocation",
+    "InstallDate",
+    "ParentKeyName",
+    "UninstallString",
+    "EstimatedSize",
+    "SystemComponent",
+];
+
 /// Where one Uninstall key is and how its rows are labelled.
 pub struct Source<'a> {
     /// The key below the hive's root.
@@ -84,29 +97,26 @@ pub fn read_key<R: Registry>(
     };
     for (name, key) in reg.subkeys(&top, &mut |e| bad(shown.clone(), e)) {
         let path = key_path(&shown, &[&name]);
-        let mut text = |value: &str| match reg.value(&key, value) {
-            Ok(v) => v.and_then(|v| v.text()).filter(|s| !s.is_empty()),
-            Err(e) => {
-                bad(path.clone(), e);
+        let mut first_error = None;
+        let mut got = reg.values_named(&key, &FIELDS).into_iter().map(|r| {
+            r.unwrap_or_else(|e| {
+                first_error.get_or_insert(e);
                 None
-            }
-        };
-        let Some(display) = text("DisplayName").filter(|s| !s.trim().is_empty()) else { continue };
-        let version = text("DisplayVersion");
-        let publisher = text("Publisher");
-        let install_location = text("InstallLocation");
-        let install_date = text("InstallDate");
-        let parent_key_name = text("ParentKeyName");
-        let uninstall_string = text("UninstallString");
-        let mut number = |value: &str| match reg.value(&key, value) {
-            Ok(v) => v.and_then(|v| v.number()),
-            Err(e) => {
-                bad(path.clone(), e);
-                None
-            }
-        };
-        let size = number("EstimatedSize").map(|kib| (kib as i64).saturating_mul(1024));
-        let system_component = number("SystemComponent").is_some_and(|n| n == 1);
+            })
+        });
+        let mut next = || got.next().flatten();
+        let text = |v: Option<Value>| v.and_then(|v| v.text()).filter(|s| !s.is_empty());
+        let display = text(next()).filter(|s| !s.trim().is_empty());
+        let (version, publisher, install_location, install_date) =
+            (text(next()), text(next()), text(next()), text(next()));
+        let (parent_key_name, uninstall_string) = (text(next()), text(next()));
+        let size = next().and_then(|v| v.number()).map(|kib| (kib as i64).saturating_mul(1024));
+        let system_component = next().and_then(|v| v.number()).is_some_and(|n| n == 1);
+        drop(got);
+        if let Some(e) = first_error {
+            bad(path.clone(), e);
+        }
+        let Some(display) = display else { continue };
         each(UninstallEntry {
             name: display,
             version,

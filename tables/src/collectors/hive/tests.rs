@@ -515,3 +515,22 @@ fn a_windows_written_dirty_hive_without_logs_reads_as_hivex_reads_it() {
     let strip = |d: Dump| -> Dump { d.into_iter().filter(|(k, v)| k != "\\" || !v.is_empty()).collect() };
     assert_eq!(strip(got), strip(want));
 }
+
+#[test]
+fn values_named_answers_as_the_value_listing_does() {
+    let hive = Hive::parse(fixture(SOFTWARE)).unwrap();
+    let mut keys = Vec::new();
+    hive.walk(hive.root_key(), &mut |_, k| keys.push(k), &mut |e| panic!("{e}"));
+    for k in keys {
+        let listed = hive.values(&k, &mut |e| panic!("{e}"));
+        let mut names: Vec<String> = listed.iter().map(|(n, _)| n.to_uppercase()).collect();
+        names.reverse();
+        names.push("NoSuchValue".into());
+        let asked: Vec<&str> = names.iter().map(String::as_str).collect();
+        let got = hive.values_named(&k, &asked);
+        for (name, answer) in asked.iter().zip(got) {
+            let want = listed.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
+            assert_eq!(answer.unwrap(), want, "{name}");
+        }
+    }
+}
