@@ -22,46 +22,31 @@ use embargo_tables::collectors::windows_hives::WindowsHives;
 use embargo_tables::collectors::x509::CertCache;
 use embargo_tables::collectors::{certstore, services_reg, uninstall, windows_host};
 
+/// Prints each record to `out` and counts it.
+fn emit<T: std::fmt::Debug>(out: &mut impl Write, rows: &mut usize) -> impl FnMut(T) {
+    move |r| {
+        *rows += 1;
+        let _ = writeln!(out, "{r:?}");
+    }
+}
+
 fn pass(base: &str, source: &str, out: &mut impl Write) -> (usize, usize) {
     let root = Root::new(base).expect("root");
     let hives = WindowsHives::new(&root);
     let (mut rows, mut errors) = (0usize, 0usize);
     let all = source == "all";
     if all || source == "uninstall" {
-        uninstall::read_all(
-            &hives,
-            |e| {
-                rows += 1;
-                let _ = writeln!(out, "{e:?}");
-            },
-            |_| errors += 1,
-        );
+        uninstall::read_all(&hives, emit(out, &mut rows), |_| errors += 1);
     }
     if all || source == "certs" {
-        certstore::read_all(
-            &hives,
-            &mut CertCache::default(),
-            |c| {
-                rows += 1;
-                let _ = writeln!(out, "{c:?}");
-            },
-            |_| errors += 1,
-        );
+        certstore::read_all(&hives, &mut CertCache::default(), emit(out, &mut rows), |_| errors += 1);
     }
     if all || source == "services" {
-        services_reg::read_all(
-            &hives,
-            |s| {
-                rows += 1;
-                let _ = writeln!(out, "{s:?}");
-            },
-            |_| errors += 1,
-        );
+        services_reg::read_all(&hives, emit(out, &mut rows), |_| errors += 1);
     }
     if all || source == "host" {
         let host = windows_host::read(&hives, |_| errors += 1);
-        rows += 1;
-        let _ = writeln!(out, "{host:?}");
+        emit(out, &mut rows)(host);
     }
     (rows, errors)
 }

@@ -183,22 +183,9 @@ pub fn read_registry<R: Registry>(
     bad: &mut dyn FnMut(String, RegError),
 ) {
     let shown = key_path(src.shown, &[src.key]);
-    let top = match reg.open(src.key) {
-        Ok(Some(k)) => k,
-        Ok(None) => return,
-        Err(e) => return bad(shown, e),
-    };
-    for (store, skey) in reg.subkeys(&top, &mut |e| bad(shown.clone(), e)) {
+    for (store, skey) in reg.subkeys_under(&reg.root_key(), src.key, &mut |e| bad(shown.clone(), e)) {
         let store_path = key_path(&shown, &[&store, "Certificates"]);
-        let certs = match reg.subkey(&skey, "Certificates") {
-            Ok(Some(k)) => k,
-            Ok(None) => continue,
-            Err(e) => {
-                bad(store_path, e);
-                continue;
-            }
-        };
-        for (thumb, ckey) in reg.subkeys(&certs, &mut |e| bad(store_path.clone(), e)) {
+        for (thumb, ckey) in reg.subkeys_under(&skey, "Certificates", &mut |e| bad(store_path.clone(), e)) {
             let path = key_path(&store_path, &[&thumb]);
             let blob = match reg.value(&ckey, "Blob") {
                 Ok(Some(v)) => v.data,
@@ -355,11 +342,9 @@ mod tests {
     const BAKERY: &str = "05FB8947FE05BFB528E2DDFCCC46F4046F14D547";
 
     fn certs() -> (Vec<StoreCert>, Vec<FsError>) {
-        let root = Root::new(crate::collectors::hive::tests::fixture_dir().join("root")).unwrap();
-        let hives = WindowsHives::new(&root);
-        let (mut rows, mut errors) = (Vec::new(), Vec::new());
-        read_all(&hives, &mut CertCache::default(), |c| rows.push(c), |e| errors.push(e));
-        (rows, errors)
+        crate::collectors::windows_hives::tests::collect(|h, each, bad| {
+            read_all(h, &mut CertCache::default(), each, bad)
+        })
     }
 
     #[test]

@@ -170,6 +170,19 @@ pub trait Registry {
         names.iter().map(|n| self.value(key, n)).collect()
     }
 
+    /// The subkeys of the key at `path` below `from`; none when that key
+    /// is absent. Problems, including one opening the key, go to `bad`.
+    fn subkeys_under(&self, from: &Self::Key, path: &str, bad: &mut dyn FnMut(RegError)) -> Vec<(String, Self::Key)> {
+        match self.open_from(from, path) {
+            Ok(Some(k)) => self.subkeys(&k, bad),
+            Ok(None) => Vec::new(),
+            Err(e) => {
+                bad(e);
+                Vec::new()
+            }
+        }
+    }
+
     /// The key at a backslash-separated path below the root (empty
     /// components are skipped, so a leading `\` is fine).
     fn open(&self, path: &str) -> Result<Option<Self::Key>, RegError> {
@@ -793,23 +806,14 @@ impl Registry for Hive {
         };
         let list = self.list_subkeys(*key, &nk, bad);
         let mut out = Vec::with_capacity(list.len());
-        let mut unreadable = 0usize;
-        let mut first = None;
+        let mut tally = Tally::default();
         for k in list {
             match self.nk(k).and_then(|sub| self.name_string(self.key_name(&sub))) {
                 Ok(name) => out.push((name, k)),
-                Err(e) => {
-                    unreadable += 1;
-                    first.get_or_insert(e);
-                }
+                Err(e) => tally.add(e),
             }
         }
-        if let Some(e) = first {
-            bad(match unreadable {
-                1 => e,
-                n => RegError(format!("{n} subkeys of the key at 0x{key:x} cannot be read, the first: {e}")),
-            });
-        }
+        tally.report(bad, "subkeys", *key);
         out
     }
 
@@ -871,24 +875,38 @@ impl Registry for Hive {
             }
         };
         let mut out = Vec::with_capacity(offs.len());
-        let (mut unreadable, mut first) = (0usize, None);
+        let mut tally = Tally::default();
         for off in offs {
-            let got = self.vk(off).and_then(|(name, vk)| Ok((self.name_string(name)?, self.value_data(off, vk)?)));
-            match got {
+            match self.vk(off).and_then(|(name, vk)| Ok((self.name_string(name)?, self.value_data(off, vk)?))) {
                 Ok(v) => out.push(v),
-                Err(e) => {
-                    unreadable += 1;
-                    first.get_or_insert(e);
-                }
+                Err(e) => tally.add(e),
             }
         }
-        if let Some(e) = first {
-            bad(match unreadable {
+        tally.report(bad, "values", *key);
+        out
+    }
+}
+
+/// Parts of one key that could not be read, reported as one problem.
+#[derive(Default)]
+struct Tally {
+    count: usize,
+    first: Option<RegError>,
+}
+
+impl Tally {
+    fn add(&mut self, e: RegError) {
+        self.count += 1;
+        self.first.get_or_insert(e);
+    }
+
+    fn report(self, bad: &mut dyn FnMut(RegError), what: &str, key: u32) {
+        if let Some(e) = self.first {
+            bad(match self.count {
                 1 => e,
-                n => RegError(format!("{n} values of the key at 0x{key:x} cannot be read, the first: {e}")),
+                n => RegError(format!("{n} {what} of the key at 0x{key:x} cannot be read, the first: {e}")),
             });
         }
-        out
     }
 }
 

@@ -207,12 +207,7 @@ pub fn read_set<R: Registry>(
     bad: &mut dyn FnMut(String, RegError),
 ) {
     let shown = key_path(HKLM_SYSTEM, &[set_name, "Services"]);
-    let services = match reg.open_from(set, "Services") {
-        Ok(Some(k)) => k,
-        Ok(None) => return,
-        Err(e) => return bad(shown, e),
-    };
-    for (name, key) in reg.subkeys(&services, &mut |e| bad(shown.clone(), e)) {
+    for (name, key) in reg.subkeys_under(set, "Services", &mut |e| bad(shown.clone(), e)) {
         let path = key_path(&shown, &[&name]);
         let mut first_error = None;
         let mut keep = |r: Result<Option<Value>, RegError>| {
@@ -309,14 +304,9 @@ pub fn read_all(hives: &WindowsHives, mut each: impl FnMut(ServiceEntry), mut ba
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::root::Root;
 
     fn services() -> (Vec<ServiceEntry>, Vec<FsError>) {
-        let root = Root::new(crate::collectors::hive::tests::fixture_dir().join("root")).unwrap();
-        let hives = WindowsHives::new(&root);
-        let (mut rows, mut errors) = (Vec::new(), Vec::new());
-        read_all(&hives, |e| rows.push(e), |e| errors.push(e));
-        (rows, errors)
+        crate::collectors::windows_hives::tests::collect(|h, each, bad| read_all(h, each, bad))
     }
 
     fn find<'a>(rows: &'a [ServiceEntry], name: &str) -> &'a ServiceEntry {

@@ -90,12 +90,7 @@ pub fn read_key<R: Registry>(
     bad: &mut dyn FnMut(String, RegError),
 ) {
     let shown = key_path(src.shown, &[src.key]);
-    let top = match reg.open(src.key) {
-        Ok(Some(k)) => k,
-        Ok(None) => return,
-        Err(e) => return bad(shown, e),
-    };
-    for (name, key) in reg.subkeys(&top, &mut |e| bad(shown.clone(), e)) {
+    for (name, key) in reg.subkeys_under(&reg.root_key(), src.key, &mut |e| bad(shown.clone(), e)) {
         let path = key_path(&shown, &[&name]);
         let mut first_error = None;
         let mut got = reg.values_named(&key, &FIELDS).into_iter().map(|r| {
@@ -176,17 +171,9 @@ pub fn read_all(hives: &WindowsHives, mut each: impl FnMut(UninstallEntry), mut 
 mod tests {
     use super::*;
     use crate::collectors::hive::Hive;
-    use crate::root::Root;
-
-    fn fixture_root() -> Root {
-        Root::new(crate::collectors::hive::tests::fixture_dir().join("root")).unwrap()
-    }
 
     fn entries() -> (Vec<UninstallEntry>, Vec<FsError>) {
-        let hives = WindowsHives::new(&fixture_root());
-        let (mut rows, mut errors) = (Vec::new(), Vec::new());
-        read_all(&hives, |e| rows.push(e), |e| errors.push(e));
-        (rows, errors)
+        crate::collectors::windows_hives::tests::collect(|h, each, bad| read_all(h, each, bad))
     }
 
     fn find<'a>(rows: &'a [UninstallEntry], id: &str) -> &'a UninstallEntry {

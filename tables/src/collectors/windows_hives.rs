@@ -187,8 +187,20 @@ pub fn key_path(prefix: &str, parts: &[&str]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// What a collector's `read_all` gives on the fixture root
+    /// (tests/fixtures/windows/root).
+    pub(crate) fn collect<T>(
+        read: impl FnOnce(&WindowsHives, &mut dyn FnMut(T), &mut dyn FnMut(FsError)),
+    ) -> (Vec<T>, Vec<FsError>) {
+        let root = Root::new(crate::collectors::hive::tests::fixture_dir().join("root")).unwrap();
+        let hives = WindowsHives::new(&root);
+        let (mut rows, mut errors) = (Vec::new(), Vec::new());
+        read(&hives, &mut |r| rows.push(r), &mut |e| errors.push(e));
+        (rows, errors)
+    }
     use crate::collectors::hive::Registry;
     use crate::collectors::hive::tests::fixture;
 
