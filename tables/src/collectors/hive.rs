@@ -12,10 +12,11 @@
 //! no more elements than its cell has room for, an `ri` may not hold another
 //! `ri` (so a list cannot contain itself), big data may not name the same
 //! segment twice, and a value's data is never larger than the hive. Bytes
-//! handed out (names and data) are charged to a budget proportional to the
-//! file, so cells shared by many keys cannot multiply a small file into
-//! gigabytes of rows. A problem makes that key, list or value an error; the
-//! rest of the hive still reads.
+//! read from cells (names, data, subkey and value lists) are charged to a
+//! budget proportional to the file, so cells shared by many keys cannot
+//! multiply a small file into gigabytes of rows or hours of list scans. A
+//! problem makes that key, list or value an error; the rest of the hive
+//! still reads.
 //!
 //! Dirty hives (images of a running Windows) are recovered from their
 //! `.LOG1`/`.LOG2` transaction logs by [`log`] before parsing.
@@ -213,7 +214,8 @@ pub struct Hive {
     page_bin: Vec<u32>,
     root: u32,
     minor: u32,
-    /// Bytes of names and data still allowed out (see the module comment).
+    /// Bytes of names, data and lists still allowed to be read (see the
+    /// module comment).
     budget: AtomicU64,
     notices: Vec<Notice>,
     recovery: Option<Recovery>,
@@ -546,7 +548,7 @@ impl Hive {
         RawName { bytes: nk.name, compressed: nk.flags & KEY_COMP_NAME != 0 }
     }
 
-    /// Takes `n` bytes from the budget of names and data handed out.
+    /// Takes `n` bytes from the budget of what is read.
     fn charge(&self, n: usize) -> Result<(), RegError> {
         let n = n as u64;
         self.budget
@@ -554,7 +556,7 @@ impl Hive {
             .map(|_| ())
             .map_err(|_| {
                 RegError(format!(
-                    "more names and data read than a hive of {} bytes can hold (cells shared by many keys); the rest is not read",
+                    "more names, data and lists read than a hive of {} bytes holds (cells shared by many keys); the rest is not read",
                     self.data.len()
                 ))
             })
@@ -591,6 +593,8 @@ impl Hive {
 
     fn list_into(&self, list: u32, allow_ri: bool, out: &mut Vec<u32>) -> Result<(), RegError> {
         let c = self.cell(list)?;
+        // Lists can be shared by many keys; reading them counts too.
+        self.charge(c.len())?;
         if c.len() < 4 {
             return err(format!("list cell at 0x{list:x} is too short"));
         }
@@ -636,6 +640,7 @@ impl Hive {
         let c = self.cell(nk.value_list).map_err(|e| RegError(format!("value list of the key at 0x{key:x}: {e}")))?;
         let room = c.len() / 4;
         let n = (nk.values as usize).min(room);
+        self.charge(n * 4)?;
         let offs = c[..n * 4].chunks_exact(4).map(|e| le32(e, 0)).collect();
         if nk.values as usize > room {
             return Err(RegError(format!(
@@ -914,8 +919,10 @@ impl Hive {
     /// The values a damaged value list still has room for.
     fn value_offsets_prefix(&self, nk: &Nk<'_>) -> Vec<u32> {
         match self.cell(nk.value_list) {
-            Ok(c) => c.chunks_exact(4).take(nk.values as usize).map(|e| le32(e, 0)).collect(),
-            Err(_) => Vec::new(),
+            Ok(c) if self.charge(c.len()).is_ok() => {
+                c.chunks_exact(4).take(nk.values as usize).map(|e| le32(e, 0)).collect()
+            }
+            _ => Vec::new(),
         }
     }
 }

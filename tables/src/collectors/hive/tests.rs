@@ -468,7 +468,21 @@ fn bytes_handed_out_are_bounded_by_the_budget() {
     let k = types_key(&hive);
     assert_eq!(hive.value(&k, "BigBinary").unwrap().unwrap().data.len(), 40000);
     let e = hive.value(&k, "BigBinary").unwrap_err();
-    assert!(e.0.contains("more names and data read"), "{e}");
+    assert!(e.0.contains("more names, data and lists read"), "{e}");
+}
+
+#[test]
+fn list_scans_are_charged_too() {
+    // A subkey list shared by many keys is read once per key: with the
+    // budget spent, lookups stop instead of scanning on.
+    let hive = Hive::parse(fixture(SOFTWARE)).unwrap();
+    let k = hive.open("Microsoft\\Windows\\CurrentVersion\\Uninstall").unwrap().unwrap();
+    hive.budget.store(10, Ordering::Relaxed);
+    let mut errors = Vec::new();
+    assert_eq!(hive.subkeys(&k, &mut |e| errors.push(e)), vec![]);
+    assert!(errors[0].0.contains("more names, data and lists read"), "{errors:?}");
+    assert!(hive.subkey(&k, "7-Zip").is_err());
+    assert!(hive.value(&k, "x").is_err() || hive.value(&k, "x").unwrap().is_none());
 }
 
 #[test]
