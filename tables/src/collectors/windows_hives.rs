@@ -285,3 +285,9 @@ pub(crate) mod tests {
         assert_eq!(hives.users()[1].key_prefix(), "HKEY_USERS\\alice");
     }
 }
+
+/// A scan shares one `WindowsHives` between tables, across threads.
+const _: () = {
+    const fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<WindowsHives>();
+};
