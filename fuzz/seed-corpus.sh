@@ -116,6 +116,14 @@ put systemd_unit "$tmp/dropin"
 # plist: every plist of the macOS fixtures (XML, binary, UTF-16, hostile, public test data).
 find "$F/macos" -type f \( -name '*.plist' \) | while read -r f; do put plist "$f"; done
 find "$F/macos" -type f -name '*.keychain' | while read -r f; do put keychain "$f"; done
+# registry_hive: the hivex-made hives, and each dirty hive joined with its
+# logs by the target's marker.
+W=$F/windows
+put registry_hive "$W/minimal" "$W/root/Windows/System32/config/SYSTEM" "$W/root/Users/alice/NTUSER.DAT" \
+    "$W/root/Windows/System32/config/SOFTWARE" "$W/real/SECURITY"
+{ cat "$W/dirty/new/HIVE"; printf '\0EMBARGO-LOG\0'; cat "$W/dirty/new/HIVE.LOG1"; printf '\0EMBARGO-LOG\0'; cat "$W/dirty/new/HIVE.LOG2"; } > "$tmp/new"
+{ cat "$W/dirty/old/HIVE"; printf '\0EMBARGO-LOG\0\0EMBARGO-LOG\0'; cat "$W/dirty/old/HIVE.LOG"; } > "$tmp/old"
+put registry_hive "$tmp/new" "$tmp/old"
 
 du -sh --apparent-size "$C"
 for d in "$C"/*; do echo "$(ls "$d" | wc -l) $(basename "$d")"; done

@@ -2,7 +2,9 @@
 
 mod certs;
 mod dpkg;
+mod hive;
 mod units;
+mod windows;
 
 use std::path::PathBuf;
 
@@ -33,6 +35,22 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         certs: usize,
     },
+    /// Write a synthetic Windows root for benchmarks: SOFTWARE with
+    /// Uninstall entries and certificate stores, SYSTEM with services.
+    SynthWindows {
+        /// Directory to write (created; existing hives are overwritten).
+        #[arg(long)]
+        out: PathBuf,
+        /// Uninstall entries (a quarter under WOW6432Node).
+        #[arg(long, default_value_t = 20000)]
+        uninstall: usize,
+        /// Certificates, spread over stores.
+        #[arg(long, default_value_t = 5000)]
+        certs: usize,
+        /// Services and drivers in ControlSet001.
+        #[arg(long, default_value_t = 5000)]
+        services: usize,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -47,6 +65,7 @@ fn main() -> anyhow::Result<()> {
                 certs::synth(&out, certs)?;
             }
         }
+        Command::SynthWindows { out, uninstall, certs, services } => windows::synth(&out, uninstall, certs, services)?,
     }
     Ok(())
 }

@@ -2,11 +2,13 @@
 //! into its own plain structs; the table modules map those onto rows.
 
 pub mod capped;
+pub mod certstore;
 pub mod chromium;
 pub mod dpkg;
 pub mod firefox;
 pub mod flatpak;
 pub mod homebrew;
+pub mod hive;
 pub mod json;
 pub mod kext;
 pub mod keychain;
@@ -21,9 +23,13 @@ pub mod plist;
 pub mod procs;
 pub mod receipts;
 pub mod rpmdb;
+pub mod services_reg;
 pub mod snap;
 pub mod sqlite_file;
 pub mod systemd;
 pub mod sysv;
 pub mod trust_settings;
+pub mod uninstall;
+pub mod windows_hives;
+pub mod windows_host;
 pub mod x509;

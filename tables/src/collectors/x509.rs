@@ -418,18 +418,43 @@ pub fn parse_openssl_aux(aux: &[u8]) -> Result<AuxTrust, String> {
             (Class::ContextSpecific, Tag(0)) => &mut out.rejected,
             _ => continue, // alias, keyid, other: not trust
         };
-        let mut oids = field.data;
-        while !oids.is_empty() {
-            let (next, oid) = Any::from_der(oids).map_err(|_| "truncated purpose list")?;
-            oids = next;
-            if oid.header.class() != Class::Universal || oid.header.tag() != Tag::Oid {
-                return Err("a purpose that is not an OID".into());
-            }
-            if let Some(p) = purpose_of_eku(oid.data) {
-                list.push(p);
-            }
+        purposes_into(field.data, list)?;
+    }
+    Ok(out)
+}
+
+/// The contract's purposes among the DER OIDs in `oids`, appended to `list`.
+fn purposes_into(mut oids: &[u8], list: &mut Vec<&'static str>) -> Result<(), String> {
+    while !oids.is_empty() {
+        let (next, oid) = Any::from_der(oids).map_err(|_| "truncated purpose list")?;
+        oids = next;
+        if oid.header.class() != Class::Universal || oid.header.tag() != Tag::Oid {
+            return Err("a purpose that is not an OID".into());
+        }
+        if let Some(p) = purpose_of_eku(oid.data) {
+            list.push(p);
         }
     }
+    Ok(())
+}
+
+/// The purposes of an `ExtKeyUsageSyntax ::= SEQUENCE OF KeyPurposeId`, as
+/// Windows stores a certificate's enabled purposes (property 9 of a
+/// registry Blob). Purposes outside the contract's list are left out.
+pub fn parse_eku_sequence(der: &[u8]) -> Result<Vec<&'static str>, String> {
+    let (_, seq) = Any::from_der(der).map_err(|_| "purpose list is not DER")?;
+    if seq.header.class() != Class::Universal || seq.header.tag() != Tag::Sequence {
+        return Err("purpose list is not a SEQUENCE".into());
+    }
+    let mut out = Vec::new();
+    purposes_into(seq.data, &mut out)?;
+    let mut seen = Vec::with_capacity(out.len());
+    out.retain(|p| {
+        !seen.contains(p) && {
+            seen.push(*p);
+            true
+        }
+    });
     Ok(out)
 }
 
