@@ -11,7 +11,7 @@
 use crate::collectors::capped::{BAD_RECORD_ROWS, Capped};
 use crate::collectors::hive::{RegError, Registry, Value};
 use crate::collectors::windows_hives::{HKLM_SOFTWARE, LoadedHive, WindowsHives, key_path};
-use crate::dates::parse_iso_date;
+use embargo_catalog::Date;
 use crate::error::FsError;
 
 pub const UNINSTALL: &str = "Microsoft\\Windows\\CurrentVersion\\Uninstall";
@@ -55,7 +55,7 @@ pub fn parse_install_date(s: &str) -> Option<i64> {
         return None;
     }
     let s = std::str::from_utf8(b).ok()?;
-    parse_iso_date(&format!("{}-{}-{}", &s[..4], &s[4..6], &s[6..]))
+    Date::parse_iso(&format!("{}-{}-{}", &s[..4], &s[4..6], &s[6..])).ok().map(Date::unix_seconds)
 }
 
 /// The values read of each entry, in the order [`read_key`] takes them.
