@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 
 use crate::collectors::pem_stores::{self, FileCert};
-use crate::collectors::{keychain, macos, nss, trust_settings, x509};
+use crate::collectors::{keychain, nss, trust_settings, x509};
 use crate::error::{ErrorKind, FsError};
 use crate::query::Query;
 use crate::root::{Root, join, lossy, rsplit_name};
@@ -153,7 +153,7 @@ fn keychains(ctx: &Ctx<'_>) -> Vec<(String, &'static str, Option<String>, &'stat
         // Apple's anchors: trusted by the system trust store unless an admin says otherwise.
         (keychain::SYSTEM_ROOTS.to_string(), "system", None, "trusted"),
     ];
-    for (user, home) in macos::homes(ctx.root(), &mut |e| ctx.report(e)) {
+    for (user, home) in &super::mac_homes(ctx).0 {
         for name in ["login.keychain-db", "login.keychain"] {
             out.push((format!("{home}/Library/Keychains/{name}"), "user", Some(user.clone()), "unspecified"));
         }

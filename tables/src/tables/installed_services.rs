@@ -138,7 +138,8 @@ fn from_launchd<'a>(
     q: &Query,
     resolver: Option<&ExecResolver<'a>>,
 ) -> Vec<(InstalledService, Option<String>)> {
-    launchd::read(ctx.root(), &mut |e| ctx.report(e))
+    let homes = super::mac_homes(ctx);
+    launchd::read_with_homes(ctx.root(), &homes.0, &mut |e| ctx.report(e))
         .into_iter()
         .filter(|j| q.admits("name", &j.label))
         .map(|j| {

@@ -141,7 +141,8 @@ fn from_flatpak(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
 }
 
 fn from_macos_apps(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
-    for app in macos_apps::read(ctx.root(), &mut |e| ctx.report(e)) {
+    let homes = super::mac_homes(ctx);
+    for app in macos_apps::read_with_homes(ctx.root(), &homes.0, &mut |e| ctx.report(e)) {
         let name = app.name();
         if !q.admits("name", &name) {
             continue;

@@ -12,8 +12,17 @@ pub mod running_processes;
 pub mod scan_errors;
 pub mod scan_host;
 
+use std::sync::Arc;
+
+use crate::collectors::macos;
 use crate::spec::Class;
-use crate::table::Table;
+use crate::table::{Ctx, Table};
+
+/// The users' homes of a macOS root, listed by the first table of the scan
+/// that needs them (a problem listing `/Users` is that table's row).
+pub(crate) fn mac_homes(ctx: &Ctx<'_>) -> Arc<macos::Homes> {
+    ctx.shared(|| macos::Homes(macos::homes(ctx.root(), &mut |e| ctx.report(e))))
+}
 
 /// All tables, in the order `embargo tables` lists them.
 pub fn all() -> &'static [&'static dyn Table] {
