@@ -1,6 +1,6 @@
 -- name: host_exposure
 -- description: One row per banned vendor: how exposed this host is (score 0-100 and level), the evidence counted by kind, the top reasons, the authority that bans the vendor, how long its software has gone without lawful updates, and what to do.
--- platforms: linux
+-- platforms: linux, darwin
 -- interval: 3600
 WITH
 host AS (SELECT hostname, os_family, as_of FROM scan_host),
@@ -50,17 +50,27 @@ obs AS (
   FROM installed_software AS s
   WHERE s.identifier IS NOT NULL AND EXISTS (SELECT 1 FROM ind WHERE kind = 'bundle_id')
   UNION ALL
-  SELECT CASE WHEN v.kind = 'windows_driver' THEN 'driver' ELSE 'service' END,
-         'service', lower(v.unit), v.name, NULL, v.start_type,
+  -- Kernel and system extensions are macOS's drivers.
+  SELECT CASE WHEN v.kind IN ('windows_driver', 'macos_kext', 'macos_system_extension') THEN 'driver' ELSE 'service' END,
+         v.ikind, lower(v.unit), v.name, NULL, v.start_type,
          CASE WHEN v.state = 'running' THEN 'running'
               WHEN v.start_type IN ('disabled', 'masked', 'masked-runtime', 'indirect', 'bad') THEN 'disabled'
+              -- sysextd's state: only activated_enabled runs (the others wait
+              -- for approval, are disabled or are being uninstalled).
+              WHEN v.kind = 'macos_system_extension' AND v.start_type IS NOT 'activated_enabled' THEN 'disabled'
               ELSE 'enabled' END,
          'installed_services', v.path
-  FROM (SELECT *, name AS unit FROM installed_services
+  FROM (SELECT *, name AS unit, 'service' AS ikind FROM installed_services
         UNION ALL
         -- systemd units also match by their name without the suffix.
-        SELECT *, substr(name, 1, length(name) - 8) FROM installed_services
-        WHERE kind = 'systemd' AND name LIKE '%.service') AS v
+        SELECT *, substr(name, 1, length(name) - 8), 'service' FROM installed_services
+        WHERE kind = 'systemd' AND name LIKE '%.service'
+        UNION ALL
+        -- launchd labels and kext and system extension identifiers are
+        -- bundle identifiers (com.kaspersky.kav_agent, com.kaspersky.kav.sysext).
+        SELECT *, name, 'bundle_id' FROM installed_services
+        WHERE kind IN ('launchd', 'macos_kext', 'macos_system_extension')
+          AND EXISTS (SELECT 1 FROM ind WHERE kind = 'bundle_id')) AS v
   UNION ALL
   SELECT 'certificate', c.ikind, lower(c.value), c.sha1, NULL, c.common_name,
          CASE WHEN c.trust = 'distrusted' THEN 'distrusted'

@@ -24,7 +24,11 @@ fn canned(name: &str) -> String {
 
 /// `embargo scan --format json` on a root, with extra arguments.
 fn scan(root: &Path, extra: &[&str]) -> (Option<i32>, Value) {
-    let mut args = vec!["--root", root.to_str().unwrap(), "--as-of", AS_OF, "--format", "json", "scan"];
+    scan_as_of(root, AS_OF, extra)
+}
+
+fn scan_as_of(root: &Path, as_of: &str, extra: &[&str]) -> (Option<i32>, Value) {
+    let mut args = vec!["--root", root.to_str().unwrap(), "--as-of", as_of, "--format", "json", "scan"];
     args.extend_from_slice(extra);
     let o = embargo(&args);
     let v: Value = serde_json::from_slice(&o.stdout)
@@ -462,6 +466,98 @@ fn kesl_in_the_rpm_database_is_medium() {
     assert_counts(e, &[("software", 1), ("services", 0), ("paths", 0)]);
     assert_eq!(code, Some(1));
     assert_other_vendors_none(&v, "kaspersky");
+}
+
+// --- macOS ----------------------------------------------------------------
+
+/// tests/fixtures/macos/make.py's root: Kaspersky Internet Security.app and
+/// `Kaspersky Lab/Kaspersky Security for Mac.app` (bundle id
+/// com.kaspersky.kav), the receipt com.kaspersky.kav.core, the launchd
+/// daemon com.kaspersky.kav (RunAtLoad) and agent com.kaspersky.kav_agent
+/// (RunAtLoad), the system extension com.kaspersky.kav.sysext
+/// (activated_enabled), and the Kaspersky root in System.keychain trusted
+/// for SSL by Admin.plist; next to them neutral apps, kegs, jobs, kexts, a
+/// second system extension and a denied example root.
+#[test]
+fn a_macos_root_with_kaspersky_is_critical() {
+    let r = fixture("macos/root");
+    let (code, v) = scan_as_of(&r, "2026-12-01", &[]);
+    assert_eq!(code, Some(1), "{v}");
+    // The Kaspersky root's SHA-1 as make.py's hashlib wrote it into Admin.plist's trustList.
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(fixture("macos/expected.json")).unwrap()).unwrap();
+    let kav_sha1 = expected["trust_settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["results"].as_array().unwrap().iter().all(|r| r == "trust_root"))
+        .map(|t| t["sha1"].as_str().unwrap().to_string())
+        .unwrap();
+
+    let findings = rows_of(&v, "findings");
+    let expected = [
+        // Display name, else CFBundleName: both start with "Kaspersky " (product_name, high).
+        ("software", "Kaspersky Internet Security", "installed"),
+        ("software", "Kaspersky Security", "installed"),
+        // The receipt's name is its package id (package and bundle_id, medium).
+        ("software", "com.kaspersky.kav.core", "installed"),
+        // RunAtLoad jobs are enabled; their labels are catalog services / bundle ids (medium).
+        ("service", "com.kaspersky.kav", "enabled"),
+        ("service", "com.kaspersky.kav_agent", "enabled"),
+        // A system extension is a driver; activated_enabled is enabled (bundle_id, medium).
+        ("driver", "com.kaspersky.kav.sysext", "enabled"),
+        ("certificate", &kav_sha1, "trusted"),
+        ("path", "/Library/LaunchDaemons/com.kaspersky.kav.plist", "present"),
+    ];
+    assert_eq!(finding_keys(findings), keys(&expected));
+    for f in findings {
+        assert_eq!(f["vendor_id"], "kaspersky");
+        let high = matches!(f["evidence"].as_str(), Some("certificate"))
+            || f["name"].as_str().unwrap().starts_with("Kaspersky ");
+        assert_eq!(f["confidence"], if high { "high" } else { "medium" }, "{f}");
+    }
+    let by_name = |n: &str| findings.iter().find(|f| f["name"] == n).unwrap();
+    assert_eq!(by_name("com.kaspersky.kav.sysext")["source_table"], "installed_services");
+    assert_eq!(by_name("com.kaspersky.kav.sysext")["path"], "/Library/SystemExtensions/db.plist");
+    let cert = by_name(&kav_sha1);
+    assert_eq!(cert["detail"], "Kaspersky Anti-Virus Personal Root Certificate");
+    assert_eq!(cert["path"], "/Library/Keychains/System.keychain");
+
+    let e = exposure_of(&v, "kaspersky");
+    // Strongest per kind: certificate trusted 45 (high), software installed
+    // 30 (high), driver enabled 35 × 0.6 = 21, service enabled 25 × 0.6 = 15,
+    // path 4 × 0.6 = 2: 113, and 5 kinds add 5 × 4 = 20: capped at 100.
+    assert_eq!((e["score"].as_i64(), e["level"].as_str()), (Some(100), Some("critical")), "{e}");
+    assert_counts(
+        e,
+        &[
+            ("software", 3),
+            ("services", 2),
+            ("drivers", 1),
+            ("certificates", 1),
+            ("processes", 0),
+            ("extensions", 0),
+            ("paths", 1),
+        ],
+    );
+    let reasons: BTreeSet<&str> = e["reasons"].as_str().unwrap().split("; ").collect();
+    let want: BTreeSet<&str> = [
+        "trusted certificate \"Kaspersky Anti-Virus Personal Root Certificate\"",
+        "package Kaspersky Internet Security 21.16 installed",
+        "package Kaspersky Security 12.2.1 installed",
+    ]
+    .into();
+    assert_eq!(reasons, want);
+    // 2024-09-29 → 2026-12-01: 793 days.
+    assert_eq!(e["days_without_updates"].as_i64(), Some(793));
+    assert_other_vendors_none(&v, "kaspersky");
+
+    let host = &v["host"];
+    assert_eq!(
+        (&host["os_family"], &host["os_name"], &host["os_version"], &host["hostname"]),
+        (&Value::from("macos"), &Value::from("macOS"), &Value::from("14.4.1"), &Value::from("Alice\u{2019}s MacBook Pro"))
+    );
+    assert_eq!(rows_of(&v, "unreadable"), &Vec::<Value>::new(), "{v}");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 -- name: host_exposure
 -- description: One row per banned vendor: how exposed this host is (score 0-100 and level), the evidence counted by kind, the top reasons, the authority that bans the vendor, how long its software has gone without lawful updates, and what to do.
--- platforms: linux
+-- platforms: linux, darwin
 -- interval: 3600
 , weighed AS (
   -- The scoring model (README, "Exposure score"): what the component can do

@@ -428,7 +428,12 @@ macro_rules! __table_statics {
     ) => {
         /// This table's sources with their read functions, in the order read.
         static SOURCES: &[$crate::table::Source<$read>] = &[
-            $($crate::table::Source { column: stringify!($column), name: $source, read: $reader },)+
+            $($crate::table::Source {
+                column: stringify!($column),
+                name: $source,
+                families: &[$($crate::spec::Platform::$family),*],
+                read: $reader,
+            },)+
         ];
         $crate::__table_statics! { @table $row $name $description, $class, [$($prefetch)?], &[],
             Some(&$crate::spec::Sources {

@@ -11,7 +11,7 @@ use embargo_catalog::Catalog;
 use crate::error::{ErrorLog, FsError, ScanError};
 use crate::query::Query;
 use crate::root::Root;
-use crate::spec::{Row, RowSet, TableSpec};
+use crate::spec::{Platform, Row, RowSet, TableSpec};
 
 /// The registry hive that tells a Windows root (looked up without regard to case).
 pub const WINDOWS_HIVE: &str = "/Windows/System32/config/SOFTWARE";
@@ -45,6 +45,14 @@ impl OsFamily {
             OsFamily::Linux => "linux",
             OsFamily::Windows => "windows",
             OsFamily::Macos => "macos",
+        }
+    }
+
+    pub fn platform(self) -> Platform {
+        match self {
+            OsFamily::Linux => Platform::Linux,
+            OsFamily::Windows => Platform::Windows,
+            OsFamily::Macos => Platform::Macos,
         }
     }
 }
@@ -350,14 +358,19 @@ pub struct Source<F> {
     pub column: &'static str,
     /// The value of that column in this source's rows.
     pub name: &'static str,
+    /// The OS families whose roots it reads.
+    pub families: &'static [Platform],
     pub read: F,
 }
 
 impl<F> Source<F> {
-    /// Whether `q` can want rows of this source (`source = 'deb'` wants
-    /// only dpkg's).
-    pub fn wanted(&self, q: &Query) -> bool {
-        q.admits(self.column, self.name)
+    /// Whether this source reads roots of the scanned root's family (dpkg is
+    /// not looked for on a macOS root, nor app bundles on a Linux one: a
+    /// stray `/usr/local/Cellar` or `/Applications` on Linux is not a
+    /// Homebrew or a Mac), and `q` can want its rows (`source = 'deb'`
+    /// wants only dpkg's).
+    pub fn wanted(&self, ctx: &Ctx<'_>, q: &Query) -> bool {
+        self.families.contains(&ctx.scan.os_family().platform()) && q.admits(self.column, self.name)
     }
 }
 
@@ -367,7 +380,7 @@ pub type ReadInto<R> = fn(&Ctx<'_>, &Query, &mut Vec<R>);
 /// Every source `q` can want, in order, into one list of rows.
 pub fn from_sources<R>(sources: &[Source<ReadInto<R>>], ctx: &Ctx<'_>, q: &Query) -> Vec<R> {
     let mut rows = Vec::new();
-    for s in sources.iter().filter(|s| s.wanted(q)) {
+    for s in sources.iter().filter(|s| s.wanted(ctx, q)) {
         (s.read)(ctx, q, &mut rows);
     }
     rows

@@ -162,17 +162,22 @@ fn read_db(root: &Root, path: &str, legacy: bool, into: &mut HashMap<String, boo
 /// Every job in the system folders and the users' `~/Library/LaunchAgents`,
 /// with the overrides applied.
 pub fn read(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<Job> {
+    let homes = macos::homes(root, report);
+    read_with_homes(root, &homes, report)
+}
+
+/// [`read`] with the homes (from [`macos::homes`]) already listed.
+pub fn read_with_homes(root: &Root, homes: &[(String, String)], report: &mut dyn FnMut(FsError)) -> Vec<Job> {
     let overrides = Overrides::read(root, report);
     let mut out = Vec::new();
     for (dir, agent) in SYSTEM_DIRS {
         read_dir(root, dir, agent, None, &overrides.system, &mut out, report);
     }
-    let homes = macos::homes(root, report);
     let uids = if homes.is_empty() { HashMap::new() } else { macos::uids(root, report) };
     let none = HashMap::new();
     for (user, home) in homes {
-        let per_user = uids.get(&user).and_then(|uid| overrides.users.get(uid)).unwrap_or(&none);
-        read_dir(root, &format!("{home}/Library/LaunchAgents"), true, Some(&user), per_user, &mut out, report);
+        let per_user = uids.get(user).and_then(|uid| overrides.users.get(uid)).unwrap_or(&none);
+        read_dir(root, &format!("{home}/Library/LaunchAgents"), true, Some(user), per_user, &mut out, report);
     }
     out
 }

@@ -42,6 +42,10 @@ pub fn homes(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<(String, Strin
         .collect()
 }
 
+/// The homes of a macOS root, listed once per scan for every table that
+/// reads them (apps, launch agents, keychains): `ctx.shared::<Homes>()`.
+pub struct Homes(pub Vec<(String, String)>);
+
 /// The local directory service's user records.
 pub const DSLOCAL_USERS: &str = "/var/db/dslocal/nodes/Default/users";
 

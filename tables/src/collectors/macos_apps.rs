@@ -93,13 +93,19 @@ impl App {
 
 /// Every app bundle in the system folders and the users' `~/Applications`.
 pub fn read(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<App> {
+    let homes = macos::homes(root, report);
+    read_with_homes(root, &homes, report)
+}
+
+/// [`read`] with the homes (from [`macos::homes`]) already listed.
+pub fn read_with_homes(root: &Root, homes: &[(String, String)], report: &mut dyn FnMut(FsError)) -> Vec<App> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     for dir in SYSTEM_DIRS {
         search(root, dir, None, true, &mut seen, &mut out, report);
     }
-    for (user, home) in macos::homes(root, report) {
-        search(root, &format!("{home}/Applications"), Some(&user), true, &mut seen, &mut out, report);
+    for (user, home) in homes {
+        search(root, &format!("{home}/Applications"), Some(user), true, &mut seen, &mut out, report);
     }
     out
 }

@@ -4,11 +4,11 @@ use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 
 use crate::collectors::pem_stores::{self, FileCert};
-use crate::collectors::{nss, x509};
+use crate::collectors::{keychain, nss, trust_settings, x509};
 use crate::error::{ErrorKind, FsError};
 use crate::query::Query;
 use crate::root::{Root, join, lossy, rsplit_name};
-use crate::table::Ctx;
+use crate::table::{Ctx, OsFamily};
 
 crate::declare_table! {
     /// One row per certificate per store file (or database).
@@ -41,11 +41,11 @@ crate::declare_table! {
         ca: Integer,
         /// 1 when the certificate names itself as issuer (OpenSSL's X509_check_issued on itself; the signature is not verified).
         self_signed: Integer,
-        /// Store kind: bundle, directory, anchor or nss on Linux.
+        /// Store kind: bundle, directory, anchor or nss on Linux; the keychain's file name on macOS (System.keychain, SystemRootCertificates.keychain, login.keychain-db).
         store: Text [index],
         /// system or user.
         store_location: Text,
-        /// trusted, distrusted or unspecified, as the store says.
+        /// trusted, distrusted or unspecified, as the store says. On macOS the admin trust settings (Library/Security/Trust Settings/Admin.plist, by SHA-1) decide; without one a certificate of SystemRootCertificates.keychain is trusted (Apple's anchors) and any other unspecified.
         trust: Text,
         /// Comma list of purposes the store trusts it for (server_auth, client_auth, code_signing, email), where the store says.
         purposes: Text,
@@ -56,10 +56,10 @@ crate::declare_table! {
     }
 
     table installed_certificates {
-        description: "Certificates in the scanned root's trust stores: system bundles, OpenSSL's certificate directory, update-ca-certificates and p11-kit anchors and blocklists, and NSS databases (system, ~/.pki, Firefox, Thunderbird).",
+        description: "Certificates in the scanned root's trust stores: on Linux system bundles, OpenSSL's certificate directory, update-ca-certificates and p11-kit anchors and blocklists, and NSS databases (system, ~/.pki, Firefox, Thunderbird); on macOS the System, SystemRootCertificates and users' login keychains, with the admin trust settings.",
         class: Evidence,
         prefetch: First,
-        reads: [Linux],
+        reads: [Linux, Macos],
         examples: [
             "SELECT common_name, store, trust, path FROM installed_certificates WHERE subject LIKE '%Kaspersky%'",
             "SELECT store, trust, count(*) FROM installed_certificates GROUP BY store, trust",
@@ -78,6 +78,20 @@ struct StoreFile {
 }
 
 fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
+    let mut rows = match ctx.scan.os_family() {
+        OsFamily::Macos => from_keychains(ctx, q),
+        _ => from_linux_stores(ctx, q),
+    };
+    if q.restricts("sha1") {
+        rows.retain(|r| r.sha1.as_deref().is_some_and(|d| q.admits("sha1", d)));
+    }
+    if q.restricts("sha256") {
+        rows.retain(|r| r.sha256.as_deref().is_some_and(|d| q.admits("sha256", d)));
+    }
+    rows
+}
+
+fn from_linux_stores(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
     let root = ctx.root();
     let mut rows = Vec::new();
     let mut cache = x509::CertCache::default();
@@ -128,11 +142,66 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
     if q.admits("store", "nss") {
         from_nss(ctx, &mut cache, &mut rows);
     }
-    if q.restricts("sha1") {
-        rows.retain(|r| r.sha1.as_deref().is_some_and(|d| q.admits("sha1", d)));
+    rows
+}
+
+/// The keychains of a macOS root: (path, location, user, trust when no
+/// admin setting names the certificate).
+fn keychains(ctx: &Ctx<'_>) -> Vec<(String, &'static str, Option<String>, &'static str)> {
+    let mut out = vec![
+        (keychain::SYSTEM_KEYCHAIN.to_string(), "system", None, "unspecified"),
+        // Apple's anchors: trusted by the system trust store unless an admin says otherwise.
+        (keychain::SYSTEM_ROOTS.to_string(), "system", None, "trusted"),
+    ];
+    for (user, home) in &super::mac_homes(ctx).0 {
+        for name in ["login.keychain-db", "login.keychain"] {
+            out.push((format!("{home}/Library/Keychains/{name}"), "user", Some(user.clone()), "unspecified"));
+        }
     }
-    if q.restricts("sha256") {
-        rows.retain(|r| r.sha256.as_deref().is_some_and(|d| q.admits("sha256", d)));
+    out
+}
+
+/// Keychain certificates, each with the admin trust setting of its SHA-1.
+/// The settings apply to every keychain: they are the admin domain's.
+fn from_keychains(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
+    let root = ctx.root();
+    let admin = trust_settings::read(root, &mut |e| ctx.report(e));
+    let mut cache = x509::CertCache::default();
+    let mut rows = Vec::new();
+    let mut seen = HashSet::new();
+    for (path, location, user, default_trust) in keychains(ctx) {
+        let store = path.rsplit('/').next().unwrap_or(&path).to_string();
+        if !q.admits("store", &store) {
+            continue;
+        }
+        // A keychain reached again through a link is the one already read.
+        if let Ok(r) = root.resolve(&path)
+            && !seen.insert(r.raw_path)
+        {
+            continue;
+        }
+        let Some(Some(certs)) = ctx.ok(keychain::read(root, &path, &mut |e| ctx.report(e))) else {
+            continue;
+        };
+        for (i, c) in certs.into_iter().enumerate() {
+            let info = match cache.parse(&c.der) {
+                Ok((info, _)) => info,
+                Err(e) => {
+                    let label = c.print_name.unwrap_or_else(|| format!("record {i}"));
+                    ctx.report(FsError::parse(&path, format!("certificate {label:?}: {e}")));
+                    continue;
+                }
+            };
+            let setting = admin.iter().find(|t| t.sha1 == info.sha1);
+            let (trust, purposes) = match setting {
+                Some(t) => {
+                    let p = t.purposes();
+                    (t.trust(), (t.trust() == "trusted" && !p.is_empty()).then(|| p.join(",")))
+                }
+                None => (default_trust, None),
+            };
+            rows.push(row(info, &store, location, trust, purposes, user.clone(), &path));
+        }
     }
     rows
 }

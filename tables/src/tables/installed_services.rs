@@ -1,10 +1,11 @@
 //! `installed_services`: services and other units the scanned system would
-//! start: systemd unit files and SysV init scripts on Linux.
+//! start: systemd unit files and SysV init scripts on Linux; launchd jobs,
+//! kernel extensions and system extensions on macOS.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
-use crate::collectors::{systemd, sysv};
+use crate::collectors::{kext, launchd, systemd, sysv};
 use crate::pool;
 use crate::query::Query;
 use crate::root::Root;
@@ -14,35 +15,38 @@ use crate::tables::running_processes::LiveProcesses;
 crate::declare_table! {
     /// One row per unit file or init script.
     pub struct InstalledService {
-        /// The unit file name with its suffix (`ssh.service`), or the init script's name.
+        /// The unit file name with its suffix (`ssh.service`), the init script's name, a launchd job's Label, a kext's or system extension's bundle identifier.
         name: Text [index],
-        /// systemd's `Description=`, or the init script's LSB `Short-Description:`.
+        /// systemd's `Description=`, the init script's LSB `Short-Description:`, a kext's CFBundleName.
         display_name: Text,
         /// The kind of service, one word per source
         kind: Text [index],
-        /// For systemd exactly what `systemctl list-unit-files` prints (enabled, static, masked, …); for SysV enabled or disabled.
+        /// For systemd exactly what `systemctl list-unit-files` prints (enabled, static, masked, …); for SysV enabled or disabled; for launchd run_at_load, on_demand or disabled (the override databases win over the job's Disabled key); for a system extension sysextd's state (activated_enabled, activated_disabled, terminated_waiting_to_uninstall_on_reboot, …); NULL for a kext, whose loading no file on the root records.
         start_type: Text,
-        /// The program alone: ExecStart's first word without systemd's `-@:+!` prefixes.
+        /// The program alone: ExecStart's first word without systemd's `-@:+!` prefixes; launchd's Program, else the first of ProgramArguments; a kext's `Contents/MacOS/<CFBundleExecutable>`; a system extension's staged bundle.
         exec_path: Text,
-        /// The command as stored: the first `ExecStart=` left after drop-ins, verbatim.
+        /// The command as stored: the first `ExecStart=` left after drop-ins, verbatim; launchd's ProgramArguments joined by spaces (else Program).
         command: Text,
         /// A service DLL (Windows); NULL on Linux.
         module_path: Text,
-        /// `User=` of the service.
+        /// `User=` of the service; a launchd daemon's UserName, or the owner of the home a user agent is in.
         user: Text,
         /// running or stopped on the live system (a process runs `exec_path`); unknown on any other root.
         state: Text,
-        /// The unit file (fragment) or script, root-relative.
+        /// The unit file (fragment) or script, the job's plist, the kext's Info.plist or sysextd's db.plist, root-relative.
         path: Text,
     }
 
     table installed_services {
-        description: "Services on the scanned root: systemd unit files of every type with the state `systemctl list-unit-files` gives them, and SysV init scripts.",
+        description: "Services on the scanned root: systemd unit files of every type with the state `systemctl list-unit-files` gives them, and SysV init scripts (Linux); launchd daemons and agents (system and per-user, with the override databases applied), kernel extensions and the system extensions sysextd records (macOS). Kexts and system extensions are drivers to the evidence model.",
         class: Evidence,
         prefetch: First,
         sources: kind as ReadServices {
             "systemd" [Linux] => from_systemd,
             "sysv" [Linux] => from_sysv,
+            "launchd" [Macos] => from_launchd,
+            "macos_kext" [Macos] => from_kexts,
+            "macos_system_extension" [Macos] => from_system_extensions,
         },
         examples: [
             "SELECT name, start_type, exec_path FROM installed_services WHERE kind = 'systemd' AND name LIKE '%.service'",
@@ -61,7 +65,7 @@ fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledService> {
     // Per row, the executable with links resolved (live root only), to
     // compare with `/proc/PID/exe`.
     let resolver = root.is_live().then(|| ExecResolver { root, memo: Mutex::default() });
-    let wanted: Vec<_> = SOURCES.iter().filter(|s| s.wanted(q)).collect();
+    let wanted: Vec<_> = SOURCES.iter().filter(|s| s.wanted(ctx, q)).collect();
     let (first, rest) = wanted.split_first().map_or((None, &[][..]), |(f, r)| (Some(f), r));
     std::thread::scope(|s| {
         // The first source (systemd) is the big one and runs its own
@@ -124,6 +128,97 @@ fn from_sysv<'a>(
         .map(|script| {
             let canonical = resolver.map(|r| r.canonical(&script.path));
             (sysv_row(script), canonical)
+        })
+        .collect()
+}
+
+/// launchd jobs, by Label.
+fn from_launchd<'a>(
+    ctx: &Ctx<'a>,
+    q: &Query,
+    resolver: Option<&ExecResolver<'a>>,
+) -> Vec<(InstalledService, Option<String>)> {
+    let homes = super::mac_homes(ctx);
+    launchd::read_with_homes(ctx.root(), &homes.0, &mut |e| ctx.report(e))
+        .into_iter()
+        .filter(|j| q.admits("name", &j.label))
+        .map(|j| {
+            let exec_path = j.exec_path();
+            let canonical = resolver.zip(exec_path.as_deref()).map(|(r, p)| r.canonical(p));
+            let row = InstalledService {
+                name: Some(j.label.clone()),
+                display_name: None,
+                kind: Some("launchd".into()),
+                start_type: Some(j.start_type().into()),
+                command: j.command(),
+                exec_path,
+                module_path: None,
+                user: j.user_name.or(j.user),
+                state: None,
+                path: Some(j.path),
+            };
+            (row, canonical)
+        })
+        .collect()
+}
+
+/// Kernel extensions, by bundle identifier (what `kextstat` lists); a kext
+/// whose Info.plist names none goes by its bundle's file name.
+fn from_kexts<'a>(
+    ctx: &Ctx<'a>,
+    q: &Query,
+    _resolver: Option<&ExecResolver<'a>>,
+) -> Vec<(InstalledService, Option<String>)> {
+    kext::read_kexts(ctx.root(), &mut |e| ctx.report(e))
+        .into_iter()
+        .filter_map(|k| {
+            let name = k.info.identifier.clone().unwrap_or_else(|| {
+                k.bundle_path.rsplit('/').next().unwrap_or(&k.bundle_path).to_string()
+            });
+            if !q.admits("name", &name) {
+                return None;
+            }
+            let row = InstalledService {
+                exec_path: k.executable_path(),
+                display_name: k.info.name.clone(),
+                name: Some(name),
+                kind: Some("macos_kext".into()),
+                start_type: None,
+                command: None,
+                module_path: None,
+                user: None,
+                state: None,
+                path: Some(k.path),
+            };
+            // A kext is loaded into the kernel, never a process of its own.
+            Some((row, None))
+        })
+        .collect()
+}
+
+/// System extensions, by bundle identifier, as sysextd records them.
+fn from_system_extensions<'a>(
+    ctx: &Ctx<'a>,
+    q: &Query,
+    _resolver: Option<&ExecResolver<'a>>,
+) -> Vec<(InstalledService, Option<String>)> {
+    kext::read_system_extensions(ctx.root(), &mut |e| ctx.report(e))
+        .into_iter()
+        .filter(|x| q.admits("name", &x.identifier))
+        .map(|x| {
+            let row = InstalledService {
+                name: Some(x.identifier),
+                display_name: None,
+                kind: Some("macos_system_extension".into()),
+                start_type: x.state,
+                exec_path: x.staged_path,
+                command: None,
+                module_path: None,
+                user: None,
+                state: None,
+                path: Some(kext::SYSTEM_EXTENSIONS_DB.into()),
+            };
+            (row, None)
         })
         .collect()
 }

@@ -1,6 +1,6 @@
 //! `installed_software`: every package manager's view, in one table.
 
-use crate::collectors::{dpkg, flatpak, rpmdb, snap};
+use crate::collectors::{dpkg, flatpak, homebrew, macos_apps, receipts, rpmdb, snap};
 use crate::query::Query;
 use crate::table::{Ctx, ReadInto, from_sources};
 
@@ -15,11 +15,11 @@ crate::declare_table! {
         publisher: Text,
         /// Where the row comes from, one word per source
         source: Text [index],
-        /// The source's unique key: `name:arch` for deb, NEVRA for rpm, snap id, flatpak ref.
+        /// The source's unique key: `name:arch` for deb, NEVRA for rpm, snap id, flatpak ref, CFBundleIdentifier for a macOS app, the package id of an installer receipt, `formula/<name>` or `cask/<name>` for Homebrew.
         identifier: Text,
         /// CPU architecture the package is built for.
         arch: Text,
-        /// Where the software lives on disk, when the source says.
+        /// Where the software lives on disk, when the source says (a macOS app's bundle, a Homebrew keg, a receipt's install prefix).
         install_location: Text,
         /// When it was installed, Unix seconds UTC.
         install_time: BigInt,
@@ -36,13 +36,16 @@ crate::declare_table! {
     }
 
     table installed_software {
-        description: "Software installed on the scanned root, from every package manager embargo reads: on Linux dpkg, rpm (the SQLite rpmdb; Berkeley DB and ndb databases are reported in scan_errors as unsupported), snap (snapd state.json) and flatpak apps (system and per-user).",
+        description: "Software installed on the scanned root, from every package manager embargo reads: on Linux dpkg, rpm (the SQLite rpmdb; Berkeley DB and ndb databases are reported in scan_errors as unsupported), snap (snapd state.json) and flatpak apps (system and per-user); on macOS application bundles (system folders, one vendor folder down, and each user's ~/Applications), installer receipts (var/db/receipts, Library/Receipts) and Homebrew formulae and casks (opt/homebrew, usr/local).",
         class: Evidence,
         sources: source as ReadInto<InstalledSoftware> {
             "deb" [Linux] => from_dpkg,
             "rpm" [Linux] => from_rpmdb,
             "snap" [Linux] => from_snap,
             "flatpak" [Linux] => from_flatpak,
+            "macos_app" [Macos] => from_macos_apps,
+            "macos_receipt" [Macos] => from_receipts,
+            "homebrew" [Macos] => from_homebrew,
         },
         examples: [
             "SELECT name, version, publisher FROM installed_software WHERE source = 'deb'",
@@ -135,6 +138,85 @@ fn from_flatpak(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
         },
         |e| ctx.report(e),
     );
+}
+
+fn from_macos_apps(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
+    let homes = super::mac_homes(ctx);
+    for app in macos_apps::read_with_homes(ctx.root(), &homes.0, &mut |e| ctx.report(e)) {
+        let name = app.name();
+        if !q.admits("name", &name) {
+            continue;
+        }
+        rows.push(InstalledSoftware {
+            version: app.version(),
+            publisher: None,
+            source: Some("macos_app".into()),
+            identifier: app.info.identifier,
+            arch: None,
+            install_location: Some(app.install_location),
+            install_time: None,
+            size: None,
+            status: Some("installed".into()),
+            installed: Some(1),
+            user: app.user,
+            path: Some(app.path),
+            name: Some(name),
+        });
+    }
+}
+
+/// A receipt's name is its package id, as `pkgutil --pkgs` lists it: the
+/// receipt names nothing else.
+fn from_receipts(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
+    for r in receipts::read(ctx.root(), &mut |e| ctx.report(e)) {
+        if !q.admits("name", &r.identifier) {
+            continue;
+        }
+        rows.push(InstalledSoftware {
+            name: Some(r.identifier.clone()),
+            version: r.version,
+            publisher: None,
+            source: Some("macos_receipt".into()),
+            identifier: Some(r.identifier),
+            arch: None,
+            install_location: r.install_prefix.map(|p| install_prefix(&p)),
+            install_time: r.install_time,
+            size: None,
+            status: Some("installed".into()),
+            installed: Some(1),
+            user: None,
+            path: Some(r.path),
+        });
+    }
+}
+
+/// InstallPrefixPath is relative to the volume (`Applications`, `/`, `./`).
+fn install_prefix(p: &str) -> String {
+    let p = p.trim_start_matches("./").trim_matches('/');
+    format!("/{p}")
+}
+
+fn from_homebrew(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
+    for keg in homebrew::read(ctx.root(), &mut |e| ctx.report(e)) {
+        if !q.admits("name", &keg.name) {
+            continue;
+        }
+        rows.push(InstalledSoftware {
+            identifier: Some(format!("{}/{}", keg.kind.as_str(), keg.name)),
+            name: Some(keg.name),
+            version: Some(keg.version),
+            publisher: None,
+            source: Some("homebrew".into()),
+            arch: None,
+            install_location: Some(keg.path.clone()),
+            install_time: keg.install_time,
+            size: None,
+            status: Some("installed".into()),
+            installed: Some(1),
+            user: None,
+            path: Some(keg.path),
+        });
+    }
 }
 
 fn from_dpkg(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {

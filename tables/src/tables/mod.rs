@@ -12,8 +12,17 @@ pub mod running_processes;
 pub mod scan_errors;
 pub mod scan_host;
 
+use std::sync::Arc;
+
+use crate::collectors::macos;
 use crate::spec::Class;
-use crate::table::Table;
+use crate::table::{Ctx, Table};
+
+/// The users' homes of a macOS root, listed by the first table of the scan
+/// that needs them (a problem listing `/Users` is that table's row).
+pub(crate) fn mac_homes(ctx: &Ctx<'_>) -> Arc<macos::Homes> {
+    ctx.shared(|| macos::Homes(macos::homes(ctx.root(), &mut |e| ctx.report(e))))
+}
 
 /// All tables, in the order `embargo tables` lists them.
 pub fn all() -> &'static [&'static dyn Table] {
@@ -74,10 +83,10 @@ mod tests {
     fn the_source_column_lists_exactly_the_sources_with_code() {
         let software = find("installed_software").unwrap().spec();
         let doc = software.column_doc(software.column_index("source").unwrap());
-        assert!(doc.ends_with(": deb, rpm, snap, flatpak."), "{doc}");
+        assert!(doc.ends_with(": deb, rpm, snap, flatpak, macos_app, macos_receipt, homebrew."), "{doc}");
         let services = find("installed_services").unwrap().spec();
         let doc = services.column_doc(services.column_index("kind").unwrap());
-        assert!(doc.ends_with(": systemd, sysv."), "{doc}");
-        assert_eq!(software.platforms(), [crate::spec::Platform::Linux]);
+        assert!(doc.ends_with(": systemd, sysv, launchd, macos_kext, macos_system_extension."), "{doc}");
+        assert_eq!(software.platforms(), [crate::spec::Platform::Linux, crate::spec::Platform::Macos]);
     }
 }

@@ -1,19 +1,19 @@
 //! `scan_host`: one row naming the system that was scanned.
 
-use crate::collectors::os_release;
+use crate::collectors::{macos_version, os_release};
 use crate::query::Query;
 use crate::table::{Ctx, OsFamily};
 
 crate::declare_table! {
     /// The scanned system.
     pub struct ScanHost {
-        /// Host name of the scanned system (etc/hostname on Linux).
+        /// Host name of the scanned system (etc/hostname on Linux; on macOS the SystemConfiguration preferences' HostName, else ComputerName, else LocalHostName).
         hostname: Text,
         /// linux, windows or macos.
         os_family: Text,
-        /// os-release NAME on Linux.
+        /// os-release NAME on Linux; SystemVersion.plist's ProductName (`macOS`) on macOS.
         os_name: Text,
-        /// os-release VERSION_ID on Linux.
+        /// os-release VERSION_ID on Linux; SystemVersion.plist's ProductVersion on macOS.
         os_version: Text,
         /// etc/machine-id on Linux.
         machine_id: Text,
@@ -51,6 +51,13 @@ fn generate(ctx: &Ctx<'_>, _q: &Query) -> Vec<ScanHost> {
             row.os_name = fields.get("NAME").cloned();
             row.os_version = fields.get("VERSION_ID").cloned();
         }
+    }
+    if family == OsFamily::Macos {
+        if let Some(Some(v)) = ctx.ok(macos_version::read_version(root)) {
+            row.os_name = v.product_name;
+            row.os_version = v.product_version;
+        }
+        row.hostname = ctx.ok(macos_version::read_host_names(root)).flatten().and_then(|h| h.hostname());
     }
     vec![row]
 }
