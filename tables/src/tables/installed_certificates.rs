@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 
 use crate::collectors::pem_stores::{self, FileCert};
-use crate::collectors::{keychain, nss, trust_settings, x509};
+use crate::collectors::{certstore, keychain, nss, trust_settings, x509};
 use crate::error::{ErrorKind, FsError};
 use crate::query::Query;
 use crate::root::{Root, join, lossy, rsplit_name};
@@ -41,25 +41,25 @@ crate::declare_table! {
         ca: Integer,
         /// 1 when the certificate names itself as issuer (OpenSSL's X509_check_issued on itself; the signature is not verified).
         self_signed: Integer,
-        /// Store kind: bundle, directory, anchor or nss on Linux; the keychain's file name on macOS (System.keychain, SystemRootCertificates.keychain, login.keychain-db).
+        /// Store kind: bundle, directory, anchor or nss on Linux; the keychain's file name on macOS (System.keychain, SystemRootCertificates.keychain, login.keychain-db); the store's registry name on Windows (ROOT, AuthRoot, CA, TrustedPublisher, Disallowed, …).
         store: Text [index],
-        /// system or user.
+        /// system or user (Linux, macOS); LocalMachine, CurrentUser, GroupPolicy or Enterprise (Windows).
         store_location: Text,
-        /// trusted, distrusted or unspecified, as the store says. On macOS the admin trust settings (Library/Security/Trust Settings/Admin.plist, by SHA-1) decide; without one a certificate of SystemRootCertificates.keychain is trusted (Apple's anchors) and any other unspecified.
+        /// trusted, distrusted or unspecified, as the store says. On macOS the admin trust settings (Library/Security/Trust Settings/Admin.plist, by SHA-1) decide; without one a certificate of SystemRootCertificates.keychain is trusted (Apple's anchors) and any other unspecified. On Windows the store decides: Disallowed is distrusted; ROOT, AuthRoot, SmartCardRoot, TrustedPublisher and TrustedPeople trusted; any other store (CA, My, …) unspecified.
         trust: Text,
         /// Comma list of purposes the store trusts it for (server_auth, client_auth, code_signing, email), where the store says.
         purposes: Text,
         /// Owner of a per-user store.
         user: Text,
-        /// The store file the certificate was read from.
+        /// The store file the certificate was read from; on Windows the certificate's registry key (`HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\SystemCertificates\ROOT\Certificates\<SHA-1>`) or a user's store file.
         path: Text,
     }
 
     table installed_certificates {
-        description: "Certificates in the scanned root's trust stores: on Linux system bundles, OpenSSL's certificate directory, update-ca-certificates and p11-kit anchors and blocklists, and NSS databases (system, ~/.pki, Firefox, Thunderbird); on macOS the System, SystemRootCertificates and users' login keychains, with the admin trust settings.",
+        description: "Certificates in the scanned root's trust stores: on Linux system bundles, OpenSSL's certificate directory, update-ca-certificates and p11-kit anchors and blocklists, and NSS databases (system, ~/.pki, Firefox, Thunderbird); on macOS the System, SystemRootCertificates and users' login keychains, with the admin trust settings; on Windows every registry store of the machine (SOFTWARE: SystemCertificates, group policy, enterprise) and of each user (NTUSER.DAT: SystemCertificates and group policy), and each user's file stores (AppData/Roaming/Microsoft/SystemCertificates).",
         class: Evidence,
         prefetch: First,
-        reads: [Linux, Macos],
+        reads: [Linux, Windows, Macos],
         examples: [
             "SELECT common_name, store, trust, path FROM installed_certificates WHERE subject LIKE '%Kaspersky%'",
             "SELECT store, trust, count(*) FROM installed_certificates GROUP BY store, trust",
@@ -80,6 +80,7 @@ struct StoreFile {
 fn generate(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
     let mut rows = match ctx.scan.os_family() {
         OsFamily::Macos => from_keychains(ctx, q),
+        OsFamily::Windows => from_windows_stores(ctx, q),
         _ => from_linux_stores(ctx, q),
     };
     if q.restricts("sha1") {
@@ -142,6 +143,25 @@ fn from_linux_stores(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
     if q.admits("store", "nss") {
         from_nss(ctx, &mut cache, &mut rows);
     }
+    rows
+}
+
+fn from_windows_stores(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
+    let hives = super::windows_hives(ctx);
+    let mut cache = x509::CertCache::default();
+    let mut rows = Vec::new();
+    certstore::read_all(
+        &hives,
+        &mut cache,
+        |c| {
+            if !q.admits("store", &c.store) {
+                return;
+            }
+            let purposes = c.purposes.map(|p| p.join(","));
+            rows.push(row(c.info, &c.store, c.location.as_str(), c.trust, purposes, c.user, &c.path));
+        },
+        |e| ctx.report(e),
+    );
     rows
 }
 

@@ -1,11 +1,12 @@
 //! `installed_services`: services and other units the scanned system would
 //! start: systemd unit files and SysV init scripts on Linux; launchd jobs,
-//! kernel extensions and system extensions on macOS.
+//! kernel extensions and system extensions on macOS; services and drivers of
+//! the SYSTEM hive's current control set on Windows.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
-use crate::collectors::{kext, launchd, systemd, sysv};
+use crate::collectors::{kext, launchd, services_reg, systemd, sysv};
 use crate::pool;
 use crate::query::Query;
 use crate::root::Root;
@@ -15,30 +16,30 @@ use crate::tables::running_processes::LiveProcesses;
 crate::declare_table! {
     /// One row per unit file or init script.
     pub struct InstalledService {
-        /// The unit file name with its suffix (`ssh.service`), the init script's name, a launchd job's Label, a kext's or system extension's bundle identifier.
+        /// The unit file name with its suffix (`ssh.service`), the init script's name, a launchd job's Label, a kext's or system extension's bundle identifier, a Windows service's key name.
         name: Text [index],
-        /// systemd's `Description=`, the init script's LSB `Short-Description:`, a kext's CFBundleName.
+        /// systemd's `Description=`, the init script's LSB `Short-Description:`, a kext's CFBundleName, a Windows service's DisplayName verbatim (often an indirect `@dll,-id` string).
         display_name: Text,
         /// The kind of service, one word per source
         kind: Text [index],
-        /// For systemd exactly what `systemctl list-unit-files` prints (enabled, static, masked, …); for SysV enabled or disabled; for launchd run_at_load, on_demand or disabled (the override databases win over the job's Disabled key); for a system extension sysextd's state (activated_enabled, activated_disabled, terminated_waiting_to_uninstall_on_reboot, …); NULL for a kext, whose loading no file on the root records.
+        /// For systemd exactly what `systemctl list-unit-files` prints (enabled, static, masked, …); for SysV enabled or disabled; for launchd run_at_load, on_demand or disabled (the override databases win over the job's Disabled key); for a system extension sysextd's state (activated_enabled, activated_disabled, terminated_waiting_to_uninstall_on_reboot, …); NULL for a kext, whose loading no file on the root records; for Windows boot, system, automatic, manual or disabled (Start 0–4; NULL for any other value).
         start_type: Text,
-        /// The program alone: ExecStart's first word without systemd's `-@:+!` prefixes; launchd's Program, else the first of ProgramArguments; a kext's `Contents/MacOS/<CFBundleExecutable>`; a system extension's staged bundle.
+        /// The program alone: ExecStart's first word without systemd's `-@:+!` prefixes; launchd's Program, else the first of ProgramArguments; a kext's `Contents/MacOS/<CFBundleExecutable>`; a system extension's staged bundle; the program a Windows ImagePath runs as a root-relative path (`%SystemRoot%`, `\SystemRoot\`, `System32\`, `\??\` and drive-letter forms resolved; a driver without ImagePath gets the kernel's default `<SystemRoot>/System32/drivers/<name>.sys`; a bare program name stays NULL).
         exec_path: Text,
-        /// The command as stored: the first `ExecStart=` left after drop-ins, verbatim; launchd's ProgramArguments joined by spaces (else Program).
+        /// The command as stored: the first `ExecStart=` left after drop-ins, verbatim; launchd's ProgramArguments joined by spaces (else Program); ImagePath verbatim.
         command: Text,
-        /// A service DLL (Windows); NULL on Linux.
+        /// A Windows service's `Parameters\ServiceDll` (else ServiceDll on its key), verbatim; NULL elsewhere.
         module_path: Text,
-        /// `User=` of the service; a launchd daemon's UserName, or the owner of the home a user agent is in.
+        /// `User=` of the service; a launchd daemon's UserName, or the owner of the home a user agent is in; a Windows service's ObjectName.
         user: Text,
         /// running or stopped on the live system (a process runs `exec_path`); unknown on any other root.
         state: Text,
-        /// The unit file (fragment) or script, the job's plist, the kext's Info.plist or sysextd's db.plist, root-relative.
+        /// The unit file (fragment) or script, the job's plist, the kext's Info.plist or sysextd's db.plist, root-relative; a Windows service's registry key (`HKEY_LOCAL_MACHINE\SYSTEM\ControlSet001\Services\<name>`).
         path: Text,
     }
 
     table installed_services {
-        description: "Services on the scanned root: systemd unit files of every type with the state `systemctl list-unit-files` gives them, and SysV init scripts (Linux); launchd daemons and agents (system and per-user, with the override databases applied), kernel extensions and the system extensions sysextd records (macOS). Kexts and system extensions are drivers to the evidence model.",
+        description: "Services on the scanned root: systemd unit files of every type with the state `systemctl list-unit-files` gives them, and SysV init scripts (Linux); launchd daemons and agents (system and per-user, with the override databases applied), kernel extensions and the system extensions sysextd records (macOS); every subkey with a Type of the SYSTEM hive's current control set's Services key, as windows_service or windows_driver by its Type bits (Windows). Kexts, system extensions and Windows drivers are drivers to the evidence model.",
         class: Evidence,
         prefetch: First,
         sources: kind as ReadServices {
@@ -47,6 +48,8 @@ crate::declare_table! {
             "launchd" [Macos] => from_launchd,
             "macos_kext" [Macos] => from_kexts,
             "macos_system_extension" [Macos] => from_system_extensions,
+            "windows_service" [Windows] => from_windows_services,
+            "windows_driver" [Windows] => from_windows_drivers,
         },
         examples: [
             "SELECT name, start_type, exec_path FROM installed_services WHERE kind = 'systemd' AND name LIKE '%.service'",
@@ -217,6 +220,58 @@ fn from_system_extensions<'a>(
                 user: None,
                 state: None,
                 path: Some(kext::SYSTEM_EXTENSIONS_DB.into()),
+            };
+            (row, None)
+        })
+        .collect()
+}
+
+/// The Services key holds both kinds; it is read once per scan for both.
+struct WindowsServices(Vec<services_reg::ServiceEntry>);
+
+fn windows_services(ctx: &Ctx<'_>) -> std::sync::Arc<WindowsServices> {
+    let hives = super::windows_hives(ctx);
+    ctx.shared(|| {
+        let mut all = Vec::new();
+        services_reg::read_all(&hives, |s| all.push(s), |e| ctx.report(e));
+        WindowsServices(all)
+    })
+}
+
+fn from_windows_services<'a>(
+    ctx: &Ctx<'a>,
+    q: &Query,
+    _resolver: Option<&ExecResolver<'a>>,
+) -> Vec<(InstalledService, Option<String>)> {
+    windows_rows(ctx, q, services_reg::ServiceKind::Service)
+}
+
+fn from_windows_drivers<'a>(
+    ctx: &Ctx<'a>,
+    q: &Query,
+    _resolver: Option<&ExecResolver<'a>>,
+) -> Vec<(InstalledService, Option<String>)> {
+    windows_rows(ctx, q, services_reg::ServiceKind::Driver)
+}
+
+/// No state: a Windows root is never the live one here.
+fn windows_rows(ctx: &Ctx<'_>, q: &Query, kind: services_reg::ServiceKind) -> Vec<(InstalledService, Option<String>)> {
+    windows_services(ctx)
+        .0
+        .iter()
+        .filter(|s| s.kind == kind && q.admits("name", &s.name))
+        .map(|s| {
+            let row = InstalledService {
+                name: Some(s.name.clone()),
+                display_name: s.display_name.clone(),
+                kind: Some(kind.as_str().into()),
+                start_type: s.start.and_then(services_reg::start_type).map(Into::into),
+                exec_path: s.exec_path.clone(),
+                command: s.command.clone(),
+                module_path: s.module_path.clone(),
+                user: s.user.clone(),
+                state: None,
+                path: Some(s.path.clone()),
             };
             (row, None)
         })

@@ -1,6 +1,6 @@
 //! `installed_software`: every package manager's view, in one table.
 
-use crate::collectors::{dpkg, flatpak, homebrew, macos_apps, receipts, rpmdb, snap};
+use crate::collectors::{dpkg, flatpak, homebrew, macos_apps, receipts, rpmdb, snap, uninstall};
 use crate::query::Query;
 use crate::table::{Ctx, ReadInto, from_sources};
 
@@ -15,7 +15,7 @@ crate::declare_table! {
         publisher: Text,
         /// Where the row comes from, one word per source
         source: Text [index],
-        /// The source's unique key: `name:arch` for deb, NEVRA for rpm, snap id, flatpak ref, CFBundleIdentifier for a macOS app, the package id of an installer receipt, `formula/<name>` or `cask/<name>` for Homebrew.
+        /// The source's unique key: `name:arch` for deb, NEVRA for rpm, snap id, flatpak ref, CFBundleIdentifier for a macOS app, the package id of an installer receipt, `formula/<name>` or `cask/<name>` for Homebrew, the Uninstall key's name (a product code `{GUID}` or a name) on Windows.
         identifier: Text,
         /// CPU architecture the package is built for.
         arch: Text,
@@ -25,7 +25,7 @@ crate::declare_table! {
         install_time: BigInt,
         /// Installed size in bytes.
         size: BigInt,
-        /// The source's own status text (dpkg's whole Status value; `installed` where a source has none).
+        /// The source's own status text (dpkg's whole Status value; `installed` where a source has none). On Windows `installed`, or the marks of entries Apps & features hides, comma-separated: `system_component` (SystemComponent=1) and `parent=<ParentKeyName>` (an update or part of another entry).
         status: Text,
         /// 1 when the software is present, 0 when only traces remain (dpkg `config-files`, half-installed).
         installed: Integer,
@@ -36,7 +36,7 @@ crate::declare_table! {
     }
 
     table installed_software {
-        description: "Software installed on the scanned root, from every package manager embargo reads: on Linux dpkg, rpm (the SQLite rpmdb; Berkeley DB and ndb databases are reported in scan_errors as unsupported), snap (snapd state.json) and flatpak apps (system and per-user); on macOS application bundles (system folders, one vendor folder down, and each user's ~/Applications), installer receipts (var/db/receipts, Library/Receipts) and Homebrew formulae and casks (opt/homebrew, usr/local).",
+        description: "Software installed on the scanned root, from every package manager embargo reads: on Linux dpkg, rpm (the SQLite rpmdb; Berkeley DB and ndb databases are reported in scan_errors as unsupported), snap (snapd state.json) and flatpak apps (system and per-user); on macOS application bundles (system folders, one vendor folder down, and each user's ~/Applications), installer receipts (var/db/receipts, Library/Receipts) and Homebrew formulae and casks (opt/homebrew, usr/local); on Windows the Uninstall keys of the SOFTWARE hive (64-bit and WOW6432Node) and of each user's NTUSER.DAT, hidden entries (SystemComponent, ParentKeyName) included and marked in `status`.",
         class: Evidence,
         sources: source as ReadInto<InstalledSoftware> {
             "deb" [Linux] => from_dpkg,
@@ -46,6 +46,7 @@ crate::declare_table! {
             "macos_app" [Macos] => from_macos_apps,
             "macos_receipt" [Macos] => from_receipts,
             "homebrew" [Macos] => from_homebrew,
+            "windows" [Windows] => from_uninstall,
         },
         examples: [
             "SELECT name, version, publisher FROM installed_software WHERE source = 'deb'",
@@ -217,6 +218,47 @@ fn from_homebrew(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
             path: Some(keg.path),
         });
     }
+}
+
+/// Hidden entries are kept: a Kaspersky component Windows does not list is
+/// still Kaspersky, so `status` says why it is hidden instead.
+fn from_uninstall(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
+    let hives = super::windows_hives(ctx);
+    uninstall::read_all(
+        &hives,
+        |e| {
+            if !q.admits("name", &e.name) {
+                return;
+            }
+            rows.push(InstalledSoftware {
+                status: Some(uninstall_status(&e)),
+                name: Some(e.name),
+                version: e.version,
+                publisher: e.publisher,
+                source: Some("windows".into()),
+                identifier: Some(e.identifier),
+                arch: None,
+                install_location: e.install_location,
+                install_time: e.install_time,
+                size: e.size,
+                installed: Some(1),
+                user: e.user,
+                path: Some(e.path),
+            });
+        },
+        |e| ctx.report(e),
+    );
+}
+
+fn uninstall_status(e: &uninstall::UninstallEntry) -> String {
+    let mut marks = Vec::new();
+    if e.system_component {
+        marks.push("system_component".to_string());
+    }
+    if let Some(p) = &e.parent_key_name {
+        marks.push(format!("parent={p}"));
+    }
+    if marks.is_empty() { "installed".into() } else { marks.join(",") }
 }
 
 fn from_dpkg(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {

@@ -15,6 +15,7 @@ pub mod scan_host;
 use std::sync::Arc;
 
 use crate::collectors::macos;
+use crate::collectors::windows_hives::WindowsHives;
 use crate::spec::Class;
 use crate::table::{Ctx, Table};
 
@@ -22,6 +23,12 @@ use crate::table::{Ctx, Table};
 /// that needs them (a problem listing `/Users` is that table's row).
 pub(crate) fn mac_homes(ctx: &Ctx<'_>) -> Arc<macos::Homes> {
     ctx.shared(|| macos::Homes(macos::homes(ctx.root(), &mut |e| ctx.report(e))))
+}
+
+/// The registry hives of a Windows root, each parsed at most once per scan
+/// by whichever table reads it first.
+pub(crate) fn windows_hives(ctx: &Ctx<'_>) -> Arc<WindowsHives> {
+    ctx.shared(|| WindowsHives::new(ctx.root()))
 }
 
 /// All tables, in the order `embargo tables` lists them.

@@ -1,19 +1,19 @@
 //! `scan_host`: one row naming the system that was scanned.
 
-use crate::collectors::{macos_version, os_release};
+use crate::collectors::{macos_version, os_release, windows_host};
 use crate::query::Query;
 use crate::table::{Ctx, OsFamily};
 
 crate::declare_table! {
     /// The scanned system.
     pub struct ScanHost {
-        /// Host name of the scanned system (etc/hostname on Linux; on macOS the SystemConfiguration preferences' HostName, else ComputerName, else LocalHostName).
+        /// Host name of the scanned system (etc/hostname on Linux; on macOS the SystemConfiguration preferences' HostName, else ComputerName, else LocalHostName; on Windows the SYSTEM hive's ComputerName, else Tcpip's Hostname).
         hostname: Text,
         /// linux, windows or macos.
         os_family: Text,
-        /// os-release NAME on Linux; SystemVersion.plist's ProductName (`macOS`) on macOS.
+        /// os-release NAME on Linux; SystemVersion.plist's ProductName (`macOS`) on macOS; the SOFTWARE hive's ProductName on Windows.
         os_name: Text,
-        /// os-release VERSION_ID on Linux; SystemVersion.plist's ProductVersion on macOS.
+        /// os-release VERSION_ID on Linux; SystemVersion.plist's ProductVersion on macOS; `<CurrentMajorVersionNumber>.<CurrentMinorVersionNumber>.<CurrentBuild>` on Windows (CurrentVersion and CurrentBuild before Windows 10).
         os_version: Text,
         /// etc/machine-id on Linux.
         machine_id: Text,
@@ -58,6 +58,12 @@ fn generate(ctx: &Ctx<'_>, _q: &Query) -> Vec<ScanHost> {
             row.os_version = v.product_version;
         }
         row.hostname = ctx.ok(macos_version::read_host_names(root)).flatten().and_then(|h| h.hostname());
+    }
+    if family == OsFamily::Windows {
+        let host = windows_host::read(&super::windows_hives(ctx), |e| ctx.report(e));
+        row.os_name = host.product_name;
+        row.os_version = host.version;
+        row.hostname = host.computer_name;
     }
     vec![row]
 }
