@@ -560,6 +560,99 @@ fn a_macos_root_with_kaspersky_is_critical() {
     assert_eq!(rows_of(&v, "unreadable"), &Vec::<Value>::new(), "{v}");
 }
 
+/// The thumbprint make.py's hashlib gave the certificate it stored in
+/// `store` (the key name in the .reg text hivex merged).
+fn reg_thumbprint(reg: &str, store: &str) -> String {
+    let text = std::fs::read_to_string(fixture(&format!("windows/reg/{reg}"))).unwrap();
+    let prefix = format!("[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\SystemCertificates\\{store}\\Certificates\\");
+    let line = text.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap();
+    line.trim_end_matches(']').to_lowercase()
+}
+
+#[test]
+fn a_windows_root_with_kaspersky_is_critical() {
+    let r = fixture("windows/root");
+    let (code, v) = scan_as_of(&r, "2026-12-01", &[]);
+    assert_eq!(code, Some(1), "{v}");
+    let kav_sha1 = reg_thumbprint("SOFTWARE.reg", "ROOT");
+    let findings = rows_of(&v, "findings");
+    let expected = [
+        // Uninstall DisplayNames, 64-bit and WOW6432Node (product_name exact, high).
+        ("software", "Kaspersky Endpoint Security for Windows", "installed"),
+        ("software", "Kaspersky Security Center Network Agent", "installed"),
+        // Start=2 (automatic): enabled; the catalog's service `klnagent`.
+        // The AVP service key has no versioned name (`AVP21.2`), so no
+        // service indicator names it.
+        ("service", "klnagent", "enabled"),
+        // Type=1 is a kernel driver, Start=0 boot (service `KLIF`, high).
+        ("driver", "klif", "enabled"),
+        ("certificate", &kav_sha1, "trusted"),
+    ];
+    assert_eq!(finding_keys(findings), keys(&expected));
+    for f in findings {
+        assert_eq!((&f["vendor_id"], &f["confidence"]), (&Value::from("kaspersky"), &Value::from("high")), "{f}");
+    }
+    let by_name = |n: &str| findings.iter().find(|f| f["name"] == n).unwrap();
+    let klif = by_name("klif");
+    assert_eq!((&klif["source_table"], &klif["detail"]), (&Value::from("installed_services"), &Value::from("boot")));
+    assert_eq!(klif["path"], "HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\klif");
+    let agent = by_name("Kaspersky Security Center Network Agent");
+    assert_eq!(agent["version"], "14.2.0.26967");
+    assert_eq!(
+        agent["path"],
+        "HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\{2924BEDA-E0D7-4DAF-A224-50D2E0B12F5B}"
+    );
+    let cert = by_name(&kav_sha1);
+    assert_eq!(cert["detail"], "Kaspersky Anti-Virus Personal Root Certificate");
+    assert_eq!(
+        cert["path"],
+        format!("HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\SystemCertificates\\ROOT\\Certificates\\{}", kav_sha1.to_uppercase())
+    );
+
+    let e = exposure_of(&v, "kaspersky");
+    // Strongest per kind, all high: certificate trusted 45, driver enabled
+    // 35, software installed 30, service enabled 25: 135, capped at 100.
+    assert_eq!((e["score"].as_i64(), e["level"].as_str()), (Some(100), Some("critical")), "{e}");
+    assert_counts(
+        e,
+        &[
+            ("software", 2),
+            ("services", 1),
+            ("drivers", 1),
+            ("certificates", 1),
+            ("processes", 0),
+            ("extensions", 0),
+            ("paths", 0),
+        ],
+    );
+    // The three heaviest; the two packages weigh the same and sort by text.
+    let reasons: Vec<&str> = e["reasons"].as_str().unwrap().split("; ").collect();
+    assert_eq!(
+        reasons,
+        [
+            "trusted certificate \"Kaspersky Anti-Virus Personal Root Certificate\"",
+            "driver klif enabled",
+            "package Kaspersky Endpoint Security for Windows 12.3.0.493 installed",
+        ]
+    );
+    assert_eq!(e["days_without_updates"].as_i64(), Some(793));
+    assert_other_vendors_none(&v, "kaspersky");
+
+    let host = &v["host"];
+    assert_eq!(
+        (&host["os_family"], &host["os_name"], &host["os_version"], &host["hostname"]),
+        (&Value::from("windows"), &Value::from("Windows 10 Pro"), &Value::from("10.0.19045"), &Value::from("WIN-KAV01"))
+    );
+    // make.py's TrustedPublisher Blob whose DER property says 4000 bytes and holds 8.
+    let unreadable = rows_of(&v, "unreadable");
+    assert_eq!(unreadable.len(), 1, "{v}");
+    assert_eq!(
+        (&unreadable[0]["table_name"], &unreadable[0]["kind"]),
+        (&Value::from("installed_certificates"), &Value::from("parse_error"))
+    );
+    assert!(unreadable[0]["message"].as_str().unwrap().contains("TrustedPublisher"), "{v}");
+}
+
 #[test]
 fn a_linux_package_is_found_by_name_or_by_maintainer() {
     let r = root("deb-maintainer");
