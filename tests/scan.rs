@@ -654,6 +654,47 @@ fn a_windows_root_with_kaspersky_is_critical() {
 }
 
 #[test]
+fn a_windows_root_after_the_ultraav_swap_has_only_leftovers() {
+    let r = fixture("windows/ultraav-swap");
+    let (code, v) = scan_as_of(&r, "2026-12-01", &[]);
+    assert_eq!(code, Some(1), "{v}");
+    let kav_sha1 = reg_thumbprint("swap-SOFTWARE.reg", "ROOT");
+    let findings = rows_of(&v, "findings");
+    // No Kaspersky package is left, so every piece of evidence is a leftover.
+    let expected = [
+        ("driver", "klif", "leftover"),
+        ("certificate", kav_sha1.as_str(), "leftover"),
+        ("path", "/ProgramData/Kaspersky Lab", "leftover"),
+        ("path", "/ProgramData/Kaspersky Lab/AVP21.2", "leftover"),
+    ];
+    assert_eq!(finding_keys(findings), keys(&expected));
+    assert!(findings.iter().all(|f| f["vendor_id"] == "kaspersky" && f["confidence"] == "high"), "{v}");
+    // UltraAV is context: its Uninstall entry is read, matched by no banned vendor.
+    assert!(rows_of(&v, "exposure").iter().all(|e| e["vendor_id"] != "ultraav"));
+    let ultra = json_rows(&r, "SELECT name, status FROM installed_software WHERE source = 'windows' AND name = 'UltraAV'");
+    assert_eq!(ultra, [serde_json::json!({"name": "UltraAV", "status": "installed"})]);
+
+    let e = exposure_of(&v, "kaspersky");
+    // A trusted root 45 and a boot driver still enabled 35 (both high) are
+    // as dangerous left over as installed; path 4; 3 kinds add 5 × 2: 94.
+    assert_eq!((e["score"].as_i64(), e["level"].as_str()), (Some(94), Some("critical")), "{e}");
+    assert_counts(e, &[("software", 0), ("services", 0), ("drivers", 1), ("certificates", 1), ("paths", 2)]);
+    let reasons: Vec<&str> = e["reasons"].as_str().unwrap().split("; ").collect();
+    assert_eq!(
+        reasons,
+        [
+            "trusted certificate \"Kaspersky Anti-Virus Personal Root Certificate\" (leftover)",
+            "driver klif enabled (leftover)",
+            "path /ProgramData/Kaspersky Lab present (leftover)",
+        ]
+    );
+    assert_other_vendors_none(&v, "kaspersky");
+    let host = &v["host"];
+    assert_eq!((&host["os_name"], &host["os_version"]), (&Value::from("Windows 11 Home"), &Value::from("10.0.22631")));
+    assert_eq!(rows_of(&v, "unreadable"), &Vec::<Value>::new(), "{v}");
+}
+
+#[test]
 fn a_linux_package_is_found_by_name_or_by_maintainer() {
     let r = root("deb-maintainer");
     if peer("dpkg-query") {

@@ -90,10 +90,13 @@ mod tests {
     fn the_source_column_lists_exactly_the_sources_with_code() {
         let software = find("installed_software").unwrap().spec();
         let doc = software.column_doc(software.column_index("source").unwrap());
-        assert!(doc.ends_with(": deb, rpm, snap, flatpak, macos_app, macos_receipt, homebrew."), "{doc}");
+        assert!(doc.ends_with(": deb, rpm, snap, flatpak, macos_app, macos_receipt, homebrew, windows."), "{doc}");
         let services = find("installed_services").unwrap().spec();
         let doc = services.column_doc(services.column_index("kind").unwrap());
-        assert!(doc.ends_with(": systemd, sysv, launchd, macos_kext, macos_system_extension."), "{doc}");
-        assert_eq!(software.platforms(), [crate::spec::Platform::Linux, crate::spec::Platform::Macos]);
+        assert!(doc.ends_with(": systemd, sysv, launchd, macos_kext, macos_system_extension, windows_service, windows_driver."), "{doc}");
+        assert_eq!(
+            software.platforms(),
+            [crate::spec::Platform::Linux, crate::spec::Platform::Windows, crate::spec::Platform::Macos]
+        );
     }
 }
