@@ -606,7 +606,10 @@ fn a_windows_root_with_kaspersky_is_critical() {
     assert_eq!(cert["detail"], "Kaspersky Anti-Virus Personal Root Certificate");
     assert_eq!(
         cert["path"],
-        format!("HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\SystemCertificates\\ROOT\\Certificates\\{}", kav_sha1.to_uppercase())
+        format!(
+            "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\SystemCertificates\\ROOT\\Certificates\\{}",
+            kav_sha1.to_uppercase()
+        )
     );
 
     let e = exposure_of(&v, "kaspersky");
@@ -641,7 +644,12 @@ fn a_windows_root_with_kaspersky_is_critical() {
     let host = &v["host"];
     assert_eq!(
         (&host["os_family"], &host["os_name"], &host["os_version"], &host["hostname"]),
-        (&Value::from("windows"), &Value::from("Windows 10 Pro"), &Value::from("10.0.19045"), &Value::from("WIN-KAV01"))
+        (
+            &Value::from("windows"),
+            &Value::from("Windows 10 Pro"),
+            &Value::from("10.0.19045"),
+            &Value::from("WIN-KAV01")
+        )
     );
     // make.py's TrustedPublisher Blob whose DER property says 4000 bytes and holds 8.
     let unreadable = rows_of(&v, "unreadable");
@@ -671,7 +679,8 @@ fn a_windows_root_after_the_ultraav_swap_has_only_leftovers() {
     assert!(findings.iter().all(|f| f["vendor_id"] == "kaspersky" && f["confidence"] == "high"), "{v}");
     // UltraAV is context: its Uninstall entry is read, matched by no banned vendor.
     assert!(rows_of(&v, "exposure").iter().all(|e| e["vendor_id"] != "ultraav"));
-    let ultra = json_rows(&r, "SELECT name, status FROM installed_software WHERE source = 'windows' AND name = 'UltraAV'");
+    let ultra =
+        json_rows(&r, "SELECT name, status FROM installed_software WHERE source = 'windows' AND name = 'UltraAV'");
     assert_eq!(ultra, [serde_json::json!({"name": "UltraAV", "status": "installed"})]);
 
     let e = exposure_of(&v, "kaspersky");

@@ -93,7 +93,12 @@ mod tests {
         assert!(doc.ends_with(": deb, rpm, snap, flatpak, macos_app, macos_receipt, homebrew, windows."), "{doc}");
         let services = find("installed_services").unwrap().spec();
         let doc = services.column_doc(services.column_index("kind").unwrap());
-        assert!(doc.ends_with(": systemd, sysv, launchd, macos_kext, macos_system_extension, windows_service, windows_driver."), "{doc}");
+        assert!(
+            doc.ends_with(
+                ": systemd, sysv, launchd, macos_kext, macos_system_extension, windows_service, windows_driver."
+            ),
+            "{doc}"
+        );
         assert_eq!(
             software.platforms(),
             [crate::spec::Platform::Linux, crate::spec::Platform::Windows, crate::spec::Platform::Macos]
