@@ -126,9 +126,14 @@ impl Coverage {
         let services =
             pairs("SELECT kind AS k, count(*) AS n FROM installed_services GROUP BY kind ORDER BY n DESC, k")?;
         let (certificates, certificate_stores) =
-            // A directory store is the directory, not each file in it.
-            one("SELECT count(*) AS n, count(DISTINCT store || char(0) || CASE store WHEN 'directory' \
-                 THEN rtrim(path, replace(path, '/', '')) ELSE path END) AS m FROM installed_certificates")?;
+            // A directory store is the directory, not each file in it; a
+            // Windows store (a registry key or a user's store folder holds
+            // one certificate per key or file) is its location, user and name.
+            one("SELECT count(*) AS n, count(DISTINCT store || char(0) || CASE \
+                 WHEN path NOT LIKE '/%' OR path LIKE '%/SystemCertificates/%/Certificates/%' \
+                 THEN ifnull(store_location, '') || char(0) || ifnull(user, '') \
+                 WHEN store = 'directory' THEN rtrim(path, replace(path, '/', '')) \
+                 ELSE path END) AS m FROM installed_certificates")?;
         let (browser_extensions, browser_profiles) =
             one("SELECT count(*) AS n, count(DISTINCT browser || char(0) || user || char(0) || profile) AS m \
              FROM browser_extensions")?;
