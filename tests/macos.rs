@@ -79,7 +79,8 @@ fn installed_software_has_the_apps_receipts_and_kegs() {
 #[test]
 fn installed_services_has_launchd_jobs_kexts_and_system_extensions() {
     let e = expected();
-    let rows = json_rows(&root(), "SELECT kind, name, start_type, exec_path, command, path, state FROM installed_services");
+    let rows =
+        json_rows(&root(), "SELECT kind, name, start_type, exec_path, command, path, state FROM installed_services");
     let jobs = list(&e, "launchd").iter().map(|j| {
         json!({"kind": "launchd", "name": j["label"], "start_type": j["start_type"], "exec_path": j["program"],
             "command": j["command"], "path": j["path"], "state": "unknown"})
@@ -89,7 +90,8 @@ fn installed_services_has_launchd_jobs_kexts_and_system_extensions() {
         json!({"kind": "macos_kext", "name": k["identifier"], "start_type": null, "exec_path": k["executable"],
             "command": null, "path": k["path"], "state": "unknown"})
     });
-    let staged = "/Library/SystemExtensions/4A1C3E9E-0000-4000-8000-00000000000A/com.kaspersky.kav.sysext.systemextension";
+    let staged =
+        "/Library/SystemExtensions/4A1C3E9E-0000-4000-8000-00000000000A/com.kaspersky.kav.sysext.systemextension";
     let sysexts = list(&e, "system_extensions").iter().map(|x| {
         // make.py gives only the Kaspersky extension a stagedBundleURL.
         let exec = if x["identifier"] == "com.kaspersky.kav.sysext" { Value::from(staged) } else { Value::Null };
@@ -117,7 +119,8 @@ fn installed_services_has_launchd_jobs_kexts_and_system_extensions() {
 #[test]
 fn installed_certificates_joins_the_keychain_and_the_admin_trust_settings() {
     let e = expected();
-    let rows = json_rows(&root(), "SELECT sha1, store, store_location, trust, purposes, path FROM installed_certificates");
+    let rows =
+        json_rows(&root(), "SELECT sha1, store, store_location, trust, purposes, path FROM installed_certificates");
     let keychain: BTreeSet<&str> = list(&e, "keychain_sha1").iter().map(|s| s.as_str().unwrap()).collect();
     let want = list(&e, "trust_settings").iter().map(|t| {
         let results: Vec<&str> = t["results"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
@@ -153,7 +156,8 @@ fn scan_host_names_the_mac() {
 #[test]
 fn sources_read_only_roots_of_their_family() {
     let app = b"<plist><dict><key>CFBundleIdentifier</key><string>com.kaspersky.kav</string></dict></plist>";
-    let job = b"<plist><dict><key>Label</key><string>com.kaspersky.kav</string><key>RunAtLoad</key><true/></dict></plist>";
+    let job =
+        b"<plist><dict><key>Label</key><string>com.kaspersky.kav</string><key>RunAtLoad</key><true/></dict></plist>";
     let dpkg = b"Package: kesl\nStatus: install ok installed\nVersion: 12\nArchitecture: amd64\n\n";
     let unit = b"[Service]\nExecStart=/opt/kaspersky/kesl/libexec/kesl\n[Install]\nWantedBy=multi-user.target\n";
     let stray: [(&str, &[u8]); 5] = [

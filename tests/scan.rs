@@ -484,8 +484,7 @@ fn a_macos_root_with_kaspersky_is_critical() {
     let (code, v) = scan_as_of(&r, "2026-12-01", &[]);
     assert_eq!(code, Some(1), "{v}");
     // The Kaspersky root's SHA-1 as make.py's hashlib wrote it into Admin.plist's trustList.
-    let expected: Value =
-        serde_json::from_slice(&std::fs::read(fixture("macos/expected.json")).unwrap()).unwrap();
+    let expected: Value = serde_json::from_slice(&std::fs::read(fixture("macos/expected.json")).unwrap()).unwrap();
     let kav_sha1 = expected["trust_settings"]
         .as_array()
         .unwrap()
@@ -555,7 +554,12 @@ fn a_macos_root_with_kaspersky_is_critical() {
     let host = &v["host"];
     assert_eq!(
         (&host["os_family"], &host["os_name"], &host["os_version"], &host["hostname"]),
-        (&Value::from("macos"), &Value::from("macOS"), &Value::from("14.4.1"), &Value::from("Alice\u{2019}s MacBook Pro"))
+        (
+            &Value::from("macos"),
+            &Value::from("macOS"),
+            &Value::from("14.4.1"),
+            &Value::from("Alice\u{2019}s MacBook Pro")
+        )
     );
     assert_eq!(rows_of(&v, "unreadable"), &Vec::<Value>::new(), "{v}");
 }

@@ -11,8 +11,8 @@
 use crate::collectors::capped::{BAD_RECORD_ROWS, Capped};
 use crate::collectors::hive::{RegError, Registry, Value};
 use crate::collectors::windows_hives::{HKLM_SOFTWARE, LoadedHive, WindowsHives, key_path};
-use embargo_catalog::Date;
 use crate::error::FsError;
+use embargo_catalog::Date;
 
 pub const UNINSTALL: &str = "Microsoft\\Windows\\CurrentVersion\\Uninstall";
 pub const WOW64_UNINSTALL: &str = "WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall";

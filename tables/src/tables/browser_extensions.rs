@@ -497,6 +497,51 @@ mod tests {
         assert!(scan.errors.is_empty(), "{:?}", scan.errors.snapshot());
     }
 
+    /// Chrome and Firefox on a Windows root, beside a real hive (the
+    /// hivex-made SOFTWARE of the Windows fixture), so that the root is
+    /// judged Windows by its registry and the other tables' reading of the
+    /// hives changes nothing here.
+    #[test]
+    fn windows_chrome_and_firefox() {
+        let dir = tempfile::tempdir().unwrap();
+        let put = |rel: &str, body: &[u8]| {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        };
+        let hive =
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/windows/root/Windows/System32/config/SOFTWARE");
+        put("Windows/System32/config/SOFTWARE", &std::fs::read(hive).unwrap());
+        let chrome = "AppData/Local/Google/Chrome/User Data";
+        let manifest = br#"{"name": "Kaspersky Protection", "version": "2.0", "manifest_version": 3}"#;
+        put(&format!("Users/alice/{chrome}/Profile 1/Extensions/{KP}/2.0_0/manifest.json"), manifest);
+        let addons = br#"{"addons": [{"id": "light_plugin_ACF0E80077C511E59DED005056C00008@kaspersky.com", "type": "extension", "version": "4.0", "active": true}]}"#;
+        put("Users/alice/AppData/Roaming/Mozilla/Firefox/Profiles/x1.default-release/extensions.json", addons);
+        let scan = Scan::new(Root::new(dir.path()).unwrap());
+        assert_eq!(scan.os_family(), OsFamily::Windows);
+        let rows = generate(&scan.ctx("browser_extensions"), &Query::all());
+        let mut got: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                (r.browser.as_deref(), r.user.as_deref(), r.profile.as_deref(), r.id.as_deref(), r.version.as_deref())
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                (Some("chrome"), Some("alice"), Some("Profile 1"), Some(KP), Some("2.0")),
+                (
+                    Some("firefox"),
+                    Some("alice"),
+                    Some("x1.default-release"),
+                    Some("light_plugin_ACF0E80077C511E59DED005056C00008@kaspersky.com"),
+                    Some("4.0")
+                ),
+            ]
+        );
+    }
+
     #[test]
     fn macos_homes_and_layout() {
         let dir = tempfile::tempdir().unwrap();

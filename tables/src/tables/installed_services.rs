@@ -175,9 +175,11 @@ fn from_kexts<'a>(
     kext::read_kexts(ctx.root(), &mut |e| ctx.report(e))
         .into_iter()
         .filter_map(|k| {
-            let name = k.info.identifier.clone().unwrap_or_else(|| {
-                k.bundle_path.rsplit('/').next().unwrap_or(&k.bundle_path).to_string()
-            });
+            let name = k
+                .info
+                .identifier
+                .clone()
+                .unwrap_or_else(|| k.bundle_path.rsplit('/').next().unwrap_or(&k.bundle_path).to_string());
             if !q.admits("name", &name) {
                 return None;
             }
