@@ -324,7 +324,7 @@ impl RawName<'_> {
         )
     }
 
-    fn to_string(self) -> String {
+    fn decoded(self) -> String {
         self.chars().collect()
     }
 
@@ -436,7 +436,7 @@ impl Hive {
     fn scan_bins(&mut self, declared: u32) {
         let have = self.data.len() - BASE_BLOCK;
         let mut size = declared as usize;
-        if size == 0 || size % 4096 != 0 {
+        if size == 0 || !size.is_multiple_of(4096) {
             self.notice(format!(
                 "the base block's hive bins size {declared} is not a multiple of 4096; reading all bins present"
             ));
@@ -489,13 +489,11 @@ impl Hive {
                 if len < 8 || at + len > end {
                     break;
                 }
-                if raw < 0 {
-                    if let Ok(nk) = self.nk(at as u32) {
-                        if nk.flags & KEY_HIVE_ENTRY != 0 {
+                if raw < 0
+                    && let Ok(nk) = self.nk(at as u32)
+                        && nk.flags & KEY_HIVE_ENTRY != 0 {
                             return Some(at as u32);
                         }
-                    }
-                }
                 at += len;
             }
         }
@@ -564,7 +562,7 @@ impl Hive {
 
     fn name_string(&self, name: RawName<'_>) -> Result<String, RegError> {
         self.charge(name.bytes.len())?;
-        Ok(name.to_string())
+        Ok(name.decoded())
     }
 
     /// The key offsets in a key's subkey list, in order. An `ri` is followed

@@ -186,6 +186,12 @@ pub fn key_path(prefix: &str, parts: &[&str]) -> String {
     s
 }
 
+/// A scan shares one `WindowsHives` between tables, across threads.
+const _: () = {
+    const fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<WindowsHives>();
+};
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -285,9 +291,3 @@ pub(crate) mod tests {
         assert_eq!(hives.users()[1].key_prefix(), "HKEY_USERS\\alice");
     }
 }
-
-/// A scan shares one `WindowsHives` between tables, across threads.
-const _: () = {
-    const fn shareable<T: Send + Sync + 'static>() {}
-    shareable::<WindowsHives>();
-};

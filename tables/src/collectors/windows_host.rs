@@ -65,11 +65,10 @@ pub fn read_computer_name<R: Registry>(reg: &R) -> Result<Option<String>, RegErr
     for (key, value) in
         [("Control\\ComputerName\\ComputerName", "ComputerName"), ("Services\\Tcpip\\Parameters", "Hostname")]
     {
-        if let Some(k) = reg.open_from(&set, key)? {
-            if let Some(name) = reg.value(&k, value)?.and_then(|v| v.text()).filter(|s| !s.is_empty()) {
+        if let Some(k) = reg.open_from(&set, key)?
+            && let Some(name) = reg.value(&k, value)?.and_then(|v| v.text()).filter(|s| !s.is_empty()) {
                 return Ok(Some(name));
             }
-        }
     }
     Ok(None)
 }
@@ -79,11 +78,10 @@ pub fn read(hives: &WindowsHives, mut bad: impl FnMut(FsError)) -> WindowsHost {
     let mut host = WindowsHost::default();
     let software = hives.software();
     software.problems.iter().for_each(|p| bad(p.clone()));
-    if let Some(h) = &software.hive {
-        if let Err(e) = read_product(h, &mut host) {
+    if let Some(h) = &software.hive
+        && let Err(e) = read_product(h, &mut host) {
             bad(software.error(&key_path(HKLM_SOFTWARE, &[CURRENT_VERSION]), e));
         }
-    }
     let system = hives.system();
     system.problems.iter().for_each(|p| bad(p.clone()));
     if let Some(h) = &system.hive {

@@ -135,7 +135,7 @@ fn entries(log: &[u8]) -> Vec<Entry<'_>> {
     let mut at = 512;
     while at + 40 <= log.len() && &log[at..at + 4] == b"HvLE" {
         let size = le32(log, at + 4) as usize;
-        if size < 40 || size % 512 != 0 || size > log.len() - at {
+        if size < 40 || !size.is_multiple_of(512) || size > log.len() - at {
             break;
         }
         let e = &log[at..at + size];
