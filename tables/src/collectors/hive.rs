@@ -491,9 +491,10 @@ impl Hive {
                 }
                 if raw < 0
                     && let Ok(nk) = self.nk(at as u32)
-                        && nk.flags & KEY_HIVE_ENTRY != 0 {
-                            return Some(at as u32);
-                        }
+                    && nk.flags & KEY_HIVE_ENTRY != 0
+                {
+                    return Some(at as u32);
+                }
                 at += len;
             }
         }

@@ -66,9 +66,10 @@ pub fn read_computer_name<R: Registry>(reg: &R) -> Result<Option<String>, RegErr
         [("Control\\ComputerName\\ComputerName", "ComputerName"), ("Services\\Tcpip\\Parameters", "Hostname")]
     {
         if let Some(k) = reg.open_from(&set, key)?
-            && let Some(name) = reg.value(&k, value)?.and_then(|v| v.text()).filter(|s| !s.is_empty()) {
-                return Ok(Some(name));
-            }
+            && let Some(name) = reg.value(&k, value)?.and_then(|v| v.text()).filter(|s| !s.is_empty())
+        {
+            return Ok(Some(name));
+        }
     }
     Ok(None)
 }
@@ -79,9 +80,10 @@ pub fn read(hives: &WindowsHives, mut bad: impl FnMut(FsError)) -> WindowsHost {
     let software = hives.software();
     software.problems.iter().for_each(|p| bad(p.clone()));
     if let Some(h) = &software.hive
-        && let Err(e) = read_product(h, &mut host) {
-            bad(software.error(&key_path(HKLM_SOFTWARE, &[CURRENT_VERSION]), e));
-        }
+        && let Err(e) = read_product(h, &mut host)
+    {
+        bad(software.error(&key_path(HKLM_SOFTWARE, &[CURRENT_VERSION]), e));
+    }
     let system = hives.system();
     system.problems.iter().for_each(|p| bad(p.clone()));
     if let Some(h) = &system.hive {
