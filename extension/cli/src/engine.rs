@@ -39,8 +39,8 @@ impl Session {
         self.scans.begin()
     }
 
-    pub fn root(&self) -> &embargo_tables::Root {
-        self.scans.engine().root()
+    pub fn root(&self) -> embargo_tables::Root {
+        self.scans.engine().root().clone()
     }
 
     /// Runs every statement in `sql`, printing the rows of each. Returns how

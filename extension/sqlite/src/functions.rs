@@ -25,12 +25,22 @@ fn text(ctx: &Context<'_>, i: usize) -> Result<Option<String>> {
     })
 }
 
+/// The third argument of `regex_match` and `split`: an integer, said so
+/// plainly when it is not (rusqlite's own error names no function).
+fn index_arg(ctx: &Context<'_>, function: &str) -> Result<i64> {
+    match ctx.get_raw(2) {
+        ValueRef::Integer(i) => Ok(i),
+        other => Err(Error::UserFunctionError(
+            format!("{function}: the index (argument 3) must be an integer, not {}", other.data_type()).into(),
+        )),
+    }
+}
+
 /// `regex_match(value, pattern, index)`: group `index` of the first match of
 /// `pattern` in `value` (0 is the whole match), or NULL.
 fn regex_match(ctx: &Context<'_>) -> Result<Value> {
     let (Some(value), Some(pattern)) = (borrowed_text(ctx, 0)?, borrowed_text(ctx, 1)?) else { return Ok(Value::Null) };
-    let index: i64 = ctx.get(2)?;
-    let Ok(index) = usize::try_from(index) else { return Ok(Value::Null) };
+    let Ok(index) = usize::try_from(index_arg(ctx, "regex_match")?) else { return Ok(Value::Null) };
     with_compiled(&pattern, |re| {
         // `find` runs the lazy DFA; capture groups need the slower engines.
         let m = if index == 0 { re.find(&value) } else { re.captures(&value).and_then(|c| c.get(index)) };
@@ -75,8 +85,7 @@ fn with_compiled<T>(pattern: &str, f: impl FnOnce(&regex::Regex) -> T) -> std::r
 /// split at any of the characters in `tokens`, or NULL.
 fn split(ctx: &Context<'_>) -> Result<Value> {
     let (Some(value), Some(tokens)) = (text(ctx, 0)?, text(ctx, 1)?) else { return Ok(Value::Null) };
-    let index: i64 = ctx.get(2)?;
-    let Ok(index) = usize::try_from(index) else { return Ok(Value::Null) };
+    let Ok(index) = usize::try_from(index_arg(ctx, "split")?) else { return Ok(Value::Null) };
     Ok(value
         .split(|c| tokens.contains(c))
         .filter(|p| !p.is_empty())
@@ -148,5 +157,11 @@ mod tests {
         assert_eq!(one(&c, "SELECT version_compare('1.0~rc1', '1.0', 'DPKG')"), Value::Integer(-1));
         assert_eq!(one(&c, "SELECT version_compare('1.10', '1.9')"), Value::Integer(1));
         assert!(c.query_row("SELECT regex_match('a', '(', 0)", [], |r| r.get::<_, Value>(0)).is_err());
+        for sql in
+            ["SELECT regex_match('a', 'a', NULL)", "SELECT split('a', ',', x'01')", "SELECT split('a', ',', 1.5)"]
+        {
+            let err = c.query_row(sql, [], |r| r.get::<_, Value>(0)).unwrap_err().to_string();
+            assert!(err.contains("the index (argument 3) must be an integer"), "{sql}: {err}");
+        }
     }
 }

@@ -13,6 +13,7 @@
 
 mod functions;
 pub mod guard;
+mod statements;
 mod vtab;
 
 use std::sync::{Arc, Mutex};
@@ -22,26 +23,47 @@ use embargo_tables::{Engine, Scan};
 pub use functions::register_functions;
 pub use vtab::register_table;
 
+use statements::Statements;
+
 /// The scan a connection's tables read. The surface starts a fresh one at
-/// each of its units of work ([`ScanSlot::begin`]: the CLI per statement
-/// batch, the loadable extension per statement), so that rows, problems and
-/// shared state never outlive it.
+/// each of its units of work, so that rows, problems and shared state never
+/// outlive it: either by calling [`ScanSlot::begin`] (the CLI, per statement
+/// batch), or, for a host whose statements embargo does not see being run
+/// (the loadable extension), by a slot made with
+/// [`ScanSlot::per_statement`], which starts one per statement by itself.
 pub struct ScanSlot {
-    engine: Arc<Engine>,
+    engine: Mutex<Arc<Engine>>,
     current: Mutex<Arc<Scan>>,
+    statements: Option<Statements>,
 }
 
 impl ScanSlot {
-    /// A slot holding a first scan of `engine`.
+    /// A slot holding a first scan of `engine`; the surface calls
+    /// [`ScanSlot::begin`] at its units of work.
     pub fn new(engine: Arc<Engine>) -> Arc<ScanSlot> {
+        Self::make(engine, None)
+    }
+
+    /// A slot whose tables start a fresh scan for each statement of the
+    /// connection `db` runs (the rule is in `statements.rs`).
+    ///
+    /// # Safety
+    /// `db` must be the connection the slot's tables are registered on, and
+    /// the slot must not be used after that connection is closed (the
+    /// modules that hold it are dropped when it is).
+    pub unsafe fn per_statement(engine: Arc<Engine>, db: *mut rusqlite::ffi::sqlite3) -> Arc<ScanSlot> {
+        Self::make(engine, Some(Statements::new(db)))
+    }
+
+    fn make(engine: Arc<Engine>, statements: Option<Statements>) -> Arc<ScanSlot> {
         let first = Arc::new(engine.scan());
-        Arc::new(ScanSlot { engine, current: Mutex::new(first) })
+        Arc::new(ScanSlot { engine: Mutex::new(engine), current: Mutex::new(first), statements })
     }
 
     /// Replaces the current scan with a fresh one, and returns it. A
     /// statement already reading the old one finishes with it.
     pub fn begin(&self) -> Arc<Scan> {
-        let fresh = Arc::new(self.engine.scan());
+        let fresh = Arc::new(self.engine().scan());
         *self.current.lock().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
         fresh
     }
@@ -50,8 +72,38 @@ impl ScanSlot {
         self.current.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    pub fn engine(&self) -> &Engine {
-        &self.engine
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Makes the scans from now on come from `engine` (another root or
+    /// catalog). The current scan is kept for the statements reading it; a
+    /// per-statement slot starts the next statement on the new engine.
+    pub fn set_engine(&self, engine: Arc<Engine>) {
+        *self.engine.lock().unwrap_or_else(|p| p.into_inner()) = engine;
+        if let Some(s) = &self.statements {
+            s.engine_changed();
+        }
+    }
+
+    /// The scan a table cursor reads, asked once at its first filter.
+    fn for_cursor(&self) -> Arc<Scan> {
+        match &self.statements {
+            Some(s) if s.new_statement() => self.begin(),
+            _ => self.current(),
+        }
+    }
+
+    fn cursor_opened(&self) {
+        if let Some(s) = &self.statements {
+            s.cursor_opened();
+        }
+    }
+
+    fn cursor_closed(&self) {
+        if let Some(s) = &self.statements {
+            s.cursor_closed();
+        }
     }
 }
 

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use embargo_tables::query::{self, Builder, Folding, Offer, Op};
 use embargo_tables::spec::{Value, ValueRef};
 use embargo_tables::table::SharedRows;
-use embargo_tables::{Table, TableSpec};
+use embargo_tables::{Scan, Table, TableSpec};
 use rusqlite::vtab::{
     Context, Filters, IndexConstraintOp, IndexInfo, Module, VTab, VTabConfig, VTabConnection, VTabCursor, sqlite3_vtab,
     sqlite3_vtab_cursor,
@@ -64,11 +64,14 @@ unsafe impl<'vtab> VTab<'vtab> for EmbargoTab {
         _table: &[u8],
         _args: &[&[u8]],
     ) -> Result<(Cow<'static, CStr>, Self)> {
-        let aux = aux.ok_or_else(|| Error::ModuleError("embargo table registered without its table".into()))?;
-        db.config(VTabConfig::Innocuous)?;
-        let sql = CString::new(aux.table.spec().create_table_sql())
-            .map_err(|e| Error::ModuleError(format!("bad schema: {e}")))?;
-        Ok((Cow::Owned(sql), EmbargoTab { base: sqlite3_vtab::default(), table: aux.table, scans: aux.scans.clone() }))
+        guard(|| {
+            let aux = aux.ok_or_else(|| Error::ModuleError("embargo table registered without its table".into()))?;
+            db.config(VTabConfig::Innocuous)?;
+            let sql = CString::new(aux.table.spec().create_table_sql())
+                .map_err(|e| Error::ModuleError(format!("bad schema: {e}")))?;
+            let tab = EmbargoTab { base: sqlite3_vtab::default(), table: aux.table, scans: aux.scans.clone() };
+            Ok((Cow::Owned(sql), tab))
+        })
     }
 
     fn best_index(&self, info: &mut IndexInfo) -> Result<bool> {
@@ -79,12 +82,16 @@ unsafe impl<'vtab> VTab<'vtab> for EmbargoTab {
     }
 
     fn open(&'vtab mut self) -> Result<EmbargoCursor> {
-        Ok(EmbargoCursor {
-            base: sqlite3_vtab_cursor::default(),
-            table: self.table,
-            scans: self.scans.clone(),
-            rows: None,
-            row: 0,
+        guard(|| {
+            self.scans.cursor_opened();
+            Ok(EmbargoCursor {
+                base: sqlite3_vtab_cursor::default(),
+                table: self.table,
+                scans: self.scans.clone(),
+                scan: None,
+                rows: None,
+                row: 0,
+            })
         })
     }
 }
@@ -159,8 +166,17 @@ struct EmbargoCursor {
     base: sqlite3_vtab_cursor,
     table: &'static dyn Table,
     scans: Arc<ScanSlot>,
+    /// The scan of the statement this cursor belongs to, from its first filter.
+    scan: Option<Arc<Scan>>,
     rows: Option<SharedRows>,
     row: usize,
+}
+
+impl Drop for EmbargoCursor {
+    // SQLite closes a cursor when its statement ends or is reset.
+    fn drop(&mut self) {
+        self.scans.cursor_closed();
+    }
 }
 
 unsafe impl VTabCursor for EmbargoCursor {
@@ -176,9 +192,11 @@ unsafe impl VTabCursor for EmbargoCursor {
                 }
             }
             let query = query.build().map_err(|e| Error::ModuleError(e.to_string()))?;
-            // The scan current when the statement's table is read: the
-            // surface starts a fresh one at its unit of work.
-            self.rows = Some(self.scans.current().rows(self.table, &query));
+            // The scan of this statement: the surface starts a fresh one at
+            // its unit of work, or the slot does per statement.
+            let scans = &self.scans;
+            let scan = self.scan.get_or_insert_with(|| scans.for_cursor());
+            self.rows = Some(scan.rows(self.table, &query));
             self.row = 0;
             Ok(())
         })
@@ -194,13 +212,15 @@ unsafe impl VTabCursor for EmbargoCursor {
     }
 
     fn column(&self, ctx: &mut Context, i: c_int) -> Result<()> {
-        let Some(rows) = &self.rows else { return ctx.set_result(&rusqlite::types::Null) };
-        match rows.cell(self.row, i as usize) {
-            ValueRef::Null => ctx.set_result(&rusqlite::types::Null),
-            ValueRef::Integer(v) => ctx.set_result(&v),
-            ValueRef::Double(v) => ctx.set_result(&v),
-            ValueRef::Text(v) => ctx.set_result(&v),
-        }
+        guard(|| {
+            let Some(rows) = &self.rows else { return ctx.set_result(&rusqlite::types::Null) };
+            match rows.cell(self.row, i as usize) {
+                ValueRef::Null => ctx.set_result(&rusqlite::types::Null),
+                ValueRef::Integer(v) => ctx.set_result(&v),
+                ValueRef::Double(v) => ctx.set_result(&v),
+                ValueRef::Text(v) => ctx.set_result(&v),
+            }
+        })
     }
 
     /// A hash of the row's cells. SQLite's MULTI-INDEX OR plan reads the
@@ -208,6 +228,12 @@ unsafe impl VTabCursor for EmbargoCursor {
     /// same row must get the same rowid in every read, whatever the
     /// constraints (a position in one read would drop different rows).
     fn rowid(&self) -> Result<i64> {
+        guard(|| self.row_hash())
+    }
+}
+
+impl EmbargoCursor {
+    fn row_hash(&self) -> Result<i64> {
         use std::hash::{Hash, Hasher};
         let Some(rows) = &self.rows else { return Ok(0) };
         // DefaultHasher::new() has fixed keys: stable within and across runs.
@@ -421,6 +447,38 @@ mod tests {
         // Pushed down from a join: the planner must put `pets` first.
         let got = names(&conn, "SELECT probe.path FROM pets JOIN probe ON probe.path = '/' || pets.name ORDER BY 1");
         assert_eq!(got, ["/nemo", "/rex", "/tweety"]);
+    }
+
+    #[test]
+    fn a_per_statement_slot_scans_once_per_statement() {
+        let conn = Connection::open_in_memory().unwrap();
+        let engine = Arc::new(Engine::new(embargo_tables::Root::new("/").unwrap()));
+        // SAFETY: the slot goes only to this connection's modules.
+        let scans = unsafe { ScanSlot::per_statement(engine, conn.handle()) };
+        register_table(&conn, &pets::TABLE, scans.clone()).unwrap();
+        let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+        // One statement reading the table twice with the same constraints:
+        // one scan, so one generator call.
+        let before = calls();
+        assert_eq!(count("SELECT count(*) FROM pets a JOIN pets b ON a.name = b.name"), 3);
+        assert_eq!(calls() - before, 1);
+        // The same text again, and the same prepared statement run again:
+        // each run reads the root afresh.
+        assert_eq!(count("SELECT count(*) FROM pets a JOIN pets b ON a.name = b.name"), 3);
+        assert_eq!(calls() - before, 2);
+        let mut st = conn.prepare("SELECT name FROM pets").unwrap();
+        for run in 1..=2 {
+            assert_eq!(st.query_map([], |r| r.get::<_, String>(0)).unwrap().count(), 3);
+            assert_eq!(calls() - before, 2 + run);
+        }
+        // A statement left half read keeps its cursor open; a new one still
+        // gets a scan of its own.
+        let mut half = conn.prepare("SELECT name FROM pets").unwrap();
+        let mut rows = half.query([]).unwrap();
+        rows.next().unwrap().unwrap();
+        assert_eq!(count("SELECT count(*) FROM pets"), 3);
+        assert_eq!(calls() - before, 6);
+        drop(rows);
     }
 
     #[test]
