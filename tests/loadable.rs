@@ -406,6 +406,43 @@ fn sqlite3_survives_bad_input_and_keeps_its_root() {
     assert_eq!(out, format!("{critical}\nkesl\nklnagent64\n{critical}|1\n"));
 }
 
+/// Peak RSS in KiB of `sqlite3` running `statements` statements that each
+/// start a scan (wait4's rusage of the child alone).
+fn sqlite3_peak_rss(statements: usize) -> i64 {
+    use std::io::Write;
+    let critical = root_of("scan/deb-critical");
+    let mut script = format!(".load {}\nSELECT embargo_root('{critical}');\n", library().with_extension("").display());
+    for _ in 0..statements {
+        script.push_str("SELECT count(*) FROM installed_software JOIN scan_host;\n");
+    }
+    let mut child = Command::new("sqlite3")
+        .arg(":memory:")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sqlite3 runs");
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t);
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "sqlite3 failed: {status}");
+    usage.ru_maxrss
+}
+
+#[test]
+fn ten_thousand_statements_keep_memory_flat() {
+    if !peer("sqlite3") {
+        return;
+    }
+    // Each statement's scan is dropped when the next one starts: ten times
+    // the statements, the same memory (within 10%).
+    let (few, many) = (sqlite3_peak_rss(1_000), sqlite3_peak_rss(10_000));
+    eprintln!("peak RSS: 1,000 statements {few} KiB, 10,000 statements {many} KiB");
+    assert!((many as f64) < few as f64 * 1.10, "1,000 statements: {few} KiB peak, 10,000: {many} KiB");
+}
+
 // ------------------------------------------------------------------ Python
 
 /// A Python whose sqlite3 module may load extensions (Debian's may; a
