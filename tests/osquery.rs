@@ -571,3 +571,78 @@ fn canned_queries_agree_on_a_windows_root_after_the_ultraav_swap() {
 fn canned_queries_agree_on_a_macos_root() {
     canned_agree(&fixture("macos/root"), "2026-12-01");
 }
+
+#[test]
+fn generate_of_systemd_units_agrees_with_systemctl() {
+    let Some(py) = python() else { return };
+    if !peer("systemctl") {
+        return;
+    }
+    for case in ["scan/deb-critical", "scan/leftovers", "scan/neg-systemd"] {
+        let root = fixture(case);
+        let want = embargo_tables::testing::systemctl_unit_files(&root);
+        assert!(!want.is_empty(), "{case}");
+        let r = calls(
+            &py,
+            &root_args(&root).iter().map(String::as_str).collect::<Vec<_>>(),
+            json!([{"table": "installed_services", "where": [["kind", "=", "systemd"]], "cols": ["name", "start_type", "kind"]}]),
+        );
+        let res = results(&r);
+        assert_types("installed_services", &broadcast(&r)["installed_services"], res[0]["rows"].as_array().unwrap());
+        let mut got: Vec<(String, String)> = ok_rows(&res[0])
+            .iter()
+            .filter(|r| r["kind"] == "systemd")
+            .map(|r| (r["name"].as_str().unwrap().into(), r["start_type"].as_str().unwrap().into()))
+            .collect();
+        got.sort();
+        assert_eq!(got, want, "{case}");
+    }
+}
+
+/// SHA-1 (lowercase hex) of every certificate of a PEM bundle, by openssl.
+fn openssl_sha1s(bundle: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(bundle).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut out = BTreeSet::new();
+    for (i, block) in text.split_inclusive("-----END CERTIFICATE-----\n").enumerate() {
+        if !block.contains("BEGIN CERTIFICATE") {
+            continue;
+        }
+        let f = dir.path().join(format!("{i}.pem"));
+        std::fs::write(&f, block).unwrap();
+        let s = run_peer("openssl", &["x509", "-in", f.to_str().unwrap(), "-noout", "-fingerprint", "-sha1"]);
+        let fp = s.trim().split_once('=').unwrap().1;
+        out.insert(fp.replace(':', "").to_lowercase());
+    }
+    out
+}
+
+#[test]
+fn generate_of_bundle_certificates_agrees_with_openssl() {
+    let Some(py) = python() else { return };
+    if !peer("openssl") {
+        return;
+    }
+    let root = fixture("scan/deb-critical");
+    let want = openssl_sha1s(&root.join("etc/ssl/certs/ca-certificates.crt"));
+    assert_eq!(want.len(), 2, "{want:?}");
+    let r = calls(
+        &py,
+        &root_args(&root).iter().map(String::as_str).collect::<Vec<_>>(),
+        json!([{"table": "installed_certificates", "where": [["store", "=", "bundle"]]}]),
+    );
+    let res = results(&r);
+    assert_types(
+        "installed_certificates",
+        &broadcast(&r)["installed_certificates"],
+        res[0]["rows"].as_array().unwrap(),
+    );
+    let rows = ok_rows(&res[0]);
+    let got: BTreeSet<String> =
+        rows.iter().filter(|r| r["store"] == "bundle").map(|r| r["sha1"].as_str().unwrap().to_string()).collect();
+    assert_eq!(got, want);
+    for row in rows {
+        // INTEGER columns arrive as numbers osquery can read.
+        assert!(row["not_valid_after"].is_i64() && row["ca"].is_i64(), "{row}");
+    }
+}
