@@ -1,0 +1,89 @@
+//! osquery's query context (the `context` JSON of a `generate` request)
+//! into the typed query every surface builds.
+//!
+//! The shape is `TablePlugin::setRequestFromContext`'s:
+//! `{"constraints":[{"name":C,"list":[{"op":2,"expr":"v"}],"affinity":T}],"colsUsed":[…]}`,
+//! every column listed, `list` empty where unconstrained, an `IN (a, b)` as
+//! several op-2 entries (hence [`Folding::Union`]). Parsed leniently, as
+//! osquery-go does: osquery before 3.0 sent `op` as a string and an empty
+//! `list` as `""`. Only `=` (op 2) reaches the generator, and only on index
+//! columns ([`Builder`] decides); every other operator is a hint osquery
+//! re-checks on the rows anyway.
+
+use embargo_tables::query::{Builder, Folding, MissingRequired, Op};
+use embargo_tables::{Query, TableSpec, Value};
+use serde_json::Value as Json;
+
+/// osquery's `EQUALS` operator code.
+const EQUALS: i64 = 2;
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ContextError {
+    #[error("the query context is not JSON: {0}")]
+    NotJson(String),
+    #[error("the query context is not osquery's: {0}")]
+    Shape(String),
+    #[error("{table} has no column {column:?} (named in the query context)")]
+    UnknownColumn { table: &'static str, column: String },
+    #[error(transparent)]
+    MissingRequired(#[from] MissingRequired),
+}
+
+/// The query `context` asks of the table `spec`; no context at all asks
+/// for every row.
+pub fn query(spec: &'static TableSpec, context: Option<&str>) -> Result<Query, ContextError> {
+    let mut builder = Builder::new(spec, Folding::Union);
+    let context = context.map(str::trim).filter(|c| !c.is_empty());
+    if let Some(text) = context {
+        let json: Json = serde_json::from_str(text).map_err(|e| ContextError::NotJson(e.to_string()))?;
+        let Json::Object(top) = json else { return Err(ContextError::Shape("not an object".into())) };
+        match top.get("constraints") {
+            None | Some(Json::Null) => {}
+            Some(Json::String(s)) if s.is_empty() => {}
+            Some(Json::Array(list)) => {
+                for c in list {
+                    push_column(&mut builder, spec, c)?;
+                }
+            }
+            Some(_) => return Err(ContextError::Shape("`constraints` is not a list".into())),
+        }
+    }
+    Ok(builder.build()?)
+}
+
+fn push_column(builder: &mut Builder<'_>, spec: &'static TableSpec, c: &Json) -> Result<(), ContextError> {
+    let Json::Object(c) = c else { return Err(ContextError::Shape("a constraint is not an object".into())) };
+    let Some(Json::String(name)) = c.get("name") else {
+        return Err(ContextError::Shape("a constraint has no `name`".into()));
+    };
+    let Some(column) = spec.column_index(name) else {
+        return Err(ContextError::UnknownColumn { table: spec.name, column: name.clone() });
+    };
+    let entries = match c.get("list") {
+        None | Some(Json::Null) => return Ok(()),
+        Some(Json::String(s)) if s.is_empty() => return Ok(()),
+        Some(Json::Array(entries)) => entries,
+        Some(_) => return Err(ContextError::Shape(format!("the `list` of {name:?} is not a list"))),
+    };
+    for e in entries {
+        let Json::Object(e) = e else { return Err(ContextError::Shape(format!("an entry of {name:?} is not an object"))) };
+        let op = match e.get("op") {
+            Some(Json::Number(n)) => n.as_i64(),
+            Some(Json::String(s)) => s.trim().parse::<i64>().ok(),
+            _ => None,
+        };
+        let Some(op) = op else { return Err(ContextError::Shape(format!("an entry of {name:?} has no numeric `op`"))) };
+        if op != EQUALS {
+            continue;
+        }
+        let value = match e.get("expr") {
+            Some(Json::String(s)) => Value::Text(s.clone()),
+            Some(Json::Number(n)) => Value::Text(n.to_string()),
+            // `= NULL` matches nothing; handed on, it lets the generator skip all.
+            Some(Json::Null) | None => Value::Null,
+            Some(_) => return Err(ContextError::Shape(format!("an `expr` of {name:?} is not a string"))),
+        };
+        builder.push(column, Op::Eq, [value]);
+    }
+    Ok(())
+}
