@@ -123,11 +123,16 @@ impl FakeManager {
 
     /// Spawns the extension as osqueryd does: `[--verbose] --socket S --timeout T --interval I`.
     pub fn spawn(&self, extra: &[&str], timeout: &str, interval: &str) -> Child {
+        self.spawn_env(extra, timeout, interval, &[])
+    }
+
+    pub fn spawn_env(&self, extra: &[&str], timeout: &str, interval: &str, env: &[(&str, &str)]) -> Child {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_embargo-osquery"));
         cmd.arg("--verbose")
             .args(["--socket", self.socket.to_str().unwrap(), "--timeout", timeout, "--interval", interval])
             .args(extra)
             .env("OSQUERY_EXTENSION", std::process::id().to_string())
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(self.log()).unwrap());
@@ -232,8 +237,12 @@ pub struct Running {
 
 impl Running {
     pub fn start(extra: &[&str]) -> Running {
+        Running::start_env(extra, &[])
+    }
+
+    pub fn start_env(extra: &[&str], env: &[(&str, &str)]) -> Running {
         let manager = FakeManager::start();
-        let child = manager.spawn(extra, "5", "1");
+        let child = manager.spawn_env(extra, "5", "1", env);
         let socket = manager.wait_for_extension(Duration::from_secs(20));
         Running { manager, child, socket }
     }
