@@ -78,7 +78,8 @@ fn push_column(builder: &mut Builder<'_>, spec: &'static TableSpec, c: &Json) ->
         }
         let value = match e.get("expr") {
             Some(Json::String(s)) => Value::Text(s.clone()),
-            Some(Json::Number(n)) => Value::Text(n.to_string()),
+            // osquery always sends a string; an integer is taken as its text.
+            Some(Json::Number(n)) if n.is_i64() || n.is_u64() => Value::Text(n.to_string()),
             // `= NULL` matches nothing; handed on, it lets the generator skip all.
             Some(Json::Null) | None => Value::Null,
             Some(_) => return Err(ContextError::Shape(format!("an `expr` of {name:?} is not a string"))),
