@@ -155,3 +155,56 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Parsed, UsageErr
     }
     Ok(Parsed::Run(a))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(argv: &[&str]) -> Result<Args, UsageError> {
+        match parse(argv.iter().map(|s| s.to_string()))? {
+            Parsed::Run(a) => Ok(a),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn osqueryds_argv_is_read_verbose_first_and_unknown_flags_ignored() {
+        let a = run(&["--verbose", "--socket", "/var/osquery/osquery.em", "--timeout", "3", "--interval", "5"]).unwrap();
+        assert_eq!((a.verbose, a.socket.to_str().unwrap()), (true, "/var/osquery/osquery.em"));
+        assert_eq!((a.timeout, a.interval), (Duration::from_secs(3), Duration::from_secs(5)));
+        let a = run(&["--extensions_future", "x", "--socket=/s", "--flagfile", "/etc/f", "--interval=0.5", "-z"]).unwrap();
+        assert_eq!((a.socket.to_str().unwrap(), a.interval, a.verbose), ("/s", Duration::from_millis(500), false));
+        assert_eq!(a.root, PathBuf::from("/"));
+    }
+
+    #[test]
+    fn our_own_flags_are_read() {
+        let a = run(&["--root", "/mnt/img", "--catalog", "/c.toml", "--as-of", "2025-09-29", "--generate-budget", "5",
+            "--cache-ttl", "0", "--max-connections", "8", "--io-timeout", "2"]).unwrap();
+        assert_eq!(a.root, PathBuf::from("/mnt/img"));
+        assert_eq!(a.catalog, Some(PathBuf::from("/c.toml")));
+        // 2025-09-29T00:00:00Z, as `date -u -d 2025-09-29 +%s` says.
+        assert_eq!(a.as_of, Some(1_759_104_000));
+        assert_eq!((a.generate_budget, a.cache_ttl, a.max_connections), (Duration::from_secs(5), Duration::ZERO, 8));
+        // osquery's floor for the interval.
+        assert_eq!(run(&["--interval", "0"]).unwrap().interval, Duration::from_millis(200));
+    }
+
+    #[test]
+    fn bad_values_of_our_flags_are_usage_errors() {
+        for (argv, flag) in [
+            (&["--timeout", "soon"][..], "--timeout"),
+            (&["--interval", "-1"], "--interval"),
+            (&["--socket"], "--socket"),
+            (&["--socket", ""], "--socket"),
+            (&["--as-of", "2025-13-01"], "--as-of"),
+            (&["--max-connections", "0"], "--max-connections"),
+            (&["--generate-budget", "nan"], "--generate-budget"),
+            (&["--root="], "--root"),
+        ] {
+            let e = run(argv).unwrap_err();
+            assert_eq!(e.flag, flag, "{argv:?}: {e}");
+        }
+        assert_eq!(parse(["--help".to_string()]), Ok(Parsed::Help));
+    }
+}

@@ -78,7 +78,8 @@ fn push_column(builder: &mut Builder<'_>, spec: &'static TableSpec, c: &Json) ->
         }
         let value = match e.get("expr") {
             Some(Json::String(s)) => Value::Text(s.clone()),
-            Some(Json::Number(n)) => Value::Text(n.to_string()),
+            // osquery always sends a string; an integer is taken as its text.
+            Some(Json::Number(n)) if n.is_i64() || n.is_u64() => Value::Text(n.to_string()),
             // `= NULL` matches nothing; handed on, it lets the generator skip all.
             Some(Json::Null) | None => Value::Null,
             Some(_) => return Err(ContextError::Shape(format!("an `expr` of {name:?} is not a string"))),
@@ -86,4 +87,86 @@ fn push_column(builder: &mut Builder<'_>, spec: &'static TableSpec, c: &Json) ->
         builder.push(column, Op::Eq, [value]);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use embargo_tables::tables;
+
+    fn spec(name: &str) -> &'static TableSpec {
+        tables::find(name).unwrap().spec()
+    }
+
+    fn texts<'a>(q: &'a Query, column: &str) -> Option<Vec<&'a str>> {
+        q.texts(column).map(|t| t.iter().map(String::as_str).collect())
+    }
+
+    #[test]
+    fn equals_on_an_index_column_reaches_the_generator_and_others_are_hints() {
+        let ctx = r#"{"constraints":[
+            {"name":"source","list":[{"op":2,"expr":"deb"}],"affinity":"TEXT"},
+            {"name":"size","list":[{"op":4,"expr":"0"}],"affinity":"BIGINT"},
+            {"name":"name","list":[{"op":65,"expr":"kasp%"}],"affinity":"TEXT"},
+            {"name":"version","list":[],"affinity":"TEXT"}],
+            "colsUsed":["name","source"],"colsUsedBitset":9}"#;
+        let q = query(spec("installed_software"), Some(ctx)).unwrap();
+        assert_eq!(texts(&q, "source"), Some(vec!["deb"]));
+        assert!(!q.restricts("size") && !q.restricts("name") && !q.restricts("version"));
+    }
+
+    /// osquery hands `IN ('deb', 'rpm')` as two op-2 entries: one IN.
+    #[test]
+    fn several_equals_on_a_column_are_one_in() {
+        let ctx = r#"{"constraints":[{"name":"source","list":[{"op":2,"expr":"deb"},{"op":2,"expr":"rpm"},{"op":2,"expr":"deb"}],"affinity":"TEXT"}]}"#;
+        let q = query(spec("installed_software"), Some(ctx)).unwrap();
+        assert_eq!(texts(&q, "source"), Some(vec!["deb", "rpm"]));
+    }
+
+    /// osquery before 3.0: `op` as a string, an empty `list` as "".
+    #[test]
+    fn old_osquery_contexts_are_read() {
+        let ctx = r#"{"constraints":[{"name":"source","list":[{"op":"2","expr":"rpm"}],"affinity":"TEXT"},
+                                     {"name":"name","list":"","affinity":"TEXT"}]}"#;
+        let q = query(spec("installed_software"), Some(ctx)).unwrap();
+        assert_eq!(texts(&q, "source"), Some(vec!["rpm"]));
+        assert!(!q.restricts("name"));
+        assert!(query(spec("installed_software"), Some(r#"{"constraints":""}"#)).unwrap().is_all());
+        assert!(query(spec("installed_software"), Some("{}")).unwrap().is_all());
+        assert!(query(spec("installed_software"), None).unwrap().is_all());
+        assert!(query(spec("installed_software"), Some("")).unwrap().is_all());
+    }
+
+    #[test]
+    fn an_unknown_column_is_named() {
+        let ctx = r#"{"constraints":[{"name":"colour","list":[{"op":2,"expr":"red"}],"affinity":"TEXT"}]}"#;
+        let err = query(spec("installed_software"), Some(ctx)).unwrap_err();
+        assert_eq!(err, ContextError::UnknownColumn { table: "installed_software", column: "colour".into() });
+        assert!(err.to_string().contains("\"colour\""), "{err}");
+    }
+
+    #[test]
+    fn what_is_not_osquerys_context_is_an_error() {
+        let s = spec("installed_software");
+        assert!(matches!(query(s, Some("{not json")), Err(ContextError::NotJson(_))));
+        assert!(matches!(query(s, Some("[1,2]")), Err(ContextError::Shape(_))));
+        assert!(matches!(query(s, Some(r#"{"constraints":7}"#)), Err(ContextError::Shape(_))));
+        assert!(matches!(query(s, Some(r#"{"constraints":[{"list":[]}]}"#)), Err(ContextError::Shape(_))));
+        assert!(matches!(
+            query(s, Some(r#"{"constraints":[{"name":"name","list":[{"op":"eq","expr":"x"}]}]}"#)),
+            Err(ContextError::Shape(_))
+        ));
+    }
+
+    /// The same text as every other surface: the engine's MissingRequired.
+    #[test]
+    fn a_required_column_without_equals_is_the_engines_error() {
+        let s = spec("file_presence");
+        let expected = Builder::new(s, Folding::Union).build().unwrap_err();
+        let ctx = r#"{"constraints":[{"name":"path","list":[{"op":65,"expr":"/opt/%"}],"affinity":"TEXT"}]}"#;
+        assert_eq!(query(s, Some(ctx)).unwrap_err(), ContextError::MissingRequired(expected.clone()));
+        assert_eq!(query(s, Some(ctx)).unwrap_err().to_string(), expected.to_string());
+        let ok = r#"{"constraints":[{"name":"path","list":[{"op":2,"expr":"/opt/a"},{"op":2,"expr":"/opt/b"}],"affinity":"TEXT"}]}"#;
+        assert_eq!(texts(&query(s, Some(ok)).unwrap(), "path"), Some(vec!["/opt/a", "/opt/b"]));
+    }
 }

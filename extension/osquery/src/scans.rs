@@ -116,3 +116,79 @@ impl Scans {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// How many times the slow table was generated.
+    static MADE: AtomicUsize = AtomicUsize::new(0);
+
+    mod slow {
+        use embargo_tables::{Ctx, Query};
+        embargo_tables::declare_table! {
+            /// One row, after a while.
+            pub struct Slow {
+                /// How long it took, ms.
+                ms: Integer [index],
+            }
+
+            table slow {
+                description: "A table that takes 300 ms.",
+                class: Evidence,
+                reads: [Linux],
+                examples: ["SELECT * FROM slow"],
+                generate: generate,
+            }
+        }
+        fn generate(_ctx: &Ctx<'_>, _q: &Query) -> Vec<Slow> {
+            super::MADE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            vec![Slow { ms: Some(300) }]
+        }
+    }
+
+    fn scans(ttl_ms: u64, budget_ms: u64) -> (tempfile::TempDir, Scans) {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::new(embargo_tables::Root::new(dir.path()).unwrap());
+        (dir, Scans::new(Arc::new(engine), Duration::from_millis(ttl_ms), Duration::from_millis(budget_ms)))
+    }
+
+    /// One test, as MADE is shared.
+    #[test]
+    fn over_budget_is_an_error_rows_are_kept_for_the_ttl_and_workers_are_bounded() {
+        let (_dir, s) = scans(60_000, 100);
+        let started = Instant::now();
+        let err = s.rows(&slow::TABLE, Query::all()).err().unwrap();
+        assert!(started.elapsed() < Duration::from_millis(280), "stopped waiting at the budget");
+        assert!(err.contains("budget of 0.1 s"), "{err}");
+        // The abandoned worker finishes; its rows stay in the scan.
+        std::thread::sleep(Duration::from_millis(400));
+        assert_eq!(s.workers.load(Ordering::SeqCst), 0);
+        let (_dir2, s2) = scans(60_000, 5_000);
+        let before = MADE.load(Ordering::SeqCst);
+        assert_eq!(s2.rows(&slow::TABLE, Query::all()).unwrap().len(), 1);
+        assert_eq!(s2.rows(&slow::TABLE, Query::all()).unwrap().len(), 1);
+        assert_eq!(MADE.load(Ordering::SeqCst), before + 1, "the second call is served from the scan");
+        // Expired: a fresh scan generates again, and an idle one is dropped.
+        let (_dir3, s3) = scans(0, 5_000);
+        s3.rows(&slow::TABLE, Query::all()).unwrap();
+        s3.rows(&slow::TABLE, Query::all()).unwrap();
+        assert_eq!(MADE.load(Ordering::SeqCst), before + 3);
+        s3.expire();
+        assert!(s3.current.lock().unwrap().is_none());
+        workers_are_bounded();
+    }
+
+    fn workers_are_bounded() {
+        let (_dir, s) = scans(0, 10);
+        let s = Arc::new(s);
+        let errors: Vec<String> = (0..MAX_WORKERS + 4)
+            .filter_map(|_| s.rows(&slow::TABLE, Query::all()).err())
+            .collect();
+        assert_eq!(errors.len(), MAX_WORKERS + 4);
+        assert!(errors.iter().filter(|e| e.contains("still running")).count() >= 4, "{errors:?}");
+        assert!(s.workers.load(Ordering::SeqCst) <= MAX_WORKERS);
+    }
+}

@@ -436,3 +436,123 @@ impl<W: Write> Writer<W> {
         self.inner.flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(bytes: &[u8]) -> Reader<&[u8]> {
+        Reader::new(bytes, Limits::default())
+    }
+
+    #[test]
+    fn values_round_trip() {
+        let mut w = Writer::new(Vec::new());
+        w.write_message_begin("call", MessageType::Call, 77).unwrap();
+        w.write_field_begin(ttype::STRING, 1).unwrap();
+        w.write_string("tablé").unwrap();
+        w.write_field_begin(ttype::I64, 2).unwrap();
+        w.write_i64(-5).unwrap();
+        w.write_field_begin(ttype::LIST, 3).unwrap();
+        w.write_list_begin(ttype::I32, 2).unwrap();
+        w.write_i32(1).unwrap();
+        w.write_i32(i32::MIN).unwrap();
+        w.write_field_stop().unwrap();
+        let bytes = w.into_inner();
+        // The strict header: version 1, type CALL.
+        assert_eq!(&bytes[..4], &[0x80, 0x01, 0x00, 0x01]);
+        let mut r = reader(&bytes);
+        assert_eq!(r.read_message_begin().unwrap(), MessageHeader { name: "call".into(), kind: MessageType::Call, seq: 77 });
+        let mut got = (String::new(), 0, Vec::new());
+        r.read_struct(|r, id, ty| {
+            match id {
+                1 => got.0 = r.expect_string(ty)?,
+                2 => got.1 = r.read_i64()?,
+                3 => got.2 = r.read_list(ttype::I32, |r| r.read_i32())?,
+                _ => r.skip(ty)?,
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(got, ("tablé".to_string(), -5, vec![1, i32::MIN]));
+    }
+
+    #[test]
+    fn old_unversioned_headers_are_read() {
+        let mut b = Vec::new();
+        b.extend_from_slice(&4i32.to_be_bytes());
+        b.extend_from_slice(b"ping");
+        b.push(1);
+        b.extend_from_slice(&9i32.to_be_bytes());
+        assert_eq!(reader(&b).read_message_begin().unwrap(), MessageHeader { name: "ping".into(), kind: MessageType::Call, seq: 9 });
+    }
+
+    /// A string claiming 2^31 - 1 bytes is refused from its length alone.
+    #[test]
+    fn a_huge_string_length_is_refused_before_allocation() {
+        let mut b = Vec::new();
+        b.extend_from_slice(&i32::MAX.to_be_bytes());
+        b.extend_from_slice(b"abc");
+        let err = reader(&b).read_string().unwrap_err();
+        assert!(matches!(&err, Error::Protocol(m) if m.contains("exceeds the limit")), "{err}");
+        // Negative, too.
+        let err = reader(&(-1i32).to_be_bytes()).read_string().unwrap_err();
+        assert!(matches!(&err, Error::Protocol(m) if m.contains("negative")), "{err}");
+    }
+
+    /// Within the limit, memory follows the bytes that come: 10 MiB
+    /// claimed, 3 bytes sent, an EOF after one small chunk.
+    #[test]
+    fn a_length_beyond_the_data_ends_at_the_data() {
+        let mut b = Vec::new();
+        b.extend_from_slice(&(10i32 << 20).to_be_bytes());
+        b.extend_from_slice(b"abc");
+        let err = reader(&b).read_string().unwrap_err();
+        assert!(err.is_disconnect(), "{err}");
+    }
+
+    #[test]
+    fn container_counts_and_nesting_are_bounded() {
+        let limits = Limits { container: 10, depth: 3, ..Limits::default() };
+        let mut b = vec![ttype::STRING, ttype::STRING];
+        b.extend_from_slice(&11i32.to_be_bytes());
+        let err = Reader::new(&b[..], limits).read_map((ttype::STRING, ttype::STRING), |r| r.read_string()).unwrap_err();
+        assert!(err.to_string().contains("exceeds the limit"), "{err}");
+        // A list of lists of lists of lists, skipped: too deep.
+        let mut b = Vec::new();
+        for _ in 0..5 {
+            b.push(ttype::LIST);
+            b.extend_from_slice(&1i32.to_be_bytes());
+        }
+        let err = Reader::new(&b[..], limits).skip(ttype::LIST).unwrap_err();
+        assert!(err.to_string().contains("nesting"), "{err}");
+        // Nor can a struct of structs recurse without end.
+        let b = vec![ttype::STRUCT, 0, 1].repeat(1000);
+        let err = Reader::new(&b[..], limits).skip(ttype::STRUCT).unwrap_err();
+        assert!(err.to_string().contains("nesting"), "{err}");
+    }
+
+    #[test]
+    fn a_message_has_a_byte_budget() {
+        let limits = Limits { message: 100, ..Limits::default() };
+        let mut w = Writer::new(Vec::new());
+        w.write_message_begin("call", MessageType::Call, 1).unwrap();
+        for i in 0..20 {
+            w.write_field_begin(ttype::I64, i).unwrap();
+            w.write_i64(0).unwrap();
+        }
+        w.write_field_stop().unwrap();
+        let bytes = w.into_inner();
+        let mut r = Reader::new(&bytes[..], limits);
+        r.read_message_begin().unwrap();
+        let err = r.read_struct(|r, _, ty| r.skip(ty)).unwrap_err();
+        assert!(err.to_string().contains("message longer"), "{err}");
+    }
+
+    #[test]
+    fn unknown_types_and_bad_versions_are_errors() {
+        assert!(reader(&[99]).skip(99).is_err());
+        let err = reader(&0x8002_0001u32.to_be_bytes()).read_message_begin().unwrap_err();
+        assert!(err.to_string().contains("version"), "{err}");
+    }
+}
