@@ -9,7 +9,7 @@ independent of the extension under test):
   buffered transport and binary protocol, as osqueryd does;
 - it spawns the extension as osqueryd's watcher does
   (`BIN [--verbose] --socket S --timeout T --interval I`, each value its own
-  argv token, `OSQUERY_EXTENSION=<pid>` in the environment) and applies
+  argv token, `OSQUERY_EXTENSION=<its pid>` in the environment) and applies
   osqueryd's registration rules;
 - it calls the extension on a fresh connection per call, after a ping on
   another fresh connection, as osquery's `callExtension` does;
@@ -325,9 +325,11 @@ class Session:
             "--socket", self.socket, "--timeout", str(timeout), "--interval", str(interval)] + list(ext_args)
         self.argv = argv
         self.stderr = open(os.path.join(self.dir, "extension.log"), "w+")
-        env = dict(os.environ)
-        env["OSQUERY_EXTENSION"] = str(os.getpid())
-        self.proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=self.stderr,
+        def child_env():
+            # osqueryd's launchExtension sets it in the forked child: the extension's own pid.
+            os.environ["OSQUERY_EXTENSION"] = str(os.getpid())
+
+        self.proc = subprocess.Popen(argv, preexec_fn=child_env, stdin=subprocess.DEVNULL, stdout=self.stderr,
                                      stderr=self.stderr)
         deadline = time.time() + wait
         with self.handler.lock:
