@@ -119,8 +119,8 @@ fn shell_words(args: &[&str]) -> String {
     args.iter().map(|a| format!("'{}'", a.replace('\'', r"'\''"))).collect::<Vec<_>>().join(" ")
 }
 
-fn root_args(root: &Path) -> Vec<String> {
-    vec!["--root".into(), root.to_str().unwrap().into()]
+fn root_args(root: &Path) -> [&str; 2] {
+    ["--root", root.to_str().unwrap()]
 }
 
 fn results(report: &Value) -> &Vec<Value> {
@@ -318,7 +318,7 @@ fn embargo_registers_every_table_and_columns_answers_the_same() {
     let odd = r#"{"constraints":[{"name":"no_such_column","list":[{"op":2,"expr":"x"}],"affinity":"TEXT"},{"name":"source","list":[{"op":"2","expr":"deb"}],"affinity":"TEXT"},{"name":"name","list":"","affinity":"TEXT"}]}"#;
     c.push(json!({"table": "installed_software", "request": {"action": "generate", "context": odd}}));
     c.push(json!({"table": "scan_host", "where": []}));
-    let r = calls(&py, &root_args(&root).iter().map(String::as_str).collect::<Vec<_>>(), Value::Array(c));
+    let r = calls(&py, &root_args(&root), Value::Array(c));
     assert_eq!(r["info"]["name"], "embargo", "{}", r["info"]);
     assert_eq!(r["registrations"], json!([["embargo", 0, "OK"]]));
     assert_eq!(r["registry_names"], json!(["table"]));
@@ -393,7 +393,7 @@ fn generate_of_deb_packages_agrees_with_dpkg_query() {
     let two: Vec<&String> = want.keys().take(2).collect();
     let r = calls(
         &py,
-        &root_args(&root).iter().map(String::as_str).collect::<Vec<_>>(),
+        &root_args(&root),
         json!([
             {"table": "installed_software", "where": [["source", "=", "deb"]]},
             {"table": "installed_software", "where": [["source", "=", "deb"], ["name", "=", two[0]], ["name", "=", two[1]]],
@@ -451,7 +451,7 @@ fn generate_of_rpm_packages_agrees_with_rpm() {
     assert_eq!(want.len(), 3, "{want:?}");
     let r = calls(
         &py,
-        &root_args(&root).iter().map(String::as_str).collect::<Vec<_>>(),
+        &root_args(&root),
         json!([{"table": "installed_software", "where": [["source", "=", "rpm"]], "cols": ["name", "version", "source"]}]),
     );
     let res = results(&r);
@@ -473,7 +473,7 @@ fn file_presence_takes_its_required_path_from_the_context() {
     let root = fixture("roots/debian-mini");
     let r = calls(
         &py,
-        &root_args(&root).iter().map(String::as_str).collect::<Vec<_>>(),
+        &root_args(&root),
         json!([
             {"table": "file_presence", "where": [["path", "=", "/etc/hostname"], ["path", "=", "/opt/kaspersky"]]},
             {"table": "file_presence"},
@@ -537,7 +537,7 @@ fn canned_agree(root: &Path, as_of: &str) {
     let bin = extension();
     let mut args = vec!["sql".to_string(), "--ext".into(), bin.to_str().unwrap().into()];
     args.push("--ext-args".into());
-    args.push(shell_words(&[&root_args(root)[0], &root_args(root)[1], "--as-of", as_of]));
+    args.push(shell_words(&["--root", root.to_str().unwrap(), "--as-of", as_of]));
     for f in &files {
         args.push("-f".into());
         args.push(f.to_str().unwrap().into());
@@ -605,7 +605,7 @@ fn generate_of_systemd_units_agrees_with_systemctl() {
         assert!(!want.is_empty(), "{case}");
         let r = calls(
             &py,
-            &root_args(&root).iter().map(String::as_str).collect::<Vec<_>>(),
+            &root_args(&root),
             json!([{"table": "installed_services", "where": [["kind", "=", "systemd"]], "cols": ["name", "start_type", "kind"]}]),
         );
         let res = results(&r);
@@ -649,7 +649,7 @@ fn generate_of_bundle_certificates_agrees_with_openssl() {
     assert_eq!(want.len(), 2, "{want:?}");
     let r = calls(
         &py,
-        &root_args(&root).iter().map(String::as_str).collect::<Vec<_>>(),
+        &root_args(&root),
         json!([{"table": "installed_certificates", "where": [["store", "=", "bundle"]]}]),
     );
     let res = results(&r);
