@@ -96,23 +96,28 @@ fn harness(py: &Path, args: &[&str]) -> Value {
 
 /// One extension session making `calls` (see manager.py), ended with shutdown().
 fn calls(py: &Path, ext_args: &[&str], calls: Value) -> Value {
+    calls_with(py, &[], ext_args, calls)
+}
+
+/// [`calls`] with flags for the manager itself.
+fn calls_with(py: &Path, manager_args: &[&str], ext_args: &[&str], calls: Value) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("calls.json");
     std::fs::write(&f, calls.to_string()).unwrap();
     let bin = extension();
-    harness(
-        py,
-        &[
-            "calls",
-            "--ext",
-            bin.to_str().unwrap(),
-            "--ext-args",
-            &shell_words(ext_args),
-            "--calls",
-            f.to_str().unwrap(),
-            "--shutdown",
-        ],
-    )
+    let ext_args = shell_words(ext_args);
+    let mut args = vec![
+        "calls",
+        "--ext",
+        bin.to_str().unwrap(),
+        "--ext-args",
+        &ext_args,
+        "--calls",
+        f.to_str().unwrap(),
+        "--shutdown",
+    ];
+    args.extend_from_slice(manager_args);
+    harness(py, &args)
 }
 
 fn shell_words(args: &[&str]) -> String {
@@ -666,4 +671,25 @@ fn generate_of_bundle_certificates_agrees_with_openssl() {
         // INTEGER columns arrive as numbers osquery can read.
         assert!(row["not_valid_after"].is_i64() && row["ca"].is_i64(), "{row}");
     }
+}
+
+/// A respawned extension can meet "Duplicate extension registered" until
+/// osqueryd drops its old registration (osquery#6991): it retries within
+/// --timeout and then serves.
+#[test]
+fn a_registration_refused_as_a_duplicate_is_retried() {
+    let Some(py) = python() else { return };
+    let root = fixture("roots/debian-mini");
+    let r = calls_with(&py, &["--refuse-first", "2"], &root_args(&root), json!([{"table": "scan_host"}]));
+    assert_eq!(
+        r["registrations"],
+        json!([
+            ["embargo", 1, "Duplicate extension registered"],
+            ["embargo", 1, "Duplicate extension registered"],
+            ["embargo", 0, "OK"]
+        ])
+    );
+    let host = std::fs::read_to_string(root.join("etc/hostname")).unwrap();
+    assert_eq!(ok_rows(&results(&r)[0])[0]["hostname"], host.trim());
+    assert_eq!(r["shutdown_exit"], 0);
 }

@@ -93,9 +93,12 @@ def version_at_least(version, minimum):
 class Manager(ExtensionManager.Iface):
     """The manager side of the protocol with osqueryd's registration rules."""
 
-    def __init__(self, socket_path, builtins):
+    def __init__(self, socket_path, builtins, refuse_first=0):
         self.socket_path = socket_path
         self.builtins = set(builtins)
+        # Answer this many registrations "Duplicate extension registered", as
+        # osqueryd does while a respawned extension's old registration lingers.
+        self.refuse_first = refuse_first
         self.lock = threading.Condition()
         self.extensions_ = {}  # uuid -> InternalExtensionInfo
         self.registries = {}  # uuid -> registry
@@ -134,6 +137,9 @@ class Manager(ExtensionManager.Iface):
 
     def _register(self, info, registry):
         with self.lock:
+            if self.refuse_first > 0:
+                self.refuse_first -= 1
+                return ExtensionStatus(code=1, message="Duplicate extension registered")
             if any(e.name == info.name for e in self.extensions_.values()):
                 return ExtensionStatus(code=1, message="Duplicate extension registered")
         if not version_at_least(info.sdk_version or "", MIN_SDK):
@@ -316,10 +322,10 @@ class Session:
     """One spawned extension registered with this manager."""
 
     def __init__(self, ext_argv, ext_args=(), timeout=3, interval=1, verbose=True, wait=20,
-                 builtins=BUILTIN_TABLES):
+                 builtins=BUILTIN_TABLES, refuse_first=0):
         self.dir = tempfile.mkdtemp(prefix="osq-")
         self.socket = os.path.join(self.dir, "osquery.em")
-        self.handler = Manager(self.socket, builtins)
+        self.handler = Manager(self.socket, builtins, refuse_first)
         serve(self.handler, self.socket)
         argv = list(ext_argv) + (["--verbose"] if verbose else []) + [
             "--socket", self.socket, "--timeout", str(timeout), "--interval", str(interval)] + list(ext_args)
@@ -485,6 +491,8 @@ def main():
     ap.add_argument("--timeout", type=int, default=3)
     ap.add_argument("--interval", type=int, default=1)
     ap.add_argument("--quiet-ext", action="store_true", help="do not pass --verbose")
+    ap.add_argument("--refuse-first", type=int, default=0,
+                    help="answer the first N registrations 'Duplicate extension registered'")
     ap.add_argument("--shutdown", action="store_true", help="end with Extension.shutdown() and report the exit")
     ap.add_argument("--peer", help="command bench alternates with the SQL (output to /dev/null)")
     ap.add_argument("--runs", type=int, default=7)
@@ -493,7 +501,7 @@ def main():
     opts = ap.parse_args()
 
     session = Session(shlex.split(opts.ext), shlex.split(opts.ext_args), opts.timeout, opts.interval,
-                      not opts.quiet_ext)
+                      not opts.quiet_ext, refuse_first=opts.refuse_first)
     try:
         out = {"argv": session.argv, "uuid": session.uuid,
                "info": {"name": session.info.name, "version": session.info.version,
