@@ -99,23 +99,19 @@ fn calls(py: &Path, ext_args: &[&str], calls: Value) -> Value {
     calls_with(py, &[], ext_args, calls)
 }
 
-/// [`calls`] with flags for the manager itself.
+/// [`calls`] with flags for the manager itself (`--manager-gone` ends the
+/// session by closing the manager instead of shutdown()).
 fn calls_with(py: &Path, manager_args: &[&str], ext_args: &[&str], calls: Value) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("calls.json");
     std::fs::write(&f, calls.to_string()).unwrap();
     let bin = extension();
     let ext_args = shell_words(ext_args);
-    let mut args = vec![
-        "calls",
-        "--ext",
-        bin.to_str().unwrap(),
-        "--ext-args",
-        &ext_args,
-        "--calls",
-        f.to_str().unwrap(),
-        "--shutdown",
-    ];
+    let mut args =
+        vec!["calls", "--ext", bin.to_str().unwrap(), "--ext-args", &ext_args, "--calls", f.to_str().unwrap()];
+    if !manager_args.contains(&"--manager-gone") {
+        args.push("--shutdown");
+    }
     args.extend_from_slice(manager_args);
     harness(py, &args)
 }
@@ -692,4 +688,15 @@ fn a_registration_refused_as_a_duplicate_is_retried() {
     let host = std::fs::read_to_string(root.join("etc/hostname")).unwrap();
     assert_eq!(ok_rows(&results(&r)[0])[0]["hostname"], host.trim());
     assert_eq!(r["shutdown_exit"], 0);
+}
+
+/// osqueryd dies: every manager connection closes and its socket goes. The
+/// extension notices within its --interval (1 s here) and exits 0, as
+/// osquery's own test_extension_dies requires.
+#[test]
+fn the_extension_exits_when_the_manager_goes_away() {
+    let Some(py) = python() else { return };
+    let root = fixture("roots/debian-mini");
+    let r = calls_with(&py, &["--manager-gone"], &root_args(&root), json!([{"table": "scan_host"}]));
+    assert_eq!(r["manager_gone_exit"], 0, "{}", r["extension_log"]);
 }

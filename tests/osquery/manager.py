@@ -180,10 +180,35 @@ class Manager(ExtensionManager.Iface):
         return self.query(sql)
 
 
+class TrackedServerSocket(TSocket.TServerSocket):
+    """Remembers what it accepted, so that osqueryd dying can be played by
+    closing every connection, not only the listening socket."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.accepted = []
+
+    def accept(self):
+        client = super().accept()
+        if client is not None:
+            self.accepted.append(client)
+        return client
+
+    def kill_all(self):
+        self.close()
+        for c in self.accepted:
+            try:
+                c.handle.shutdown(2)
+            except (OSError, AttributeError):
+                pass
+            c.close()
+
+
 def serve(handler, socket_path):
     """osqueryd's manager server: threaded, buffered, binary."""
+    sock = TrackedServerSocket(unix_socket=socket_path)
     server = TServer.TThreadedServer(
-        ExtensionManager.Processor(handler), TSocket.TServerSocket(unix_socket=socket_path),
+        ExtensionManager.Processor(handler), sock,
         TTransport.TBufferedTransportFactory(), TBinaryProtocol.TBinaryProtocolFactory(), daemon=True)
     threading.Thread(target=server.serve, daemon=True).start()
     deadline = time.time() + 5
@@ -191,6 +216,7 @@ def serve(handler, socket_path):
         if time.time() > deadline:
             raise RuntimeError("manager socket did not appear")
         time.sleep(0.005)
+    return sock
 
 
 def _fast_args(ttype, args):
@@ -326,7 +352,8 @@ class Session:
         self.dir = tempfile.mkdtemp(prefix="osq-")
         self.socket = os.path.join(self.dir, "osquery.em")
         self.handler = Manager(self.socket, builtins, refuse_first)
-        serve(self.handler, self.socket)
+        self.server_socket = serve(self.handler, self.socket)
+        self.interval = interval
         argv = list(ext_argv) + (["--verbose"] if verbose else []) + [
             "--socket", self.socket, "--timeout", str(timeout), "--interval", str(interval)] + list(ext_args)
         self.argv = argv
@@ -393,6 +420,18 @@ class Session:
             log("shutdown() raised %s" % e)
         try:
             return self.proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def manager_gone(self):
+        """osqueryd dies: every manager connection closes and its socket goes;
+        the extension's exit code, or None if it is still running after
+        3 intervals and 2 s (osquery's test_extension_dies)."""
+        self.server_socket.kill_all()
+        if os.path.exists(self.socket):
+            os.unlink(self.socket)
+        try:
+            return self.proc.wait(timeout=3 * self.interval + 2)
         except subprocess.TimeoutExpired:
             return None
 
@@ -494,6 +533,8 @@ def main():
     ap.add_argument("--refuse-first", type=int, default=0,
                     help="answer the first N registrations 'Duplicate extension registered'")
     ap.add_argument("--shutdown", action="store_true", help="end with Extension.shutdown() and report the exit")
+    ap.add_argument("--manager-gone", action="store_true",
+                    help="end by closing the manager (osqueryd dying) and report the exit")
     ap.add_argument("--peer", help="command bench alternates with the SQL (output to /dev/null)")
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--pause", type=float, default=0.0,
@@ -525,6 +566,8 @@ def main():
         out["pings_from_extension"] = session.handler.pings
         if opts.shutdown:
             out["shutdown_exit"] = session.shutdown()
+        elif opts.manager_gone:
+            out["manager_gone_exit"] = session.manager_gone()
         out["extension_log"] = session.log_text()
     finally:
         session.close()
