@@ -124,6 +124,9 @@ fn bench_rss_over_10000_calls() {
         if i == 99 {
             after_100 = proc_kib(pid, "VmRSS:");
         }
+        if i == 999 || i == 4999 {
+            println!("RSS after {} calls: {} KiB", i + 1, proc_kib(pid, "VmRSS:"));
+        }
     }
     let after = proc_kib(pid, "VmRSS:");
     println!(
