@@ -125,5 +125,41 @@ put registry_hive "$W/minimal" "$W/root/Windows/System32/config/SYSTEM" "$W/root
 { cat "$W/dirty/old/HIVE"; printf '\0EMBARGO-LOG\0\0EMBARGO-LOG\0'; cat "$W/dirty/old/HIVE.LOG"; } > "$tmp/old"
 put registry_hive "$tmp/new" "$tmp/old"
 
+# osquery_request: Thrift binary frames as osqueryd and its Python client send
+# them (ping, call columns/generate, shutdown, an old unversioned header);
+# osquery_context: context JSON as osquery's setRequestFromContext writes it,
+# and the pre-3.0 forms (string op, "" list).
+python3 - "$tmp/osq" <<'PY'
+import json, os, struct, sys
+out = sys.argv[1]; os.makedirs(out, exist_ok=True)
+def s(b): b = b.encode() if isinstance(b, str) else b; return struct.pack(">i", len(b)) + b
+def head(name, seq=1): return struct.pack(">I", 0x80010001) + s(name) + struct.pack(">i", seq)
+def smap(d): return bytes([11, 11]) + struct.pack(">i", len(d)) + b"".join(s(k) + s(v) for k, v in d.items())
+def call(reg, item, req, seq=1): return head("call", seq) + b"\x0b\x00\x01" + s(reg) + b"\x0b\x00\x02" + s(item) + b"\x0d\x00\x03" + smap(req) + b"\x00"
+ctx = json.dumps({"constraints": [{"name": "name", "list": [{"op": 2, "expr": "kesl"}, {"op": 2, "expr": "klnagent64"}], "affinity": "TEXT"},
+                                  {"name": "size", "list": [{"op": 4, "expr": "0"}], "affinity": "BIGINT"}],
+                  "colsUsed": ["name", "size"], "colsUsedBitset": 3})
+frames = {
+    "ping": head("ping") + b"\x00",
+    "shutdown": head("shutdown") + b"\x00",
+    "columns": call("table", "installed_software", {"action": "columns"}),
+    "generate": call("table", "installed_software", {"action": "generate", "context": ctx}),
+    "two": head("ping", 1) + b"\x00" + call("table", "file_presence", {"action": "generate", "context": ctx}, 2),
+    "old": struct.pack(">i", 4) + b"ping" + b"\x01" + struct.pack(">i", 7) + b"\x00",
+    "status": struct.pack(">I", 0x80010002) + s("registerExtension") + struct.pack(">i", 1) + b"\x0c\x00\x00" + b"\x08\x00\x01" + struct.pack(">i", 0) + b"\x0b\x00\x02" + s("OK") + b"\x0a\x00\x03" + struct.pack(">q", 4242) + b"\x00\x00",
+}
+os.makedirs(out + "/req", exist_ok=True); os.makedirs(out + "/ctx", exist_ok=True)
+for k, v in frames.items(): open(f"{out}/req/{k}", "wb").write(v)
+contexts = {
+    "new": ctx,
+    "old": '{"constraints":[{"name":"source","list":[{"op":"2","expr":"deb"}],"affinity":"TEXT"},{"name":"name","list":"","affinity":"TEXT"}]}',
+    "required": '{"constraints":[{"name":"path","list":[{"op":2,"expr":"/opt/kaspersky"}],"affinity":"TEXT"}],"colsUsed":["path","exists"],"colsUsedBitset":3}',
+    "empty": '{"constraints":[],"colsUsed":[],"colsUsedBitset":0}',
+}
+for k, v in contexts.items(): open(f"{out}/ctx/{k}", "w").write(v)
+PY
+put osquery_request "$tmp"/osq/req/*
+put osquery_context "$tmp"/osq/ctx/*
+
 du -sh --apparent-size "$C"
 for d in "$C"/*; do echo "$(ls "$d" | wc -l) $(basename "$d")"; done
