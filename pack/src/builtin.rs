@@ -263,8 +263,7 @@ macro_rules! basename {
 // dpkg's state word is the Status line's last; packages that are not
 // installed (purged) are no evidence. rpm's version is [epoch:]version-release
 // as embargo writes it.
-const LINUX: &str = concat!(
-    "sw AS (
+const LINUX: &str = "sw AS (
   SELECT name, version, maintainer AS publisher, NULL AS identifier,
          CASE WHEN status IS NULL OR status = '' OR status LIKE '% installed' THEN 'installed'
               WHEN status LIKE '%config-files' THEN 'config_only' ELSE 'present' END AS observed,
@@ -291,8 +290,7 @@ svc AS (
 ct AS MATERIALIZED (
   SELECT common_name, subject2, issuer2, lower(sha1) AS sha1, path, 'trusted' AS observed
   FROM certificates
-),"
-);
+),";
 
 // Windows: services of driver type and PnP drivers are drivers; a driver
 // also matches by its image's file name (klif.sys). The start types are
@@ -349,8 +347,7 @@ ct AS MATERIALIZED (
 // macOS: apps by display name (CFBundleDisplayName, else CFBundleName, else
 // the bundle's name), receipts by package id, Homebrew by formula or cask;
 // launchd labels and kext and system extension identifiers are bundle ids.
-const DARWIN: &str = concat!(
-    "sw AS (
+const DARWIN: &str = "sw AS (
   SELECT coalesce(nullif(display_name, ''), nullif(bundle_name, ''),
                   CASE WHEN name LIKE '%.app' THEN substr(name, 1, length(name) - 4) ELSE name END) AS name,
          bundle_short_version AS version, NULL AS publisher, bundle_identifier AS identifier,
@@ -381,8 +378,7 @@ svc AS (
 ct AS MATERIALIZED (
   SELECT common_name, subject2, issuer2, lower(sha1) AS sha1, path, 'present' AS observed
   FROM certificates
-),"
-);
+),";
 
 // Browser extensions of every user. Chrome's `state` is 1 when enabled;
 // Firefox's add-ons are enabled when active.
