@@ -134,11 +134,11 @@ impl Target {
                  image)."
             }
             Target::Windows => {
-                "osquery's built-in tables cannot see: per-user Uninstall keys (programs reads the machine-wide \
-                 HKLM keys), user certificate stores and store files of users who are not logged on, drivers \
-                 registered but neither a service nor bound to a device, offline state of a disk image (osquery \
-                 reads only the live host), and paths on a system drive other than C:. Services' start types come \
-                 from the Service Control Manager, so a driver the registry lists but the SCM does not is missed."
+                "osquery's built-in tables cannot see: per-user Uninstall keys and certificate stores of users \
+                 who are not logged on (programs and certificates read HKEY_USERS, where only loaded profiles \
+                 are), drivers that are neither a service the Service Control Manager lists nor bound to a \
+                 device, offline state of a disk image (osquery reads only the live host), and paths on a \
+                 system drive other than C:."
             }
             Target::Darwin => {
                 "osquery's built-in tables cannot see: certificate trust settings (a certificate in a keychain \
