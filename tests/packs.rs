@@ -1201,3 +1201,137 @@ fn the_builtin_pack_finds_what_embargo_finds_on_the_windows_fixtures() {
         }
     }
 }
+
+// --- and on the macOS fixture, from what plistlib read of it ---------------
+
+/// The macOS fixture as osquery's built-in tables would show it, from
+/// tests/fixtures/macos/expected.json (what Python's plistlib reads back
+/// from the root) and the keychain's two certificates read with openssl.
+fn darwin_db(root: &Path) -> Connection {
+    let db = osquery_db(&[osquery_schema()]);
+    let e: Value = serde_json::from_slice(&std::fs::read(fixture("macos/expected.json")).unwrap()).unwrap();
+    let s = |v: &Value| v.as_str().map_or(rusqlite::types::Value::Null, |t| text(t));
+    insert(&db, "system_info", Row(vec![("hostname", s(&e["host"]["hostname"]))]));
+    for a in e["apps"].as_array().unwrap() {
+        let location = a["install_location"].as_str().unwrap();
+        insert(
+            &db,
+            "apps",
+            Row(vec![
+                ("name", text(location.rsplit('/').next().unwrap())),
+                ("display_name", s(&a["name"])),
+                ("bundle_identifier", s(&a["identifier"])),
+                ("bundle_short_version", s(&a["version"])),
+                ("path", text(location)),
+            ]),
+        );
+    }
+    for r in e["receipts"].as_array().unwrap() {
+        insert(
+            &db,
+            "package_receipts",
+            Row(vec![("package_id", s(&r["identifier"])), ("version", s(&r["version"])), ("path", s(&r["path"]))]),
+        );
+    }
+    for h in e["homebrew"].as_array().unwrap() {
+        insert(
+            &db,
+            "homebrew_packages",
+            Row(vec![("name", s(&h["name"])), ("version", s(&h["version"])), ("path", s(&h["path"]))]),
+        );
+    }
+    for j in e["launchd"].as_array().unwrap() {
+        let start = j["start_type"].as_str().unwrap();
+        insert(
+            &db,
+            "launchd",
+            Row(vec![
+                ("label", s(&j["label"])),
+                ("path", s(&j["path"])),
+                ("program", s(&j["program"])),
+                ("run_at_load", text(if start == "run_at_load" { "1" } else { "0" })),
+                ("disabled", text(if start == "disabled" { "1" } else { "0" })),
+            ]),
+        );
+    }
+    for k in e["kexts"].as_array().unwrap() {
+        insert(
+            &db,
+            "kernel_extensions",
+            Row(vec![("name", s(&k["identifier"])), ("version", s(&k["version"])), ("path", s(&k["bundle_path"]))]),
+        );
+    }
+    for x in e["system_extensions"].as_array().unwrap() {
+        insert(
+            &db,
+            "system_extensions",
+            Row(vec![
+                ("identifier", s(&x["identifier"])),
+                ("state", s(&x["state"])),
+                ("version", s(&x["version"])),
+                ("team", s(&x["team_id"])),
+                ("path", s(&x["origin_path"])),
+            ]),
+        );
+    }
+    let keychain: BTreeSet<String> =
+        e["keychain_sha1"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    for pem in [
+        "certs/root/usr/local/share/ca-certificates/kaspersky/kav.crt",
+        "certs/root/usr/share/ca-certificates/test/example.crt",
+    ] {
+        for mut c in bundle_certificates(&fixture(pem)) {
+            assert!(keychain.contains(&c["sha1"]), "{pem} is in the keychain");
+            c.remove("subject");
+            c.remove("issuer");
+            let mut row: Vec<(&'static str, rusqlite::types::Value)> =
+                c.into_iter().map(|(k, v)| (k, text(v))).collect();
+            row.push(("path", text("/Library/Keychains/System.keychain")));
+            insert(&db, "certificates", Row(row));
+        }
+    }
+    fn walk(root: &Path, dir: &Path, db: &Connection) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            insert(
+                db,
+                "file",
+                Row(vec![
+                    ("path", text(format!("/{}", p.strip_prefix(root).unwrap().display()))),
+                    ("type", text(if meta.is_dir() { "directory" } else { "regular" })),
+                ]),
+            );
+            if meta.is_dir() {
+                walk(root, &p, db);
+            }
+        }
+    }
+    walk(root, root, &db);
+    db
+}
+
+#[test]
+fn the_builtin_pack_finds_what_embargo_finds_on_the_macos_fixture() {
+    if !need("openssl") {
+        return;
+    }
+    let root = fixture("macos/root");
+    let db = darwin_db(&root);
+    let o = embargo(&["--root", root.to_str().unwrap(), "--as-of", "2026-12-01", "--format", "json", "scan"]);
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let found = rows(&db, &builtin_sql("banned_vendor_findings", "darwin"));
+    // osquery's certificates table has no trust settings: a certificate the
+    // admin trust settings make trusted is only present to the built-in pack
+    // (the pack's description says so). Everything else is the same.
+    let theirs: BTreeSet<Key> = keys(report["findings"].as_array().unwrap().iter().map(|v| v.as_object().unwrap()))
+        .into_iter()
+        .map(|(v, e, n, s)| {
+            let s = if e == "certificate" && s == "trusted" { "present".to_string() } else { s };
+            (v, e, n, s)
+        })
+        .collect();
+    assert_eq!(keys(&found), theirs, "built-in findings differ from embargo scan's");
+    let kinds: BTreeSet<&str> = found.iter().map(|r| r["evidence"].as_str().unwrap()).collect();
+    assert_eq!(kinds, BTreeSet::from(["certificate", "driver", "path", "service", "software"]), "{found:?}");
+}
