@@ -1210,7 +1210,7 @@ fn the_builtin_pack_finds_what_embargo_finds_on_the_windows_fixtures() {
 fn darwin_db(root: &Path) -> Connection {
     let db = osquery_db(&[osquery_schema()]);
     let e: Value = serde_json::from_slice(&std::fs::read(fixture("macos/expected.json")).unwrap()).unwrap();
-    let s = |v: &Value| v.as_str().map_or(rusqlite::types::Value::Null, |t| text(t));
+    let s = |v: &Value| v.as_str().map_or(rusqlite::types::Value::Null, text);
     insert(&db, "system_info", Row(vec![("hostname", s(&e["host"]["hostname"]))]));
     for a in e["apps"].as_array().unwrap() {
         let location = a["install_location"].as_str().unwrap();
