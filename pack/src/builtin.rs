@@ -545,11 +545,15 @@ fn hits_cte(target: Target, vendors: &[&Vendor]) -> Result<String, PackError> {
                 continue;
             }
             let lp = lit(&operand(i.match_kind, &i.pattern).map_err(&bad)?).map_err(&bad)?;
-            rows.push(format!("('{kind}', '{}', {lp}, {meta})", i.match_kind.as_str()));
+            let needle = match (i.match_kind, i.matcher().needle()) {
+                (MatchKind::Regex, Some(n)) => lit(n).map_err(&bad)?,
+                _ => "NULL".to_string(),
+            };
+            rows.push(format!("('{kind}', '{}', {lp}, {needle}, {meta})", i.match_kind.as_str()));
         }
     }
     if rows.is_empty() {
-        rows.push("(NULL, NULL, NULL, NULL, NULL, NULL)".into());
+        rows.push("(NULL, NULL, NULL, NULL, NULL, NULL, NULL)".into());
     }
     let mut all = vec![format!(
         "SELECT o.*, i.vendor_id, i.confidence, i.indicator\n  FROM obs AS o JOIN ind AS i ON i.okind = o.ikind\n  \
@@ -560,7 +564,7 @@ fn hits_cte(target: Target, vendors: &[&Vendor]) -> Result<String, PackError> {
     }
     all.extend(paths);
     Ok(format!(
-        "ind(okind, match, lp, vendor_id, confidence, indicator) AS (VALUES\n  {}),\nhits AS (\n{}\n),\n\
+        "ind(okind, match, lp, needle, vendor_id, confidence, indicator) AS (VALUES\n  {}),\nhits AS (\n{}\n),\n\
          evidence AS (SELECT * FROM hits),",
         rows.join(",\n  "),
         all.join("\nUNION ALL\n")
