@@ -655,6 +655,12 @@ fn the_builtin_pack_finds_what_embargo_finds_on_the_linux_fixtures() {
     let findings_sql = builtin_sql("banned_vendor_findings", "linux");
     let exposure_sql = builtin_sql("host_exposure", "linux");
     let leftovers_sql = builtin_sql("banned_vendor_leftovers", "linux");
+    let fleet = std::fs::read_to_string(repo().join("queries/packs/fleet.yml")).unwrap();
+    let any_policy = yaml_specs(&fleet)
+        .into_iter()
+        .find(|s| s["name"] == "embargo: no banned-vendor software (Linux)")
+        .map(|s| s["query"].as_str().unwrap().to_string())
+        .expect("the Linux policy for any vendor");
     let dir = fixture("scan");
     let mut cases: Vec<PathBuf> =
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
@@ -697,6 +703,10 @@ fn the_builtin_pack_finds_what_embargo_finds_on_the_linux_fixtures() {
             keys(embargo_findings.iter().filter(|r| r["state"] == "leftover")),
             "{case}: leftovers"
         );
+        // Fleet's policy for any banned vendor passes (returns a row) exactly
+        // when `embargo scan` exits 0 with the default --fail-on medium.
+        let passes = !rows(&db, &any_policy).is_empty();
+        assert_eq!(passes, o.status.code() == Some(0), "{case}: policy and scan's exit code disagree");
         let exposure = rows(&db, &exposure_sql);
         let theirs = report["exposure"].as_array().unwrap();
         assert_eq!(exposure.len(), theirs.len(), "{case}: one exposure row per banned vendor");

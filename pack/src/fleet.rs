@@ -142,12 +142,14 @@ fn policy(catalog: &Catalog, target: Target, vendor: Option<&Vendor>) -> Result<
     Ok(PolicySpec {
         name,
         description: format!(
-            "Passes when no {who} software is on the host: no banned vendor{} reaches a medium exposure (score \
-             {FAIL_SCORE} or more) in the built-in-tables host_exposure query, the level at which `embargo scan` \
-             exits 1. Fails for installed software, an enabled service or driver, a trusted root certificate, a \
-             running process or an enabled browser extension; leftover folders or configuration alone do not fail \
-             it. {}",
-            if vendor.is_some() { " of this one" } else { "" },
+            "Passes when no {who} software is on the host: {} a medium exposure (score {FAIL_SCORE} or \
+             more) in the built-in-tables host_exposure query, the level at which `embargo scan` exits 1. Fails \
+             for installed software, an enabled service or driver, a trusted root certificate, a running process \
+             or an enabled browser extension; leftover folders or configuration alone do not fail it. {}",
+            match vendor {
+                Some(v) => format!("{} does not reach", v.name),
+                None => "no banned vendor reaches".to_string(),
+            },
             target.blind_spots()
         ),
         platform: target.osquery().into(),
