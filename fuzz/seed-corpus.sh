@@ -99,6 +99,7 @@ find "$F/flatpak" -name metadata | while read -r f; do put flatpak_metadata "$f"
 find "$F/flatpak" -name '*.xml' | while read -r f; do put flatpak_appstream "$f"; done
 
 put catalog ../queries/catalog/*.toml
+put pack ../queries/catalog/*.toml
 
 find "$F" -name os-release | while read -r f; do put os_release "$f"; done
 

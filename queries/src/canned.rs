@@ -85,6 +85,27 @@ pub fn over_findings_table(name: &str) -> Result<String, UnknownQuery> {
     ))
 }
 
+/// The part of canned query `name` after the evidence model, without its
+/// header comment: the SQL that reads `findings` (and `host`, `vendors`,
+/// `banned_vendors`). The built-in-tables packs put their own evidence model
+/// in front of it.
+pub fn body(name: &str) -> Result<String, UnknownQuery> {
+    let (_, body) = BODIES.iter().find(|(n, _)| *n == name).ok_or_else(|| UnknownQuery(name.to_string()))?;
+    let (_, rest) = split_header(body);
+    Ok(rest.join("\n").trim_end().to_string())
+}
+
+/// The evidence model from its `best` CTE on: how evidence rows become
+/// findings (the strongest indicator per piece, the vendors, `leftover`).
+/// Whatever fills an `evidence` CTE with the model's columns can end with
+/// this text.
+pub fn model_from_best() -> &'static str {
+    // The comment line before `best AS (` goes with it.
+    let start =
+        LIB.find("\n-- One row per piece of evidence").or_else(|| LIB.find("\nbest AS (")).map_or(LIB.len(), |i| i + 1);
+    LIB[start..].trim_end()
+}
+
 pub fn all() -> Vec<Canned> {
     BODIES.iter().map(|(name, body)| compose(name, body)).collect()
 }
@@ -109,6 +130,15 @@ mod tests {
         assert_eq!(super::over_findings_table("nope"), Err(UnknownQuery("nope".into())));
         assert!(super::sql("host_exposure").unwrap().contains("FROM scan_host"));
         assert!(super::over_findings_table("host_exposure").unwrap().contains("temp.embargo_findings"));
+    }
+
+    #[test]
+    fn the_model_after_its_evidence_starts_at_best() {
+        let tail = super::model_from_best();
+        assert!(tail.starts_with("-- One row per piece of evidence"), "{tail}");
+        assert!(tail.contains("\nbest AS (") && tail.contains("\nfindings AS ("), "{tail}");
+        let body = super::body("host_exposure").unwrap();
+        assert!(body.starts_with(", weighed AS ("), "{body}");
     }
 
     #[test]

@@ -106,6 +106,30 @@ pub enum Command {
     },
     /// List the tables: their names, or with --format their descriptions too.
     Tables,
+    /// Generate scheduled-query packs for a fleet from the catalog and the
+    /// canned queries.
+    ///
+    /// osquery: an osquery pack (embargo.json) running the canned queries
+    /// over the embargo extension's tables, only where the extension is
+    /// loaded. osquery-builtin: a pack (embargo-builtin.json) over osquery
+    /// 5.23.1's built-in tables, the catalog's indicators written into the
+    /// SQL, one query per platform. fleet: Fleet YAML (fleet.yml: queries
+    /// and policies; fleet-extension.yml: the extension's queries) and the
+    /// same specs as GitOps lib/ files.
+    ///
+    /// Without --out the pack's main file (embargo.json, embargo-builtin.json
+    /// or fleet.yml) is printed; with --out every file is written into DIR
+    /// (created if missing), each complete or not at all.
+    #[command(after_help = "Examples:\n  embargo pack --flavor osquery > /etc/osquery/packs/embargo.json\n  \
+embargo pack --flavor fleet --out queries/packs")]
+    Pack {
+        /// Which pack.
+        #[arg(long, value_enum)]
+        flavor: PackFlavor,
+        /// Write the files into this directory instead of printing the main one.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Show table schemas: every table, or the one named.
     Schema {
         /// The table to show.
@@ -114,6 +138,28 @@ pub enum Command {
         #[arg(long = "as", value_enum, default_value = "sql")]
         style: SchemaStyle,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PackFlavor {
+    /// osquery pack over the embargo extension's tables.
+    Osquery,
+    /// osquery pack over osquery's built-in tables only.
+    #[value(name = "osquery-builtin")]
+    OsqueryBuiltin,
+    /// Fleet YAML and GitOps lib files.
+    Fleet,
+}
+
+impl PackFlavor {
+    pub fn flavor(self) -> embargo_pack::Flavor {
+        use embargo_pack::Flavor;
+        match self {
+            PackFlavor::Osquery => Flavor::Osquery,
+            PackFlavor::OsqueryBuiltin => Flavor::OsqueryBuiltin,
+            PackFlavor::Fleet => Flavor::Fleet,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

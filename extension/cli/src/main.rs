@@ -69,6 +69,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         },
         Command::Schema { table, style } => schema(&mut out, table.as_deref(), *style)?,
+        Command::Pack { flavor, out: dir } => pack(&mut out, g, flavor.flavor(), dir.as_deref())?,
         Command::Query { sql, file } => {
             let sql = match (sql, file) {
                 (Some(sql), _) => sql.clone(),
@@ -114,6 +115,37 @@ fn read_stdin() -> Result<String> {
         anyhow::bail!("no SQL given: pass it as an argument, with -f FILE, or on standard input");
     }
     Ok(s)
+}
+
+/// `embargo pack`: every file is generated before any is written, so a
+/// catalog the pack cannot express leaves nothing behind.
+fn pack(
+    out: &mut dyn Write,
+    g: &args::Global,
+    flavor: embargo_pack::Flavor,
+    dir: Option<&std::path::Path>,
+) -> Result<()> {
+    let catalog = match &g.catalog {
+        Some(path) => std::sync::Arc::new(
+            embargo_catalog::Catalog::from_path(path).map_err(|e| anyhow::anyhow!("--catalog: {e}"))?,
+        ),
+        None => embargo_catalog::Catalog::embedded(),
+    };
+    let files = embargo_pack::generate(&catalog, flavor)
+        .with_context(|| format!("cannot generate the {} pack", flavor.as_str()))?;
+    match dir {
+        None => {
+            if let Some(main) = files.first() {
+                out.write_all(main.contents.as_bytes())?;
+            }
+        }
+        Some(dir) => {
+            for path in embargo_pack::write_files(dir, &files)? {
+                eprintln!("wrote {}", path.display());
+            }
+        }
+    }
+    Ok(())
 }
 
 fn schema(out: &mut dyn Write, table: Option<&str>, style: SchemaStyle) -> Result<()> {
