@@ -43,7 +43,11 @@ pub type Registry = Vec<(String, Vec<(String, Vec<StringMap>)>)>;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
     Ping,
-    Call { registry: String, item: String, request: StringMap },
+    Call {
+        registry: String,
+        item: String,
+        request: StringMap,
+    },
     Shutdown,
     /// A method this service does not have: answered with Thrift's
     /// UNKNOWN_METHOD exception, as every Thrift server does.
@@ -238,7 +242,13 @@ pub fn write_reply<W: Write>(
 }
 
 /// Thrift's TApplicationException reply.
-pub fn write_exception<W: Write>(w: &mut Writer<W>, method: &str, seq: i32, kind: i32, message: &str) -> std::io::Result<()> {
+pub fn write_exception<W: Write>(
+    w: &mut Writer<W>,
+    method: &str,
+    seq: i32,
+    kind: i32,
+    message: &str,
+) -> std::io::Result<()> {
     w.write_message_begin(method, MessageType::Exception, seq)?;
     w.write_field_begin(ttype::STRING, 1)?;
     w.write_string(message)?;

@@ -59,7 +59,8 @@ fn unknown_registry_table_action_and_bad_contexts_are_status_1() {
     assert_eq!(code, 1);
     assert!(msg.contains("insert"), "{msg}");
     assert_eq!(status_of(s, "table", "installed_software", &req(&[])).0, 1);
-    let (code, msg) = status_of(s, "table", "installed_software", &req(&[("action", "generate"), ("context", "{oops")]));
+    let (code, msg) =
+        status_of(s, "table", "installed_software", &req(&[("action", "generate"), ("context", "{oops")]));
     assert_eq!(code, 1);
     assert!(msg.contains("not JSON"), "{msg}");
     let ctx = r#"{"constraints":[{"name":"colour","list":[{"op":2,"expr":"red"}],"affinity":"TEXT"}]}"#;
