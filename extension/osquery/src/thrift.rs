@@ -530,7 +530,7 @@ mod tests {
         let err = Reader::new(&b[..], limits).skip(ttype::LIST).unwrap_err();
         assert!(err.to_string().contains("nesting"), "{err}");
         // Nor can a struct of structs recurse without end.
-        let b = vec![ttype::STRUCT, 0, 1].repeat(1000);
+        let b = [ttype::STRUCT, 0, 1].repeat(1000);
         let err = Reader::new(&b[..], limits).skip(ttype::STRUCT).unwrap_err();
         assert!(err.to_string().contains("nesting"), "{err}");
     }
