@@ -202,3 +202,26 @@ fn a_thousand_concurrent_pings() {
     assert_eq!(ok, 1000, "{} failed, e.g. {:?}", errors.len(), errors.first());
     assert_eq!(client::ping(&socket, T).unwrap().code, 0);
 }
+
+/// Connections over --max-connections wait for a slot, then are closed;
+/// once the others are gone it serves again.
+#[test]
+fn connections_beyond_the_limit_wait_then_are_closed() {
+    let run = Running::start(&["--max-connections", "2"]);
+    let held: Vec<UnixStream> = (0..2).map(|_| UnixStream::connect(&run.socket).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    let third = client::ping(&run.socket, T);
+    assert!(third.is_err(), "a third connection is not served while two are open: {third:?}");
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(1500) && waited < Duration::from_secs(8), "{waited:?}");
+    // One slot frees: a waiting ping is served.
+    let mut held = held;
+    let pinger = {
+        let socket = run.socket.clone();
+        std::thread::spawn(move || client::ping(&socket, T))
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    held.pop();
+    assert_eq!(pinger.join().unwrap().unwrap().code, 0);
+}
