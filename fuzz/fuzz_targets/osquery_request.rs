@@ -17,7 +17,8 @@ fuzz_target!(|data: &[u8]| {
         let Ok((req, _seq)) = protocol::read_request(&mut r) else { break };
         if let Request::Call { registry, item, request } = &req {
             // Decoded text is copied from the input, never invented.
-            let text: usize = registry.len() + item.len() + request.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+            let text: usize =
+                registry.len() + item.len() + request.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
             assert!(text <= data.len(), "{text} bytes of strings from {} bytes", data.len());
             assert!(request.len() <= data.len() / 8, "each entry takes at least 8 bytes of lengths");
         }

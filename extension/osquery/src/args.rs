@@ -136,7 +136,8 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Parsed, UsageErr
             "--root" => a.root = PathBuf::from(v),
             "--catalog" => a.catalog = Some(PathBuf::from(v)),
             "--as-of" => {
-                let date = embargo_catalog::Date::parse_iso(&v).map_err(|why| bad(format!("{why} (for example 2025-01-31)")))?;
+                let date = embargo_catalog::Date::parse_iso(&v)
+                    .map_err(|why| bad(format!("{why} (for example 2025-01-31)")))?;
                 a.as_of = Some(date.unix_seconds());
             }
             "--generate-budget" => a.generate_budget = seconds(&flag, &v, 0.001)?,
@@ -169,18 +170,35 @@ mod tests {
 
     #[test]
     fn osqueryds_argv_is_read_verbose_first_and_unknown_flags_ignored() {
-        let a = run(&["--verbose", "--socket", "/var/osquery/osquery.em", "--timeout", "3", "--interval", "5"]).unwrap();
+        let a =
+            run(&["--verbose", "--socket", "/var/osquery/osquery.em", "--timeout", "3", "--interval", "5"]).unwrap();
         assert_eq!((a.verbose, a.socket.to_str().unwrap()), (true, "/var/osquery/osquery.em"));
         assert_eq!((a.timeout, a.interval), (Duration::from_secs(3), Duration::from_secs(5)));
-        let a = run(&["--extensions_future", "x", "--socket=/s", "--flagfile", "/etc/f", "--interval=0.5", "-z"]).unwrap();
+        let a =
+            run(&["--extensions_future", "x", "--socket=/s", "--flagfile", "/etc/f", "--interval=0.5", "-z"]).unwrap();
         assert_eq!((a.socket.to_str().unwrap(), a.interval, a.verbose), ("/s", Duration::from_millis(500), false));
         assert_eq!(a.root, PathBuf::from("/"));
     }
 
     #[test]
     fn our_own_flags_are_read() {
-        let a = run(&["--root", "/mnt/img", "--catalog", "/c.toml", "--as-of", "2025-09-29", "--generate-budget", "5",
-            "--cache-ttl", "0", "--max-connections", "8", "--io-timeout", "2"]).unwrap();
+        let a = run(&[
+            "--root",
+            "/mnt/img",
+            "--catalog",
+            "/c.toml",
+            "--as-of",
+            "2025-09-29",
+            "--generate-budget",
+            "5",
+            "--cache-ttl",
+            "0",
+            "--max-connections",
+            "8",
+            "--io-timeout",
+            "2",
+        ])
+        .unwrap();
         assert_eq!(a.root, PathBuf::from("/mnt/img"));
         assert_eq!(a.catalog, Some(PathBuf::from("/c.toml")));
         // 2025-09-29T00:00:00Z, as `date -u -d 2025-09-29 +%s` says.

@@ -91,10 +91,16 @@ pub fn deregister(path: &Path, timeout: Duration, uuid: i64) -> Result<Extension
 }
 
 pub fn extensions(path: &Path, timeout: Duration) -> Result<Vec<(i64, InternalExtensionInfo)>, ClientError> {
-    call(path, timeout, "extensions", |_| Ok(()), |r, ty| {
-        thrift::expect_type(ty, ttype::MAP)?;
-        protocol::read_extension_list(r)
-    })
+    call(
+        path,
+        timeout,
+        "extensions",
+        |_| Ok(()),
+        |r, ty| {
+            thrift::expect_type(ty, ttype::MAP)?;
+            protocol::read_extension_list(r)
+        },
+    )
 }
 
 /// `call(registry, item, request)` on an extension.

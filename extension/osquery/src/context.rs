@@ -66,7 +66,9 @@ fn push_column(builder: &mut Builder<'_>, spec: &'static TableSpec, c: &Json) ->
         Some(_) => return Err(ContextError::Shape(format!("the `list` of {name:?} is not a list"))),
     };
     for e in entries {
-        let Json::Object(e) = e else { return Err(ContextError::Shape(format!("an entry of {name:?} is not an object"))) };
+        let Json::Object(e) = e else {
+            return Err(ContextError::Shape(format!("an entry of {name:?} is not an object")));
+        };
         let op = match e.get("op") {
             Some(Json::Number(n)) => n.as_i64(),
             Some(Json::String(s)) => s.trim().parse::<i64>().ok(),

@@ -94,7 +94,10 @@ pub fn run(args: Args) -> Result<(), StartError> {
         events: tx.clone(),
     });
     let listener = socket.listener.try_clone().context("cannot share the listening socket")?;
-    std::thread::Builder::new().name("accept".into()).spawn(move || server.serve(listener)).context("cannot start the server")?;
+    std::thread::Builder::new()
+        .name("accept".into())
+        .spawn(move || server.serve(listener))
+        .context("cannot start the server")?;
     watch_signals(tx)?;
 
     let mut failed = 0;
@@ -144,7 +147,9 @@ fn wait_for_manager(socket: &Path, timeout: Duration, call_timeout: Duration) ->
             Err(e) => e.to_string(),
         };
         if Instant::now() >= deadline {
-            return Err(anyhow!("no extension manager answered at {} within {:?}: {last}", socket.display(), timeout).into());
+            return Err(
+                anyhow!("no extension manager answered at {} within {:?}: {last}", socket.display(), timeout).into()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -160,7 +165,9 @@ fn register(args: &Args, plugin: &Plugin, call_timeout: Duration) -> Result<i64,
         let why = match client::register(&args.socket, call_timeout, &info, &registry) {
             Ok(s) if s.code == 0 => return Ok(s.uuid),
             Ok(s) if s.message.contains(DUPLICATE) => format!("the manager said {:?}", s.message),
-            Ok(s) => return Err(anyhow!("the manager refused the registration (code {}): {}", s.code, s.message).into()),
+            Ok(s) => {
+                return Err(anyhow!("the manager refused the registration (code {}): {}", s.code, s.message).into());
+            }
             Err(e) => e.to_string(),
         };
         if Instant::now() >= deadline {

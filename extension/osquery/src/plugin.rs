@@ -73,12 +73,14 @@ impl Answer<'_> {
         let status = self.status();
         match self {
             Answer::Status(_) => crate::protocol::write_response(w, &status, 0, |_, _| Ok(())),
-            Answer::Columns(rows) => {
-                crate::protocol::write_response(w, &status, rows.len(), |w, i| crate::protocol::write_string_map(w, &rows[i]))
-            }
+            Answer::Columns(rows) => crate::protocol::write_response(w, &status, rows.len(), |w, i| {
+                crate::protocol::write_string_map(w, &rows[i])
+            }),
             Answer::Rows(spec, rows) => {
                 let mut text = String::new();
-                crate::protocol::write_response(w, &status, rows.len(), |w, i| write_row(w, spec, &**rows, i, &mut text))
+                crate::protocol::write_response(w, &status, rows.len(), |w, i| {
+                    write_row(w, spec, &**rows, i, &mut text)
+                })
             }
         }
     }

@@ -43,7 +43,11 @@ pub type Registry = Vec<(String, Vec<(String, Vec<StringMap>)>)>;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
     Ping,
-    Call { registry: String, item: String, request: StringMap },
+    Call {
+        registry: String,
+        item: String,
+        request: StringMap,
+    },
     Shutdown,
     /// A method this service does not have: answered with Thrift's
     /// UNKNOWN_METHOD exception, as every Thrift server does.
@@ -220,13 +224,16 @@ pub fn read_request<R: Read>(r: &mut Reader<R>) -> Result<(Request, i32)> {
     Ok((req, header.seq))
 }
 
+/// Writes the value of a reply's `success` field.
+pub type BodyWriter<'a, W> = dyn FnMut(&mut Writer<W>) -> std::io::Result<()> + 'a;
+
 /// A reply whose result struct has `success` (field 0) written by `body`,
 /// or no fields at all (a void method) when `body` is `None`.
 pub fn write_reply<W: Write>(
     w: &mut Writer<W>,
     method: &str,
     seq: i32,
-    success: Option<(u8, &mut dyn FnMut(&mut Writer<W>) -> std::io::Result<()>)>,
+    success: Option<(u8, &mut BodyWriter<'_, W>)>,
 ) -> std::io::Result<()> {
     w.write_message_begin(method, MessageType::Reply, seq)?;
     if let Some((ty, body)) = success {
@@ -238,7 +245,13 @@ pub fn write_reply<W: Write>(
 }
 
 /// Thrift's TApplicationException reply.
-pub fn write_exception<W: Write>(w: &mut Writer<W>, method: &str, seq: i32, kind: i32, message: &str) -> std::io::Result<()> {
+pub fn write_exception<W: Write>(
+    w: &mut Writer<W>,
+    method: &str,
+    seq: i32,
+    kind: i32,
+    message: &str,
+) -> std::io::Result<()> {
     w.write_message_begin(method, MessageType::Exception, seq)?;
     w.write_field_begin(ttype::STRING, 1)?;
     w.write_string(message)?;

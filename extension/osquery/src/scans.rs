@@ -184,9 +184,8 @@ mod tests {
     fn workers_are_bounded() {
         let (_dir, s) = scans(0, 10);
         let s = Arc::new(s);
-        let errors: Vec<String> = (0..MAX_WORKERS + 4)
-            .filter_map(|_| s.rows(&slow::TABLE, Query::all()).err())
-            .collect();
+        let errors: Vec<String> =
+            (0..MAX_WORKERS + 4).filter_map(|_| s.rows(&slow::TABLE, Query::all()).err()).collect();
         assert_eq!(errors.len(), MAX_WORKERS + 4);
         assert!(errors.iter().filter(|e| e.contains("still running")).count() >= 4, "{errors:?}");
         assert!(s.workers.load(Ordering::SeqCst) <= MAX_WORKERS);

@@ -73,10 +73,11 @@ impl Server {
             let slot = Slot(active.clone());
             // Small stacks: a connection only decodes and encodes (bounded
             // depth); generators run on workers of their own.
-            let spawned = std::thread::Builder::new().name("connection".into()).stack_size(256 << 10).spawn(move || {
-                let _slot = slot;
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.connection(stream)));
-            });
+            let spawned =
+                std::thread::Builder::new().name("connection".into()).stack_size(256 << 10).spawn(move || {
+                    let _slot = slot;
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.connection(stream)));
+                });
             if let Err(e) = spawned {
                 eprintln!("embargo-osquery: cannot start a connection thread: {e}");
             }
@@ -115,7 +116,12 @@ impl Server {
         match request {
             Request::Ping => {
                 let status = ExtensionStatus { code: 0, message: "pong".into(), uuid: self.uuid };
-                protocol::write_reply(w, "ping", seq, Some((ttype::STRUCT, &mut |w| protocol::write_status(w, &status))))
+                protocol::write_reply(
+                    w,
+                    "ping",
+                    seq,
+                    Some((ttype::STRUCT, &mut |w| protocol::write_status(w, &status))),
+                )
             }
             Request::Shutdown => protocol::write_reply(w, "shutdown", seq, None),
             Request::Call { registry, item, request } => {

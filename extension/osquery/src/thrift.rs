@@ -215,8 +215,8 @@ impl<R: Read> Reader<R> {
             if n > self.limits.string {
                 return Err(Error::protocol(format!("method name of {n} bytes")));
             }
-            let name = String::from_utf8(self.read_exact_vec(n)?)
-                .map_err(|_| Error::protocol("method name is not UTF-8"))?;
+            let name =
+                String::from_utf8(self.read_exact_vec(n)?).map_err(|_| Error::protocol("method name is not UTF-8"))?;
             (name, self.read_u8()?)
         };
         let kind = match kind {
@@ -272,11 +272,7 @@ impl<R: Read> Reader<R> {
     /// Reads a `map<K, V>` with `entry` reading one key and value; the
     /// entry types must be the expected ones unless the map is empty (C++
     /// writes the declared types even then, others may write 0).
-    pub fn read_map<T>(
-        &mut self,
-        want: (u8, u8),
-        mut entry: impl FnMut(&mut Self) -> Result<T>,
-    ) -> Result<Vec<T>> {
+    pub fn read_map<T>(&mut self, want: (u8, u8), mut entry: impl FnMut(&mut Self) -> Result<T>) -> Result<Vec<T>> {
         self.enter()?;
         let (k, v, n) = self.read_map_begin()?;
         if n > 0 && (k, v) != want {
@@ -462,7 +458,10 @@ mod tests {
         // The strict header: version 1, type CALL.
         assert_eq!(&bytes[..4], &[0x80, 0x01, 0x00, 0x01]);
         let mut r = reader(&bytes);
-        assert_eq!(r.read_message_begin().unwrap(), MessageHeader { name: "call".into(), kind: MessageType::Call, seq: 77 });
+        assert_eq!(
+            r.read_message_begin().unwrap(),
+            MessageHeader { name: "call".into(), kind: MessageType::Call, seq: 77 }
+        );
         let mut got = (String::new(), 0, Vec::new());
         r.read_struct(|r, id, ty| {
             match id {
@@ -484,7 +483,10 @@ mod tests {
         b.extend_from_slice(b"ping");
         b.push(1);
         b.extend_from_slice(&9i32.to_be_bytes());
-        assert_eq!(reader(&b).read_message_begin().unwrap(), MessageHeader { name: "ping".into(), kind: MessageType::Call, seq: 9 });
+        assert_eq!(
+            reader(&b).read_message_begin().unwrap(),
+            MessageHeader { name: "ping".into(), kind: MessageType::Call, seq: 9 }
+        );
     }
 
     /// A string claiming 2^31 - 1 bytes is refused from its length alone.
@@ -516,7 +518,8 @@ mod tests {
         let limits = Limits { container: 10, depth: 3, ..Limits::default() };
         let mut b = vec![ttype::STRING, ttype::STRING];
         b.extend_from_slice(&11i32.to_be_bytes());
-        let err = Reader::new(&b[..], limits).read_map((ttype::STRING, ttype::STRING), |r| r.read_string()).unwrap_err();
+        let err =
+            Reader::new(&b[..], limits).read_map((ttype::STRING, ttype::STRING), |r| r.read_string()).unwrap_err();
         assert!(err.to_string().contains("exceeds the limit"), "{err}");
         // A list of lists of lists of lists, skipped: too deep.
         let mut b = Vec::new();
@@ -527,7 +530,7 @@ mod tests {
         let err = Reader::new(&b[..], limits).skip(ttype::LIST).unwrap_err();
         assert!(err.to_string().contains("nesting"), "{err}");
         // Nor can a struct of structs recurse without end.
-        let b = vec![ttype::STRUCT, 0, 1].repeat(1000);
+        let b = [ttype::STRUCT, 0, 1].repeat(1000);
         let err = Reader::new(&b[..], limits).skip(ttype::STRUCT).unwrap_err();
         assert!(err.to_string().contains("nesting"), "{err}");
     }

@@ -114,10 +114,16 @@ fn equals_and_in_reach_the_generator() {
     let run = start_on(&root, &["--cache-ttl", "0"]);
     let all = generate(&run.socket, "installed_software", &context("installed_software", &[])).unwrap();
     assert!(!all.is_empty());
-    let rpm = generate(&run.socket, "installed_software", &context("installed_software", &[("source", 2, "rpm")])).unwrap();
+    let rpm =
+        generate(&run.socket, "installed_software", &context("installed_software", &[("source", 2, "rpm")])).unwrap();
     assert!(rpm.is_empty(), "{rpm:?}");
     let both = context("installed_software", &[("source", 2, "rpm"), ("source", 2, "deb")]);
-    assert_eq!(generate(&run.socket, "installed_software", &context("installed_software", &[("source", 2, "deb")])).unwrap().len(), all.len());
+    assert_eq!(
+        generate(&run.socket, "installed_software", &context("installed_software", &[("source", 2, "deb")]))
+            .unwrap()
+            .len(),
+        all.len()
+    );
     assert_eq!(generate(&run.socket, "installed_software", &both).unwrap().len(), all.len());
     // Other operators are hints: all rows, osquery filters.
     let gt = context("installed_software", &[("size", 4, "100000000000")]);
@@ -134,7 +140,8 @@ fn file_presence_needs_its_required_path_and_finds_what_the_root_has() {
     let (code, message) = generate(&run.socket, "file_presence", &context("file_presence", &[])).unwrap_err();
     assert_eq!(code, 1);
     let spec = embargo_tables::tables::find("file_presence").unwrap().spec();
-    let expected = embargo_tables::query::Builder::new(spec, embargo_tables::query::Folding::Union).build().unwrap_err();
+    let expected =
+        embargo_tables::query::Builder::new(spec, embargo_tables::query::Folding::Union).build().unwrap_err();
     assert_eq!(message, expected.to_string(), "the text every surface shows");
 
     let ctx = context("file_presence", &[("path", 2, "/etc/os-release"), ("path", 2, "/opt/kaspersky")]);
@@ -192,7 +199,8 @@ fn calls_within_the_ttl_share_one_scan() {
 fn catalog_tables_and_as_of_come_through() {
     let root = fixture("roots/debian-mini");
     let run = start_on(&root, &["--as-of", "2025-09-29"]);
-    let vendors = generate(&run.socket, "banned_vendors", &context("banned_vendors", &[("vendor_id", 2, "kaspersky")])).unwrap();
+    let vendors =
+        generate(&run.socket, "banned_vendors", &context("banned_vendors", &[("vendor_id", 2, "kaspersky")])).unwrap();
     assert!(vendors.iter().all(|r| r["vendor_id"] == "kaspersky") && !vendors.is_empty(), "{vendors:?}");
     let host = generate(&run.socket, "scan_host", &context("scan_host", &[])).unwrap();
     // 2025-09-29T00:00:00Z (`date -u -d 2025-09-29 +%s`).

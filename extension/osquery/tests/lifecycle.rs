@@ -46,7 +46,8 @@ fn registers_every_table_and_columns_answers_as_the_broadcast() {
     assert_eq!((pong.code, pong.uuid), (0, uuid));
 
     for (table, routes) in &registry[0].1 {
-        let resp = client::call_plugin(&run.socket, T, "table", table, &vec![("action".into(), "columns".into())]).unwrap();
+        let resp =
+            client::call_plugin(&run.socket, T, "table", table, &vec![("action".into(), "columns".into())]).unwrap();
         assert_eq!(resp.status.as_ref().map(|s| s.code), Some(0), "{table}");
         assert_eq!(route_columns(&resp.response), route_columns(routes), "{table}: columns == broadcast");
         let spec = embargo_tables::tables::find(table).unwrap().spec();

@@ -59,7 +59,8 @@ fn unknown_registry_table_action_and_bad_contexts_are_status_1() {
     assert_eq!(code, 1);
     assert!(msg.contains("insert"), "{msg}");
     assert_eq!(status_of(s, "table", "installed_software", &req(&[])).0, 1);
-    let (code, msg) = status_of(s, "table", "installed_software", &req(&[("action", "generate"), ("context", "{oops")]));
+    let (code, msg) =
+        status_of(s, "table", "installed_software", &req(&[("action", "generate"), ("context", "{oops")]));
     assert_eq!(code, 1);
     assert!(msg.contains("not JSON"), "{msg}");
     let ctx = r#"{"constraints":[{"name":"colour","list":[{"op":2,"expr":"red"}],"affinity":"TEXT"}]}"#;
@@ -200,4 +201,27 @@ fn a_thousand_concurrent_pings() {
     assert_eq!(ok + errors.len(), 1000);
     assert_eq!(ok, 1000, "{} failed, e.g. {:?}", errors.len(), errors.first());
     assert_eq!(client::ping(&socket, T).unwrap().code, 0);
+}
+
+/// Connections over --max-connections wait for a slot, then are closed;
+/// once the others are gone it serves again.
+#[test]
+fn connections_beyond_the_limit_wait_then_are_closed() {
+    let run = Running::start(&["--max-connections", "2"]);
+    let held: Vec<UnixStream> = (0..2).map(|_| UnixStream::connect(&run.socket).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    let third = client::ping(&run.socket, T);
+    assert!(third.is_err(), "a third connection is not served while two are open: {third:?}");
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(1500) && waited < Duration::from_secs(8), "{waited:?}");
+    // One slot frees: a waiting ping is served.
+    let mut held = held;
+    let pinger = {
+        let socket = run.socket.clone();
+        std::thread::spawn(move || client::ping(&socket, T))
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    held.pop();
+    assert_eq!(pinger.join().unwrap().unwrap().code, 0);
 }

@@ -64,7 +64,8 @@ impl FakeManager {
         self.stop.store(false, Ordering::SeqCst);
         let _ = std::fs::remove_file(&self.socket);
         let listener = UnixListener::bind(&self.socket).unwrap();
-        let (state, stop, open, conns) = (self.state.clone(), self.stop.clone(), self.open.clone(), self.connections.clone());
+        let (state, stop, open, conns) =
+            (self.state.clone(), self.stop.clone(), self.open.clone(), self.connections.clone());
         std::thread::spawn(move || {
             for s in listener.incoming() {
                 if stop.load(Ordering::SeqCst) {
@@ -172,7 +173,8 @@ fn serve(s: UnixStream, state: Arc<Mutex<State>>) {
                 .unwrap();
                 let mut st = state.lock().unwrap();
                 st.register_calls += 1;
-                let dup = st.refuse_duplicates > 0 || st.registered.iter().any(|(u, i, _)| i.name == info.name && !st.deregistered.contains(u));
+                let dup = st.refuse_duplicates > 0
+                    || st.registered.iter().any(|(u, i, _)| i.name == info.name && !st.deregistered.contains(u));
                 let status = if dup {
                     st.refuse_duplicates = st.refuse_duplicates.saturating_sub(1);
                     ExtensionStatus::failed("Duplicate extension registered")
@@ -188,7 +190,11 @@ fn serve(s: UnixStream, state: Arc<Mutex<State>>) {
             "deregisterExtension" => {
                 let mut uuid = 0;
                 r.read_struct(|r, id, ty| {
-                    if id == 1 { uuid = r.read_i64()? } else { r.skip(ty)? }
+                    if id == 1 {
+                        uuid = r.read_i64()?
+                    } else {
+                        r.skip(ty)?
+                    }
                     Ok(())
                 })
                 .unwrap();
@@ -200,10 +206,19 @@ fn serve(s: UnixStream, state: Arc<Mutex<State>>) {
                 let list: Vec<(i64, InternalExtensionInfo)> = {
                     let mut st = state.lock().unwrap();
                     st.extensions_calls += 1;
-                    st.registered.iter().filter(|(u, ..)| !st.deregistered.contains(u)).map(|(u, i, _)| (*u, i.clone())).collect()
+                    st.registered
+                        .iter()
+                        .filter(|(u, ..)| !st.deregistered.contains(u))
+                        .map(|(u, i, _)| (*u, i.clone()))
+                        .collect()
                 };
-                protocol::write_reply(&mut w, "extensions", seq, Some((ttype::MAP, &mut |w| protocol::write_extension_list(w, &list))))
-                    .unwrap();
+                protocol::write_reply(
+                    &mut w,
+                    "extensions",
+                    seq,
+                    Some((ttype::MAP, &mut |w| protocol::write_extension_list(w, &list))),
+                )
+                .unwrap();
             }
             other => panic!("the fake manager has no method {other}"),
         }
