@@ -1,5 +1,6 @@
 //! Developer commands. Not shipped; used by bench/ and to regenerate fixtures.
 
+mod apk;
 mod certs;
 mod dpkg;
 mod hive;
@@ -35,6 +36,16 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         certs: usize,
     },
+    /// Write a synthetic Alpine root for benchmarks: `lib/apk/db/installed`
+    /// with N records shaped like a real one (file lists included).
+    SynthApk {
+        /// Directory to write (created; an existing database is overwritten).
+        #[arg(long)]
+        out: PathBuf,
+        /// apk packages, about 0.9 KB of database each.
+        #[arg(long, default_value_t = 100_000)]
+        packages: usize,
+    },
     /// Write a synthetic Windows root for benchmarks: SOFTWARE with
     /// Uninstall entries and certificate stores, SYSTEM with services.
     SynthWindows {
@@ -65,6 +76,7 @@ fn main() -> anyhow::Result<()> {
                 certs::synth(&out, certs)?;
             }
         }
+        Command::SynthApk { out, packages } => apk::synth(&out, packages)?,
         Command::SynthWindows { out, uninstall, certs, services } => windows::synth(&out, uninstall, certs, services)?,
     }
     Ok(())

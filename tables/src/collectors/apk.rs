@@ -1,10 +1,10 @@
 //! Alpine's package database, `lib/apk/db/installed`: one record per
 //! installed package, each a run of `X:value` lines (one letter, a colon, the
 //! value to the end of the line) ended by a blank line. apk-tools writes it
-//! in `apk_db_write_fdb`; the letters kept here are those of
-//! `apk_pkg_add_info` (`P` name, `V` version, `A` arch, `m` maintainer, `o`
-//! origin, `I` installed size in bytes, `t` build time, `L` licence, `U`
-//! url). The file lists (`F:` directory, `R:` file, `Z:` digest, `a:`/`M:`
+//! in `apk_db_write_fdb`. The letters kept here are those a row needs (`P`
+//! name, `V` version, `A` arch, `m` maintainer, `I` installed size in bytes,
+//! `t` build time); the others (`T` description, `U` url, `L` licence, `o`
+//! origin, `D`/`p`/`r` dependencies, …) are skipped. The file lists (`F:` directory, `R:` file, `Z:` digest, `a:`/`M:`
 //! modes) are most of the file and are skipped without being copied.
 //!
 //! Like the dpkg status file it is streamed through a push parser, so time
@@ -29,9 +29,6 @@ pub struct ApkPackage {
     pub version: String,
     pub arch: Option<String>,
     pub maintainer: Option<String>,
-    pub origin: Option<String>,
-    pub license: Option<String>,
-    pub url: Option<String>,
     /// `I:`, installed size in bytes.
     pub installed_size: Option<i64>,
     /// `t:`, when the package was built (Unix seconds); apk records no
@@ -146,9 +143,6 @@ enum Field {
     Version,
     Arch,
     Maintainer,
-    Origin,
-    License,
-    Url,
     InstalledSize,
     BuildTime,
 }
@@ -160,9 +154,6 @@ impl Field {
             b'V' => Field::Version,
             b'A' => Field::Arch,
             b'm' => Field::Maintainer,
-            b'o' => Field::Origin,
-            b'L' => Field::License,
-            b'U' => Field::Url,
             b'I' => Field::InstalledSize,
             b't' => Field::BuildTime,
             _ => return None,
@@ -206,45 +197,52 @@ impl Parser {
             match self.at {
                 At::LineStart => {
                     self.line += 1;
-                    data = &data[1..];
                     if first == b'\n' {
+                        data = &data[1..];
                         self.end_record(emit);
                         continue;
                     }
                     if self.start == 0 {
                         self.start = self.line;
                     }
-                    self.at = At::Colon(first);
+                    // Most lines are whole in the chunk: letter and colon at once.
+                    match data.get(1) {
+                        Some(&second) => {
+                            data = &data[2..];
+                            self.after_letter(first, second);
+                        }
+                        None => {
+                            data = &data[1..];
+                            self.at = At::Colon(first);
+                        }
+                    }
                 }
                 At::Colon(letter) => {
                     data = &data[1..];
-                    if first == b':' && letter.is_ascii_alphabetic() {
-                        self.at = match Field::of(letter) {
-                            Some(f) if self.error.is_none() => {
-                                self.value.clear();
-                                self.value_overflow = false;
-                                At::Value(f)
-                            }
-                            _ => At::Skip,
-                        };
-                    } else {
-                        self.bad_line(letter, first);
-                        self.at = if first == b'\n' { At::LineStart } else { At::Skip };
-                    }
+                    self.after_letter(letter, first);
                 }
                 At::Value(field) => {
                     let (part, rest, done) = match memchr::memchr(b'\n', data) {
                         Some(i) => (&data[..i], &data[i + 1..], true),
                         None => (data, &data[data.len()..], false),
                     };
+                    data = rest;
+                    if done && self.value.is_empty() && part.len() <= VALUE_LIMIT {
+                        // The whole value is in this chunk: no copy to the buffer.
+                        self.set(field, part);
+                        self.at = At::LineStart;
+                        continue;
+                    }
                     let room = VALUE_LIMIT - self.value.len().min(VALUE_LIMIT);
                     if part.len() > room {
                         self.value_overflow = true;
                     }
                     self.value.extend_from_slice(&part[..part.len().min(room)]);
-                    data = rest;
                     if done {
-                        self.set(field);
+                        let value = std::mem::take(&mut self.value);
+                        self.set(field, &value);
+                        self.value = value;
+                        self.value.clear();
                         self.at = At::LineStart;
                     }
                 }
@@ -263,11 +261,31 @@ impl Parser {
     fn finish(&mut self, emit: &mut impl FnMut(Result<ApkPackage, String>)) {
         match self.at {
             At::Colon(letter) => self.bad_line(letter, b'\n'),
-            At::Value(field) => self.set(field),
+            At::Value(field) => {
+                let value = std::mem::take(&mut self.value);
+                self.set(field, &value);
+            }
             At::LineStart | At::Skip => {}
         }
         self.at = At::LineStart;
         self.end_record(emit);
+    }
+
+    /// A line's first two bytes: a field's letter and its colon, or a line
+    /// that is no field.
+    fn after_letter(&mut self, letter: u8, second: u8) {
+        if second == b':' && letter.is_ascii_alphabetic() {
+            self.at = match Field::of(letter) {
+                Some(f) if self.error.is_none() => {
+                    self.value_overflow = false;
+                    At::Value(f)
+                }
+                _ => At::Skip,
+            };
+        } else {
+            self.bad_line(letter, second);
+            self.at = if second == b'\n' { At::LineStart } else { At::Skip };
+        }
     }
 
     fn bad_line(&mut self, letter: u8, second: u8) {
@@ -281,23 +299,24 @@ impl Parser {
         }
     }
 
-    fn set(&mut self, field: Field) {
+    fn set(&mut self, field: Field, value: &[u8]) {
         if self.value_overflow {
             if self.error.is_none() {
                 self.error = Some(format!("line {}: value longer than {VALUE_LIMIT} bytes", self.line));
             }
             return;
         }
-        let value = String::from_utf8_lossy(&self.value).into_owned();
-        let number = || value.parse::<i64>().ok().filter(|n| *n >= 0);
+        let text = || match std::str::from_utf8(value) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(value).into_owned(),
+        };
+        // Numbers are ASCII digits; anything else is unknown, not an error.
+        let number = || std::str::from_utf8(value).ok().and_then(|v| v.parse::<i64>().ok()).filter(|n| *n >= 0);
         match field {
-            Field::Name => self.name = Some(value),
-            Field::Version => self.version = Some(value),
-            Field::Arch => self.pkg.arch = Some(value),
-            Field::Maintainer => self.pkg.maintainer = Some(value),
-            Field::Origin => self.pkg.origin = Some(value),
-            Field::License => self.pkg.license = Some(value),
-            Field::Url => self.pkg.url = Some(value),
+            Field::Name => self.name = Some(text()),
+            Field::Version => self.version = Some(text()),
+            Field::Arch => self.pkg.arch = Some(text()),
+            Field::Maintainer => self.pkg.maintainer = Some(text()),
             Field::InstalledSize => self.pkg.installed_size = number(),
             Field::BuildTime => self.pkg.build_time = number(),
         }
@@ -345,9 +364,6 @@ Z:Q1OR21cpf2INrOZXtXeMnWdqhkld4=\n\nP:zlib\nV:1.2.11-r3\nA:armv7\nI:77824\n";
                 version: "1.2.2-r3".into(),
                 arch: Some("armv7".into()),
                 maintainer: Some("Timo Teräs <timo.teras@iki.fi>".into()),
-                origin: Some("musl".into()),
-                license: Some("MIT".into()),
-                url: Some("https://musl.libc.org/".into()),
                 installed_size: Some(516096),
                 build_time: Some(1620570927),
             }

@@ -74,7 +74,9 @@ pub fn read_database(
         STATUS_PATH,
         Kind::Status,
         |p| match updates.take(&p) {
-            Some((newer, file)) if newer.state() != "not-installed" => give(newer, &file),
+            Some(Some((newer, file))) if newer.state() != "not-installed" => give(newer, &file),
+            // Not installed, or a second stanza of a package whose journal
+            // record was already given.
             Some(_) => {}
             None if p.state() != "not-installed" => give(p, STATUS_PATH),
             None => {}
@@ -155,12 +157,14 @@ impl Updates {
         }
     }
 
-    fn take(&mut self, p: &Package) -> Option<(Package, String)> {
+    /// The journal's record for `p`'s package: `None` when it has none,
+    /// `Some(None)` when that record was taken already.
+    fn take(&mut self, p: &Package) -> Option<Option<(Package, String)>> {
         if self.by_key.is_empty() {
             return None;
         }
         let i = *self.by_key.get(&(p.name.clone(), p.architecture.clone()))?;
-        self.records[i].take()
+        Some(self.records[i].take())
     }
 
     fn rest(self) -> impl Iterator<Item = (Package, String)> {
@@ -645,6 +649,25 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         let got: Vec<_> = pkgs.iter().map(|p| (p.name.as_str(), p.state(), p.is_installed())).collect();
         assert_eq!(got, [("a", "installed", true), ("c", "half-installed", false)]);
+    }
+
+    /// Found by the dpkg_journal fuzz target's reasoning: a package with two
+    /// stanzas in the status file (dpkg merges them) got its journal record
+    /// for the first and the stale status record for the second.
+    #[test]
+    fn a_journal_record_replaces_every_stanza_of_its_package() {
+        let (dir, root) = status_root(
+            b"Package: a\nStatus: install ok installed\nVersion: 1\n\nPackage: a\nStatus: install ok installed\nVersion: 1\n",
+        );
+        std::fs::create_dir_all(dir.path().join("var/lib/dpkg/updates")).unwrap();
+        std::fs::write(
+            dir.path().join("var/lib/dpkg/updates/0000"),
+            b"Package: a\nStatus: deinstall ok config-files\nVersion: 1\n",
+        )
+        .unwrap();
+        let (pkgs, errors) = database(&root);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(pkgs.iter().map(|p| p.status.as_str()).collect::<Vec<_>>(), ["deinstall ok config-files"]);
     }
 
     #[test]
