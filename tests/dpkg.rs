@@ -409,7 +409,9 @@ fn journal_names_dpkg_refuses_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "var/lib/dpkg/status", JOURNAL_BASE.as_bytes());
     let rec = |v: &str| {
-        format!("Package: beta\nStatus: install ok installed\nMaintainer: M\nArchitecture: all\nVersion: {v}\nDescription: b\n")
+        format!(
+            "Package: beta\nStatus: install ok installed\nMaintainer: M\nArchitecture: all\nVersion: {v}\nDescription: b\n"
+        )
     };
     write(dir.path(), "var/lib/dpkg/updates/00000000001", rec("9.9").as_bytes());
     let admindir = dir.path().join("var/lib/dpkg");
@@ -529,6 +531,9 @@ fn the_status_file_wins_over_status_d() {
         "var/lib/dpkg/status",
         b"Package: libsqlite3-0\nStatus: deinstall ok config-files\nArchitecture: arm64\nVersion: 3.34.1-3\n\n",
     );
-    assert_eq!(rows_with_path(dir.path()), ["libsqlite3-0:arm64 3.34.1-3 deinstall ok config-files /var/lib/dpkg/status"]);
+    assert_eq!(
+        rows_with_path(dir.path()),
+        ["libsqlite3-0:arm64 3.34.1-3 deinstall ok config-files /var/lib/dpkg/status"]
+    );
     assert!(errors(dir.path()).is_empty());
 }

@@ -66,7 +66,8 @@ fn scan_everything(root: &Path) {
     let o = embargo(&["--root", r, "--format", "json", "scan", "--fail-on", "critical"]);
     assert!(matches!(o.status.code(), Some(0 | 1)), "scan of {r}: {}", stderr(&o));
     let tables = embargo(&["--root", r, "--format", "csv", "tables"]);
-    let names: Vec<String> = stdout(&tables).lines().skip(1).filter_map(|l| l.split(',').next()).map(String::from).collect();
+    let names: Vec<String> =
+        stdout(&tables).lines().skip(1).filter_map(|l| l.split(',').next()).map(String::from).collect();
     assert!(names.iter().any(|n| n == "installed_software"), "{names:?}");
     for t in names {
         // file_presence needs a path; one that exists in most roots.
@@ -122,7 +123,10 @@ fn wal_root() -> (tempfile::TempDir, rusqlite::Connection) {
     writer.pragma_update(None, "journal_mode", "WAL").unwrap();
     writer.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
     writer
-        .execute("INSERT INTO Packages(blob) SELECT blob FROM Packages WHERE hnum = (SELECT min(hnum) FROM Packages)", [])
+        .execute(
+            "INSERT INTO Packages(blob) SELECT blob FROM Packages WHERE hnum = (SELECT min(hnum) FROM Packages)",
+            [],
+        )
         .unwrap();
     assert!(std::fs::metadata(dir.path().join("var/lib/rpm/rpmdb.sqlite-wal")).unwrap().len() > 0);
     (dir, writer)
@@ -167,9 +171,23 @@ fn writes_outside(trace: &str, allowed: &[&Path]) -> Vec<String> {
         let opens = call.starts_with("openat(") || call.starts_with("open(");
         let writes_flags = ["O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC"].iter().any(|f| l.contains(f));
         (opens && writes_flags)
-            || ["creat(", "unlink", "rename", "mkdir", "rmdir", "truncate(", "link(", "linkat(", "symlink", "chmod", "fchmodat", "chown", "utime"]
-                .iter()
-                .any(|c| call.starts_with(c))
+            || [
+                "creat(",
+                "unlink",
+                "rename",
+                "mkdir",
+                "rmdir",
+                "truncate(",
+                "link(",
+                "linkat(",
+                "symlink",
+                "chmod",
+                "fchmodat",
+                "chown",
+                "utime",
+            ]
+            .iter()
+            .any(|c| call.starts_with(c))
     };
     trace
         .lines()

@@ -18,6 +18,8 @@ struct Cli {
     command: Command,
 }
 
+// The variants are the subcommands' names (synth-root, synth-apk, …).
+#[allow(clippy::enum_variant_names)]
 #[derive(Subcommand)]
 enum Command {
     /// Write a synthetic root for benchmarks: a dpkg status file of

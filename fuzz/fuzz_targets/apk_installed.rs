@@ -9,12 +9,7 @@ use libfuzzer_sys::fuzz_target;
 
 fn check_package(p: &ApkPackage, input: &[u8]) {
     assert!(!p.name.is_empty() && !p.version.is_empty(), "{p:?}");
-    let fields = [
-        Some(p.name.as_str()),
-        Some(p.version.as_str()),
-        p.arch.as_deref(),
-        p.maintainer.as_deref(),
-    ];
+    let fields = [Some(p.name.as_str()), Some(p.version.as_str()), p.arch.as_deref(), p.maintainer.as_deref()];
     // Lossy UTF-8 makes one bad byte three.
     let len = text_len(fields);
     assert!(len <= 3 * input.len(), "{len} bytes of fields from {} bytes", input.len());

@@ -378,7 +378,10 @@ Z:Q1OR21cpf2INrOZXtXeMnWdqhkld4=\n\nP:zlib\nV:1.2.11-r3\nA:armv7\nI:77824\n";
         text.extend_from_slice(b"\n\n\nxy\nP:junk\nV:1\n\nP:ok\n\nV:2\n\nP:\x00\xff\nV:3");
         let whole = parse(&text);
         assert_eq!(whole.len(), 6, "{whole:?}");
-        assert_eq!(whole[2].as_ref().unwrap_err(), "record 3 (line 25): line 25 is not a field (`X:value`): starts \"xy\"");
+        assert_eq!(
+            whole[2].as_ref().unwrap_err(),
+            "record 3 (line 25): line 25 is not a field (`X:value`): starts \"xy\""
+        );
         assert_eq!(whole[3].as_ref().unwrap_err(), "record 4 (line 29): package ok has no V: (version)");
         assert_eq!(whole[4].as_ref().unwrap_err(), "record 5 (line 31): no P: (package name)");
         assert_eq!(whole[5].as_ref().unwrap().name, "\u{0}\u{fffd}");
@@ -400,7 +403,10 @@ Z:Q1OR21cpf2INrOZXtXeMnWdqhkld4=\n\nP:zlib\nV:1.2.11-r3\nA:armv7\nI:77824\n";
         let got = parse(text.as_bytes());
         assert_eq!(got.len(), 3);
         assert_eq!(got[0].as_ref().unwrap().name, "a");
-        assert_eq!(got[1].as_ref().unwrap_err(), &format!("record 2 (line 5): line 5: value longer than {VALUE_LIMIT} bytes"));
+        assert_eq!(
+            got[1].as_ref().unwrap_err(),
+            &format!("record 2 (line 5): line 5: value longer than {VALUE_LIMIT} bytes")
+        );
         assert_eq!(got[2].as_ref().unwrap().name, "c");
     }
 
@@ -422,7 +428,10 @@ Z:Q1OR21cpf2INrOZXtXeMnWdqhkld4=\n\nP:zlib\nV:1.2.11-r3\nA:armv7\nI:77824\n";
         read_all(&root, |_, p| pkgs.push(p.name), |e| errs.push(e));
         assert_eq!(pkgs, ["kesl"]);
         assert_eq!(errs.len(), BAD_RECORD_ROWS + 1);
-        assert_eq!(errs[BAD_RECORD_ROWS].message, format!("{} more bad records after the first {BAD_RECORD_ROWS}", BAD_RECORD_ROWS * 2));
+        assert_eq!(
+            errs[BAD_RECORD_ROWS].message,
+            format!("{} more bad records after the first {BAD_RECORD_ROWS}", BAD_RECORD_ROWS * 2)
+        );
     }
 
     #[cfg(unix)]
