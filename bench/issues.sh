@@ -33,3 +33,8 @@ cmp --runs 7 "units-10k=$B --root $synth/units-certs --format json query 'SELECT
 echo "## issue 4: scan"
 cmp "dpkg-query-W=dpkg-query -W" "embargo-scan=$B scan"
 cmp --runs 5 "scan-100k+10k+10k=$B --root $synth/all scan"
+
+echo "## issue 14: apk (target: 100,000 entries <= 0.3 s; the dpkg root of as many packages alongside)"
+[ -f "$synth/apk100k/lib/apk/db/installed" ] || target/release/embargo-dev synth-apk --out "$synth/apk100k" --packages 100000
+cmp --runs 11 "apk-100k=$B --root $synth/apk100k --format json query \"SELECT * FROM installed_software WHERE source='apk'\"" \
+    "deb-100k=$B --root $synth/100k --format json query \"SELECT * FROM installed_software WHERE source='deb'\""

@@ -27,6 +27,19 @@ put_joined() { # put_joined TARGET A B: A, a NUL byte, B (the two-file targets)
 }
 
 find "$F" -path '*/var/lib/dpkg/status' | while read -r f; do put dpkg_status "$f"; done
+find "$F" -path '*/lib/apk/db/installed' | while read -r f; do put apk_installed "$f"; done
+# dpkg_journal: a status file, NUL, journal records (NUL between files; a
+# part starting with # is a status.d file).
+for f in $(find "$F" -path '*/var/lib/dpkg/status'); do
+    { cat "$f"; printf '\0Package: zlib1g\nStatus: deinstall ok config-files\nArchitecture: amd64\nVersion: 1:1.2.13.dfsg-1\n';
+      printf '\0Package: kesl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 12.1.0-1297\nMaintainer: AO Kaspersky Lab\nDescription: x\n';
+      printf '\0Package: cut\nStatus: install ok inst'; } > "$tmp/journal"
+    put dpkg_journal "$tmp/journal"
+done
+for f in $(find "$F" -path '*/var/lib/dpkg/status.d/*' ! -name '*.md5sums'); do
+    { printf '\0#'; cat "$f"; } > "$tmp/statusd"
+    put dpkg_journal "$tmp/statusd"
+done
 
 python3 - "$F/rpm/var/lib/rpm/rpmdb.sqlite" "$tmp/rpm" <<'PY'
 import os, sqlite3, sys

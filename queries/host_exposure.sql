@@ -30,12 +30,12 @@ obs AS (
               WHEN s.status LIKE '%config-files' THEN 'config_only'
               ELSE 'present' END AS observed,
          'installed_software' AS source_table, s.path AS path
-  -- Each name is a package name and, except for deb and rpm packages, whose
+  -- Each name is a package name and, except for deb, rpm and apk packages, whose
   -- names are never display names, a product name: a product called `Lark`
   -- is not the Debian package `lark`.
   FROM installed_software AS s
   JOIN (SELECT 'name' AS ikind UNION ALL SELECT 'product') AS k
-    ON k.ikind = 'name' OR s.source NOT IN ('deb', 'rpm')
+    ON k.ikind = 'name' OR s.source NOT IN ('deb', 'rpm', 'apk')
   UNION ALL
   -- Publishers repeat: each distinct one is matched once, and joined back
   -- to its packages in `evidence` below. A Maintainer's e-mail address is

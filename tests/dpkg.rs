@@ -298,3 +298,242 @@ fn an_unreadable_status_file_is_reported() {
         "{\"kind\": \"permission_denied\", \"path\": \"/var/lib/dpkg/status\"}\n{\"hostname\": \"locked-host\"}\n"
     );
 }
+
+/// dpkg-query's verdict on an admindir: `Some(installed name:arch)` when it
+/// reads the database, `None` when it refuses it.
+fn dpkg_query_reads(admindir: &Path) -> Option<BTreeSet<String>> {
+    let o = std::process::Command::new("dpkg-query")
+        .arg(format!("--admindir={}", admindir.display()))
+        .args(["-W", "-f=${Package}:${Architecture} ${db:Status-Status}\\n"])
+        .output()
+        .unwrap();
+    o.status.success().then(|| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .filter(|(_, state)| *state == "installed")
+            .map(|(pkg, _)| pkg.to_string())
+            .collect()
+    })
+}
+
+fn rows_with_path(root: &Path) -> Vec<String> {
+    json_rows(root, "SELECT identifier, version, status, path FROM installed_software ORDER BY identifier")
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {} {}",
+                r["identifier"].as_str().unwrap(),
+                r["version"].as_str().unwrap_or("-"),
+                r["status"].as_str().unwrap(),
+                r["path"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+const JOURNAL_BASE: &str = "Package: alpha\nStatus: install ok installed\nMaintainer: M <m@example.org>\n\
+    Architecture: amd64\nVersion: 1.0\nDescription: a\n\n\
+    Package: beta\nStatus: install ok installed\nMaintainer: M <m@example.org>\n\
+    Architecture: all\nVersion: 2.0\nDescription: b\n\n";
+
+/// A journal record cut short — in a value, after a whole line, in the
+/// Status line — is one scan_errors row, and the package keeps the record
+/// before it. dpkg-query refuses each such journal ("missing final
+/// newline", "missing 'Version' field"); without the broken file it lists
+/// exactly what embargo lists with it.
+#[test]
+fn a_half_written_journal_record_costs_only_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "var/lib/dpkg/status", JOURNAL_BASE.as_bytes());
+    // A good record before the broken one: dpkg wrote it whole.
+    write(
+        dir.path(),
+        "var/lib/dpkg/updates/0001",
+        b"Package: gamma\nStatus: install ok installed\nMaintainer: M <m@example.org>\nArchitecture: amd64\n\
+          Version: 3.0\nDescription: g\n",
+    );
+    let admindir = dir.path().join("var/lib/dpkg");
+    let expected = [
+        "alpha:amd64 1.0 install ok installed /var/lib/dpkg/status",
+        "beta:all 2.0 install ok installed /var/lib/dpkg/status",
+        "gamma:amd64 3.0 install ok installed /var/lib/dpkg/updates/0001",
+    ];
+    assert_eq!(rows_with_path(dir.path()), expected);
+    let whole = peer("dpkg-query").then(|| dpkg_query_reads(&admindir).expect("dpkg-query reads the whole journal"));
+    if let Some(whole) = &whole {
+        assert_eq!(&embargo_installed(dir.path()), whole);
+    }
+    let upgrade = "Package: alpha\nStatus: install ok installed\nMaintainer: M <m@example.org>\nArchitecture: amd64\n\
+                   Version: 1.1\nDescription: a\n";
+    let cut_in_version = &upgrade[..upgrade.find("1.1").unwrap() + 2];
+    let cut_after_maintainer = &upgrade[..upgrade.find("Architecture").unwrap()];
+    let cut_in_status = &upgrade[..upgrade.find("installed").unwrap() + 4];
+    for (cut, why) in [
+        (cut_in_version, "the record ends without a final newline"),
+        (cut_after_maintainer, "no Version field, which dpkg requires in state installed"),
+        (cut_in_status, "the record ends without a final newline"),
+    ] {
+        write(dir.path(), "var/lib/dpkg/updates/0002", cut.as_bytes());
+        assert_eq!(rows_with_path(dir.path()), expected, "{cut:?}");
+        let errs = errors(dir.path());
+        assert_eq!(errs.len(), 1, "{cut:?}: {errs:?}");
+        assert_eq!(errs[0]["path"], "/var/lib/dpkg/updates/0002");
+        assert_eq!(errs[0]["kind"], "parse_error");
+        assert!(errs[0]["message"].as_str().unwrap().contains(why), "{cut:?}: {errs:?}");
+        if whole.is_some() {
+            assert_eq!(dpkg_query_reads(&admindir), None, "dpkg-query accepted {cut:?}");
+        }
+    }
+    // The whole record, written as dpkg writes it, is applied.
+    write(dir.path(), "var/lib/dpkg/updates/0002", upgrade.as_bytes());
+    assert_eq!(rows_with_path(dir.path())[0], "alpha:amd64 1.1 install ok installed /var/lib/dpkg/updates/0002");
+    assert!(errors(dir.path()).is_empty());
+    if whole.is_some() {
+        assert_eq!(dpkg_query_reads(&admindir).as_ref(), Some(&embargo_installed(dir.path())));
+    }
+    // Cut right after its first line, a record has no Status: dpkg would
+    // take that as not-installed and lose the package; embargo keeps the
+    // complete record before it and reports this one.
+    write(dir.path(), "var/lib/dpkg/updates/0002", b"Package: alpha\n");
+    assert_eq!(rows_with_path(dir.path()), expected);
+    let errs = errors(dir.path());
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0]["message"].as_str().unwrap().contains("no Status field"), "{errs:?}");
+}
+
+/// dpkg refuses a journal whose numbered names are too long or of mixed
+/// lengths; a scan says so and goes on.
+#[test]
+fn journal_names_dpkg_refuses_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "var/lib/dpkg/status", JOURNAL_BASE.as_bytes());
+    let rec = |v: &str| {
+        format!(
+            "Package: beta\nStatus: install ok installed\nMaintainer: M\nArchitecture: all\nVersion: {v}\nDescription: b\n"
+        )
+    };
+    write(dir.path(), "var/lib/dpkg/updates/00000000001", rec("9.9").as_bytes());
+    let admindir = dir.path().join("var/lib/dpkg");
+    if peer("dpkg-query") {
+        assert_eq!(dpkg_query_reads(&admindir), None);
+    }
+    assert_eq!(rows_with_path(dir.path())[1], "beta:all 2.0 install ok installed /var/lib/dpkg/status");
+    let errs = errors(dir.path());
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0]["path"], "/var/lib/dpkg/updates/00000000001");
+    std::fs::remove_file(dir.path().join("var/lib/dpkg/updates/00000000001")).unwrap();
+    // 9 < 10 numerically; dpkg would sort `10` first, were it to read them.
+    write(dir.path(), "var/lib/dpkg/updates/9", rec("2.1").as_bytes());
+    write(dir.path(), "var/lib/dpkg/updates/10", rec("2.2").as_bytes());
+    if peer("dpkg-query") {
+        assert_eq!(dpkg_query_reads(&admindir), None);
+    }
+    assert_eq!(rows_with_path(dir.path())[1], "beta:all 2.2 install ok installed /var/lib/dpkg/updates/10");
+    let errs = errors(dir.path());
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0]["path"], "/var/lib/dpkg/updates");
+    assert!(errs[0]["message"].as_str().unwrap().contains("different lengths (1 and 2 digits"), "{errs:?}");
+}
+
+/// A distroless image: no status file, one control stanza per package in
+/// status.d, mostly without Status. The packages are installed; the
+/// md5sums files are not records; a stanza without a name is an error.
+#[test]
+fn distroless_status_d_is_read() {
+    let root = fixture("roots/distroless-mini");
+    let rows = json_rows(
+        &root,
+        "SELECT identifier, version, status, installed, size, publisher, path FROM installed_software ORDER BY identifier",
+    );
+    let got: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} [{}] {} {}",
+                r["identifier"].as_str().unwrap(),
+                r["version"].as_str().unwrap_or("-"),
+                r["status"].as_str().unwrap(),
+                r["installed"],
+                r["path"].as_str().unwrap()
+            )
+        })
+        .collect();
+    // From the fixture's files (see its README).
+    assert_eq!(
+        got,
+        [
+            "libsqlite3-0:arm64 3.34.1-3 [installed] 1 /var/lib/dpkg/status.d/libsqlite3-0",
+            "no-version - [installed] 1 /var/lib/dpkg/status.d/multiple",
+            "tzdata:all 2020a-0+deb10u1 [install ok installed] 1 /var/lib/dpkg/status.d/multiple",
+            "util-linux:amd64 2.33.1-0.1 [install ok installed] 1 /var/lib/dpkg/status.d/multiple",
+        ]
+    );
+    let errs = errors(&root);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0]["path"], "/var/lib/dpkg/status.d/multiple");
+    assert!(errs[0]["message"].as_str().unwrap().contains("no Package field"), "{errs:?}");
+
+    // dpkg-query reads the same stanzas once they are a status file (with
+    // the Status a distroless record lacks, and without the two it would
+    // refuse): every field embargo reports must be what dpkg-query says.
+    if !peer("dpkg-query") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut status = String::new();
+    for f in ["libsqlite3-0", "multiple"] {
+        let text = std::fs::read_to_string(root.join("var/lib/dpkg/status.d").join(f)).unwrap();
+        for stanza in text.split("\n\n").map(str::trim_end).filter(|s| s.contains("\nVersion: ")) {
+            let stanza = match stanza.contains("\nStatus: ") {
+                true => stanza.to_string(),
+                false => stanza.replacen('\n', "\nStatus: install ok installed\n", 1),
+            };
+            status.push_str(&stanza);
+            status.push_str("\n\n");
+        }
+    }
+    write(dir.path(), "status", status.as_bytes());
+    let admindir = format!("--admindir={}", dir.path().display());
+    let theirs: BTreeSet<String> = run_peer(
+        "dpkg-query",
+        &[&admindir, "-W", "-f=${Package}:${Architecture} ${Version} ${Installed-Size} ${Maintainer}\\n"],
+    )
+    .lines()
+    .map(str::to_string)
+    .collect();
+    let ours: BTreeSet<String> = rows
+        .iter()
+        .filter(|r| r["version"].is_string())
+        .map(|r| {
+            format!(
+                "{} {} {} {}",
+                r["identifier"].as_str().unwrap(),
+                r["version"].as_str().unwrap(),
+                r["size"].as_i64().unwrap() / 1024,
+                r["publisher"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(ours.len(), 3);
+    assert_eq!(ours, theirs);
+}
+
+/// Where a root has both, the status file's record of a package wins over
+/// its status.d record, and the package is listed once.
+#[test]
+fn the_status_file_wins_over_status_d() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixture("roots/distroless-mini/var/lib/dpkg/status.d/libsqlite3-0");
+    write(dir.path(), "var/lib/dpkg/status.d/libsqlite3-0", &std::fs::read(src).unwrap());
+    write(
+        dir.path(),
+        "var/lib/dpkg/status",
+        b"Package: libsqlite3-0\nStatus: deinstall ok config-files\nArchitecture: arm64\nVersion: 3.34.1-3\n\n",
+    );
+    assert_eq!(
+        rows_with_path(dir.path()),
+        ["libsqlite3-0:arm64 3.34.1-3 deinstall ok config-files /var/lib/dpkg/status"]
+    );
+    assert!(errors(dir.path()).is_empty());
+}

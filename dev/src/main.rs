@@ -1,5 +1,6 @@
 //! Developer commands. Not shipped; used by bench/ and to regenerate fixtures.
 
+mod apk;
 mod certs;
 mod dpkg;
 mod hive;
@@ -17,6 +18,8 @@ struct Cli {
     command: Command,
 }
 
+// The variants are the subcommands' names (synth-root, synth-apk, …).
+#[allow(clippy::enum_variant_names)]
 #[derive(Subcommand)]
 enum Command {
     /// Write a synthetic root for benchmarks: a dpkg status file of
@@ -34,6 +37,16 @@ enum Command {
         /// certificates.
         #[arg(long, default_value_t = 0)]
         certs: usize,
+    },
+    /// Write a synthetic Alpine root for benchmarks: `lib/apk/db/installed`
+    /// with N records shaped like a real one (file lists included).
+    SynthApk {
+        /// Directory to write (created; an existing database is overwritten).
+        #[arg(long)]
+        out: PathBuf,
+        /// apk packages, about 0.9 KB of database each.
+        #[arg(long, default_value_t = 100_000)]
+        packages: usize,
     },
     /// Write a synthetic Windows root for benchmarks: SOFTWARE with
     /// Uninstall entries and certificate stores, SYSTEM with services.
@@ -65,6 +78,7 @@ fn main() -> anyhow::Result<()> {
                 certs::synth(&out, certs)?;
             }
         }
+        Command::SynthApk { out, packages } => apk::synth(&out, packages)?,
         Command::SynthWindows { out, uninstall, certs, services } => windows::synth(&out, uninstall, certs, services)?,
     }
     Ok(())

@@ -1,5 +1,6 @@
 //! dpkg's database: `var/lib/dpkg/status`, a file of RFC 822-style stanzas,
-//! and the journal in `var/lib/dpkg/updates/` of records dpkg wrote after it.
+//! the journal in `var/lib/dpkg/updates/` of records dpkg wrote after it, and
+//! the `var/lib/dpkg/status.d/` files distroless images hold instead.
 //!
 //! The status file is streamed in chunks through a push parser that looks at
 //! each byte a bounded number of times, so time is linear and memory flat
@@ -14,6 +15,7 @@ use crate::root::Root;
 
 pub const STATUS_PATH: &str = "/var/lib/dpkg/status";
 pub const UPDATES_DIR: &str = "/var/lib/dpkg/updates";
+pub const STATUS_D_DIR: &str = "/var/lib/dpkg/status.d";
 
 /// One stanza of the status file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -29,9 +31,15 @@ pub struct Package {
 }
 
 impl Package {
-    /// The third word of `Status`: dpkg's package state.
+    /// The third word of `Status`: dpkg's package state. A distroless
+    /// `status.d` record has no Status, and its status is the one word
+    /// `installed`.
     pub fn state(&self) -> &str {
-        self.status.split_ascii_whitespace().nth(2).unwrap_or("")
+        let mut words = self.status.split_ascii_whitespace();
+        match (words.next(), words.next(), words.next()) {
+            (Some(only), None, _) => only,
+            (_, _, third) => third.unwrap_or(""),
+        }
     }
 
     /// dpkg considers a package present when its state is `installed`,
@@ -43,20 +51,34 @@ impl Package {
 
 /// The package database as dpkg-query sees it: the status file with the
 /// updates journal applied, as dpkg does on opening it after an interrupted
-/// run. `each` gets every package present and the file its record is in.
+/// run; then the `status.d` files of a distroless image (which dpkg itself
+/// never reads) for packages the status file does not have. `each` gets
+/// every package present and the file its record is in.
 pub fn read_database(
     root: &Root,
     mut each: impl FnMut(Package, &str),
     mut bad: impl FnMut(FsError),
 ) -> Result<(), FsError> {
+    let status_d = status_d_files(root, &mut bad);
+    // Only a root with both needs the keys the first part gave.
+    let mut seen = std::collections::HashSet::new();
+    let mut give = |p: Package, file: &str| {
+        if !status_d.is_empty() {
+            seen.insert((p.name.clone(), p.architecture.clone()));
+        }
+        each(p, file)
+    };
     let mut updates = read_updates(root, &mut bad);
     let result = read_records(
         root,
         STATUS_PATH,
+        Kind::Status,
         |p| match updates.take(&p) {
-            Some((newer, file)) if newer.state() != "not-installed" => each(newer, &file),
+            Some(Some((newer, file))) if newer.state() != "not-installed" => give(newer, &file),
+            // Not installed, or a second stanza of a package whose journal
+            // record was already given.
             Some(_) => {}
-            None if p.state() != "not-installed" => each(p, STATUS_PATH),
+            None if p.state() != "not-installed" => give(p, STATUS_PATH),
             None => {}
         },
         &mut bad,
@@ -64,11 +86,56 @@ pub fn read_database(
     // Records of packages the status file does not have yet.
     for (p, file) in updates.rest() {
         if p.state() != "not-installed" {
-            each(p, &file);
+            give(p, &file);
         }
     }
-    result
+    for path in &status_d {
+        let r = read_records(
+            root,
+            path,
+            Kind::StatusD,
+            |p| {
+                if p.state() != "not-installed" && !seen.contains(&(p.name.clone(), p.architecture.clone())) {
+                    each(p, path)
+                }
+            },
+            &mut bad,
+        );
+        if let Err(e) = r {
+            bad(e);
+        }
+    }
+    // A distroless image has status.d and no status file.
+    match result {
+        Err(e) if e.kind == ErrorKind::NotFound && !status_d.is_empty() => Ok(()),
+        r => r,
+    }
 }
+
+/// The record files of `status.d`, sorted by name. Distroless images write
+/// one file per package, named for it, beside its `<name>.md5sums`; the
+/// md5sums and hidden files are not records.
+fn status_d_files(root: &Root, bad: &mut impl FnMut(FsError)) -> Vec<String> {
+    let list = match root.read_dir(STATUS_D_DIR) {
+        Ok(list) => list,
+        Err(e) if e.kind == ErrorKind::NotFound => return Vec::new(),
+        Err(e) => {
+            bad(e);
+            return Vec::new();
+        }
+    };
+    let mut files: Vec<String> = list
+        .into_iter()
+        .filter(|e| !e.name.starts_with('.') && !e.name.ends_with(".md5sums"))
+        .map(|e| format!("{STATUS_D_DIR}/{}", e.name))
+        .collect();
+    files.sort();
+    files.truncate(STATUS_D_FILES);
+    files
+}
+
+/// The most `status.d` files read; a distroless image has tens.
+pub const STATUS_D_FILES: usize = 100_000;
 
 /// The journal's records by (package, architecture), the last one winning,
 /// in the order first seen.
@@ -90,12 +157,14 @@ impl Updates {
         }
     }
 
-    fn take(&mut self, p: &Package) -> Option<(Package, String)> {
+    /// The journal's record for `p`'s package: `None` when it has none,
+    /// `Some(None)` when that record was taken already.
+    fn take(&mut self, p: &Package) -> Option<Option<(Package, String)>> {
         if self.by_key.is_empty() {
             return None;
         }
         let i = *self.by_key.get(&(p.name.clone(), p.architecture.clone()))?;
-        self.records[i].take()
+        Some(self.records[i].take())
     }
 
     fn rest(self) -> impl Iterator<Item = (Package, String)> {
@@ -103,32 +172,76 @@ impl Updates {
     }
 }
 
-/// `updates/NNNN` files in numeric order, as dpkg replays them; other names
-/// (dpkg's own `tmp.i`) are not records.
+/// `updates/NNNN` files in numeric order, as dpkg replays them; names that
+/// are not all digits (dpkg's own `tmp.i`) are not records. dpkg refuses
+/// the whole database when a name is longer than [`JOURNAL_NAME_MAX`] digits
+/// or two names differ in length; a scan reports that and goes on (the
+/// overlong names skipped, the others applied in numeric order).
 fn read_updates(root: &Root, bad: &mut impl FnMut(FsError)) -> Updates {
     let mut updates = Updates::default();
     let list = match root.read_dir(UPDATES_DIR) {
         Ok(list) => list,
-        Err(e) if e.kind == crate::error::ErrorKind::NotFound => return updates,
+        Err(e) if e.kind == ErrorKind::NotFound => return updates,
         Err(e) => {
             bad(e);
             return updates;
         }
     };
-    let mut files: Vec<(u64, String)> = list
-        .into_iter()
-        .filter(|e| !e.name.is_empty() && e.name.len() <= 10 && e.name.bytes().all(|b| b.is_ascii_digit()))
-        .filter_map(|e| Some((e.name.parse().ok()?, e.name)))
-        .collect();
+    let mut files: Vec<(u64, String)> = Vec::new();
+    for e in list {
+        if e.name.is_empty() || !e.name.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        if e.name.len() > JOURNAL_NAME_MAX {
+            bad(FsError::parse(
+                format!("{UPDATES_DIR}/{}", e.name),
+                format!(
+                    "journal file name is longer than dpkg's {JOURNAL_NAME_MAX} digits (dpkg refuses the database); not applied"
+                ),
+            ));
+            continue;
+        }
+        if let Ok(n) = e.name.parse() {
+            files.push((n, e.name));
+        }
+    }
     files.sort();
+    if let (Some(a), Some(b)) = (files.iter().map(|f| f.1.len()).min(), files.iter().map(|f| f.1.len()).max())
+        && a != b
+    {
+        bad(FsError::parse(
+            UPDATES_DIR,
+            format!(
+                "journal file names of different lengths ({a} and {b} digits; dpkg refuses the database); applied in numeric order"
+            ),
+        ));
+    }
     for (_, name) in files {
         let path = format!("{UPDATES_DIR}/{name}");
         let file = path.clone();
-        if let Err(e) = read_records(root, &path, |p| updates.add(p, &file), &mut *bad) {
+        if let Err(e) = read_records(root, &path, Kind::Journal, |p| updates.add(p, &file), &mut *bad) {
             bad(e);
         }
     }
     updates
+}
+
+/// dpkg's `IMPORTANTMAXLEN`.
+pub const JOURNAL_NAME_MAX: usize = 10;
+
+/// Which file a stanza comes from: each is checked as its reader checks it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Kind {
+    /// The status file: read leniently, since a record dpkg would refuse is
+    /// still evidence of what was installed.
+    #[default]
+    Status,
+    /// A journal record: checked as dpkg checks it (a final newline, a
+    /// Status of dpkg's words, a Version where dpkg requires one), because a
+    /// record dpkg would refuse must not replace the good one before it.
+    Journal,
+    /// A distroless `status.d` file: control stanzas, usually without Status.
+    StatusD,
 }
 
 /// Every valid record of a status-format file (the status file or a
@@ -139,6 +252,7 @@ fn read_updates(root: &Root, bad: &mut impl FnMut(FsError)) -> Updates {
 fn read_records(
     root: &Root,
     path: &str,
+    kind: Kind,
     mut each: impl FnMut(Package),
     mut bad: impl FnMut(FsError),
 ) -> Result<(), FsError> {
@@ -154,7 +268,7 @@ fn read_records(
         ));
     }
     let mut file = file.take(STATUS_LIMIT);
-    let mut parser = StanzaParser::default();
+    let mut parser = StanzaParser { kind, ..Default::default() };
     let mut bad = Capped::new(path, BAD_STANZA_ROWS, "bad stanzas", bad);
     let mut emit = |no: usize, r: Result<Package, String>| match r {
         Ok(p) => each(p),
@@ -275,10 +389,16 @@ struct StanzaParser {
     name: Option<String>,
     status: Option<String>,
     stanza_no: usize,
+    kind: Kind,
+    /// The last byte fed: dpkg ends every line it writes with a newline.
+    last: Option<u8>,
 }
 
 impl StanzaParser {
     fn feed(&mut self, mut data: &[u8], emit: &mut impl FnMut(usize, Result<Package, String>)) {
+        if let Some(&b) = data.last() {
+            self.last = Some(b);
+        }
         while let Some(&first) = data.first() {
             match self.at {
                 At::LineStart => {
@@ -339,6 +459,11 @@ impl StanzaParser {
 
     /// The end of the input: its last line need not end in a newline.
     fn finish(&mut self, emit: &mut impl FnMut(usize, Result<Package, String>)) {
+        // dpkg-query refuses such a record ("missing final newline"): its
+        // last value may be cut anywhere.
+        if self.kind == Kind::Journal && self.started && self.last != Some(b'\n') && self.error.is_none() {
+            self.error = Some("the record ends without a final newline: it was cut short".into());
+        }
         match self.at {
             At::Key => self.no_field_name(),
             At::Value(field) => self.set(field),
@@ -401,27 +526,65 @@ impl StanzaParser {
         let (name, status) = (self.name.take(), self.status.take());
         let result = match self.error.take() {
             Some(e) => Err(e),
-            None => finish_record(package, name, status),
+            None => finish_record(package, name, status, self.kind),
         };
         self.started = false;
         emit(self.stanza_no, result);
     }
 }
 
-fn finish_record(mut p: Package, name: Option<String>, status: Option<String>) -> Result<Package, String> {
+fn finish_record(mut p: Package, name: Option<String>, status: Option<String>, kind: Kind) -> Result<Package, String> {
     let Some(name) = name.filter(|n| !n.is_empty()) else {
         return Err("no Package field".into());
     };
-    let Some(status) = status else {
-        return Err(format!("package {name} has no Status field"));
+    // distroless writes a package's control stanza, which has no Status,
+    // when it puts the package into the image: the file is its only record
+    // that the package is there, so the package is installed (syft and
+    // trivy read these files so too). dpkg, which never reads status.d,
+    // would take a missing Status as not-installed — in the status file
+    // such a stanza stays an error row, as before.
+    let status = match (status, kind) {
+        (Some(s), _) => s,
+        (None, Kind::StatusD) => {
+            p.name = name;
+            p.status = "installed".into();
+            return Ok(p);
+        }
+        (None, _) => return Err(format!("package {name} has no Status field")),
     };
     p.name = name;
     p.status = status;
-    if p.status.split_ascii_whitespace().count() != 3 {
+    let words: Vec<&str> = p.status.split_ascii_whitespace().collect();
+    if words.len() != 3 {
         return Err(format!("package {}: Status {:?} is not three words", p.name, p.status));
+    }
+    if kind == Kind::Journal {
+        // The checks of dpkg's parser (lib/dpkg/parse.c) that a record cut
+        // short at a line's end would fail.
+        let known = WANTS.contains(&words[0]) && EFLAGS.contains(&words[1]) && STATES.contains(&words[2]);
+        if !known {
+            return Err(format!("package {}: Status {:?} is not dpkg's words", p.name, p.status));
+        }
+        if p.version.is_none() && !matches!(words[2], "not-installed" | "half-installed") {
+            return Err(format!("package {}: no Version field, which dpkg requires in state {}", p.name, words[2]));
+        }
     }
     Ok(p)
 }
+
+/// dpkg's Status vocabulary (lib/dpkg/pkg-namevalue.c).
+const WANTS: [&str; 5] = ["unknown", "install", "hold", "deinstall", "purge"];
+const EFLAGS: [&str; 2] = ["ok", "reinstreq"];
+const STATES: [&str; 8] = [
+    "not-installed",
+    "config-files",
+    "half-installed",
+    "unpacked",
+    "half-configured",
+    "triggers-awaited",
+    "triggers-pending",
+    "installed",
+];
 
 fn trim(b: &[u8]) -> &[u8] {
     let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
@@ -486,6 +649,25 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         let got: Vec<_> = pkgs.iter().map(|p| (p.name.as_str(), p.state(), p.is_installed())).collect();
         assert_eq!(got, [("a", "installed", true), ("c", "half-installed", false)]);
+    }
+
+    /// Found by the dpkg_journal fuzz target's reasoning: a package with two
+    /// stanzas in the status file (dpkg merges them) got its journal record
+    /// for the first and the stale status record for the second.
+    #[test]
+    fn a_journal_record_replaces_every_stanza_of_its_package() {
+        let (dir, root) = status_root(
+            b"Package: a\nStatus: install ok installed\nVersion: 1\n\nPackage: a\nStatus: install ok installed\nVersion: 1\n",
+        );
+        std::fs::create_dir_all(dir.path().join("var/lib/dpkg/updates")).unwrap();
+        std::fs::write(
+            dir.path().join("var/lib/dpkg/updates/0000"),
+            b"Package: a\nStatus: deinstall ok config-files\nVersion: 1\n",
+        )
+        .unwrap();
+        let (pkgs, errors) = database(&root);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(pkgs.iter().map(|p| p.status.as_str()).collect::<Vec<_>>(), ["deinstall ok config-files"]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! One module per data source, named for the source. Each parses its format
 //! into its own plain structs; the table modules map those onto rows.
 
+pub mod apk;
 pub mod capped;
 pub mod certstore;
 pub mod chromium;

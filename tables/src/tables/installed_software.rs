@@ -1,6 +1,6 @@
 //! `installed_software`: every package manager's view, in one table.
 
-use crate::collectors::{dpkg, flatpak, homebrew, macos_apps, receipts, rpmdb, snap, uninstall};
+use crate::collectors::{apk, dpkg, flatpak, homebrew, macos_apps, receipts, rpmdb, snap, uninstall};
 use crate::query::Query;
 use crate::table::{Ctx, ReadInto, from_sources};
 
@@ -15,7 +15,7 @@ crate::declare_table! {
         publisher: Text,
         /// Where the row comes from, one word per source
         source: Text [index],
-        /// The source's unique key: `name:arch` for deb, NEVRA for rpm, snap id, flatpak ref, CFBundleIdentifier for a macOS app, the package id of an installer receipt, `formula/<name>` or `cask/<name>` for Homebrew, the Uninstall key's name (a product code `{GUID}` or a name) on Windows.
+        /// The source's unique key: `name:arch` for deb, NEVRA for rpm, `name-version` for apk (as `apk info -v` prints it), snap id, flatpak ref, CFBundleIdentifier for a macOS app, the package id of an installer receipt, `formula/<name>` or `cask/<name>` for Homebrew, the Uninstall key's name (a product code `{GUID}` or a name) on Windows.
         identifier: Text,
         /// CPU architecture the package is built for.
         arch: Text,
@@ -36,11 +36,12 @@ crate::declare_table! {
     }
 
     table installed_software {
-        description: "Software installed on the scanned root, from every package manager embargo reads: on Linux dpkg, rpm (the SQLite rpmdb; Berkeley DB and ndb databases are reported in scan_errors as unsupported), snap (snapd state.json) and flatpak apps (system and per-user); on macOS application bundles (system folders, one vendor folder down, and each user's ~/Applications), installer receipts (var/db/receipts, Library/Receipts) and Homebrew formulae and casks (opt/homebrew, usr/local); on Windows the Uninstall keys of the SOFTWARE hive (64-bit and WOW6432Node) and of each user's NTUSER.DAT, hidden entries (SystemComponent, ParentKeyName) included and marked in `status`.",
+        description: "Software installed on the scanned root, from every package manager embargo reads: on Linux dpkg (the status file with its updates journal applied, and distroless status.d files), rpm (the SQLite rpmdb; Berkeley DB and ndb databases are reported in scan_errors as unsupported), snap (snapd state.json), flatpak apps (system and per-user) and Alpine apk (lib/apk/db/installed); on macOS application bundles (system folders, one vendor folder down, and each user's ~/Applications), installer receipts (var/db/receipts, Library/Receipts) and Homebrew formulae and casks (opt/homebrew, usr/local); on Windows the Uninstall keys of the SOFTWARE hive (64-bit and WOW6432Node) and of each user's NTUSER.DAT, hidden entries (SystemComponent, ParentKeyName) included and marked in `status`.",
         class: Evidence,
         sources: source as ReadInto<InstalledSoftware> {
             "deb" [Linux] => from_dpkg,
             "rpm" [Linux] => from_rpmdb,
+            "apk" [Linux] => from_apk,
             "snap" [Linux] => from_snap,
             "flatpak" [Linux] => from_flatpak,
             "macos_app" [Macos] => from_macos_apps,
@@ -76,6 +77,35 @@ fn from_rpmdb(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
                 install_location: None,
                 install_time: p.install_time,
                 size: p.size,
+                status: Some("installed".into()),
+                installed: Some(1),
+                user: None,
+                path: Some(path.into()),
+                name: Some(p.name),
+            });
+        },
+        |e| ctx.report(e),
+    );
+}
+
+/// apk records no install time (`t:` is when the package was built), so
+/// `install_time` stays unknown; `I:` is already in bytes.
+fn from_apk(ctx: &Ctx<'_>, q: &Query, rows: &mut Vec<InstalledSoftware>) {
+    apk::read_all(
+        ctx.root(),
+        |path, p| {
+            if !q.admits("name", &p.name) {
+                return;
+            }
+            rows.push(InstalledSoftware {
+                identifier: Some(p.identifier()),
+                version: Some(p.version),
+                publisher: p.maintainer,
+                source: Some("apk".into()),
+                arch: p.arch,
+                install_location: None,
+                install_time: None,
+                size: p.installed_size,
                 status: Some("installed".into()),
                 installed: Some(1),
                 user: None,

@@ -90,7 +90,7 @@ mod tests {
     fn the_source_column_lists_exactly_the_sources_with_code() {
         let software = find("installed_software").unwrap().spec();
         let doc = software.column_doc(software.column_index("source").unwrap());
-        assert!(doc.ends_with(": deb, rpm, snap, flatpak, macos_app, macos_receipt, homebrew, windows."), "{doc}");
+        assert!(doc.ends_with(": deb, rpm, apk, snap, flatpak, macos_app, macos_receipt, homebrew, windows."), "{doc}");
         let services = find("installed_services").unwrap().spec();
         let doc = services.column_doc(services.column_index("kind").unwrap());
         assert!(
