@@ -22,6 +22,8 @@ pub mod pem_stores;
 pub mod plist;
 pub mod procs;
 pub mod receipts;
+pub mod rpm_bdb;
+pub mod rpm_ndb;
 pub mod rpmdb;
 pub mod services_reg;
 pub mod snap;
