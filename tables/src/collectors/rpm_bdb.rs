@@ -241,11 +241,14 @@ impl<'a> Reader<'a> {
                 // ends where the one indexed before it starts.
                 let key_end = if k == 0 { ps } else { offset(k - 1) };
                 let (koff, voff) = (offset(k), offset(v));
+                // Checked pair by pair against the one before, the items are
+                // disjoint: no byte of the page is read for two records.
                 if !(index_end <= voff && voff < koff && koff < key_end && key_end <= ps) {
                     bad.note(format!(
-                        "page {pgno} pair {pair}: item offsets {koff}/{voff} are out of order or outside the page"
+                        "page {pgno} pair {pair}: item offsets {koff}/{voff} are out of order or outside the page; \
+                         the rest of the page is skipped"
                     ));
-                    continue;
+                    break;
                 }
                 let key = match self.item(&page[koff..key_end]) {
                     Ok(k) => k,
