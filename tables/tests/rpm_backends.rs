@@ -207,7 +207,7 @@ fn both_byte_orders_give_the_same_records() {
     // The same blobs, whatever the page size or byte order.
     let blobs = |name: &str| {
         let mut v = Vec::new();
-        rpm_bdb::read(&fixture_bytes(name, BDB), |k, b| v.push((k, b.to_vec())), |_| {}).unwrap();
+        rpm_bdb::read(&fixture_bytes(name, BDB)[..], |k, b| v.push((k, b.to_vec())), |_| {}).unwrap();
         v.sort();
         v
     };
@@ -225,6 +225,10 @@ fn truncated_file_keeps_the_pages_before_the_cut() {
         assert!(keys.iter().all(|k| full.contains(k)));
         assert!(msgs.iter().any(|m| m.contains("truncated")), "cut at {cut}: {msgs:?}");
     }
+    // Shorter than one of its 16 KiB pages: no page at all, still no panic.
+    let inline = fixture_bytes("bdb-inline", BDB);
+    let (keys, msgs, r) = walk_bdb(&inline[..600]);
+    assert!(r.is_ok() && keys.is_empty() && !msgs.is_empty());
     // Too short for a metadata page: one error, nothing else.
     let (keys, _, r) = walk_bdb(&db[..300]);
     assert!(keys.is_empty() && r.unwrap_err().contains("too short"));
@@ -260,6 +264,13 @@ fn page_numbers_out_of_range_are_reported() {
         b.put32(96 + 4 * i, u32::MAX - 5);
     }
     let (keys, msgs, r) = walk_bdb(&b.bytes);
+    assert!(r.is_ok() && keys.is_empty());
+    assert!(msgs.len() <= rpm_bdb::MAX_MESSAGES + 1, "{}", msgs.len());
+    // And a last page number to match: still one walk over the file's pages.
+    b.put32(32, u32::MAX);
+    let start = std::time::Instant::now();
+    let (keys, msgs, r) = walk_bdb(&b.bytes);
+    assert!(start.elapsed() < std::time::Duration::from_secs(2));
     assert!(r.is_ok() && keys.is_empty());
     assert!(msgs.len() <= rpm_bdb::MAX_MESSAGES + 1, "{}", msgs.len());
 }

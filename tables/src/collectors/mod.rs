@@ -21,6 +21,7 @@ pub mod os_release;
 pub mod pem_stores;
 pub mod plist;
 pub mod procs;
+pub mod read_at;
 pub mod receipts;
 pub mod rpm_bdb;
 pub mod rpm_ndb;

@@ -3,8 +3,8 @@
 //! numbers and whose values are header blobs, the same blobs rpmdb.sqlite
 //! holds. Key 0 is rpm's own counter, not a package.
 //!
-//! Read-only and without libdb: the file is read whole (bounded by the
-//! caller) and walked bucket by bucket. Layout (Berkeley DB's `db_page.h`,
+//! Read-only and without libdb: the file is walked bucket by bucket, one
+//! page at a time into reused buffers ([`ReadAt`]). Layout (Berkeley DB's `db_page.h`,
 //! `hash.h`): page 0 is the hash metadata page; every other page starts with
 //! a 26-byte header (pgno at 8, next page at 16, entry count at 20, free
 //! offset at 22, type at 25) followed by an index of 2-byte item offsets.
@@ -18,6 +18,8 @@
 //! with one message and the walk goes on with the next bucket.
 
 /// `DB_HASHMAGIC`; `DB_BTREEMAGIC` is recognised only to say what it is.
+use super::read_at::ReadAt;
+
 const HASH_MAGIC: u32 = 0x0006_1561;
 const BTREE_MAGIC: u32 = 0x0005_3162;
 
@@ -61,18 +63,21 @@ struct Meta {
     spares: [u32; 32],
 }
 
-struct Reader<'a> {
-    db: &'a [u8],
-    meta: Meta,
-    /// One bit per page: set once the page has been read.
-    seen: Vec<u64>,
-}
-
 /// Walks a `Packages` file: `each(record number, header blob)` for every
 /// package, `bad(message)` for every problem that still let the walk go on.
 /// The `Err` is a file that is no readable hash database at all.
-pub fn read(db: &[u8], mut each: impl FnMut(u32, &[u8]), bad: impl FnMut(String)) -> Result<(), String> {
-    let meta = parse_meta(db)?;
+pub fn read<S: ReadAt + ?Sized>(
+    src: &S,
+    mut each: impl FnMut(u32, &[u8]),
+    bad: impl FnMut(String),
+) -> Result<(), String> {
+    let len = src.len();
+    if len < 512 {
+        return Err(format!("{len} bytes is too short for a Berkeley DB metadata page"));
+    }
+    let mut first = [0u8; 512];
+    src.read_exact_at(&mut first, 0)?;
+    let meta = parse_meta(&first, len)?;
     let mut bad = Capped::new(bad);
     if meta.pages <= meta.last_pgno as usize {
         bad.note(format!(
@@ -82,14 +87,21 @@ pub fn read(db: &[u8], mut each: impl FnMut(u32, &[u8]), bad: impl FnMut(String)
             meta.pages
         ));
     }
-    let buckets = meta.max_bucket.min(meta.last_pgno);
+    // Each bucket has a page of its own, so there are fewer buckets than
+    // pages; bounding the loop by the file keeps absurd metadata cheap.
+    let buckets = meta.max_bucket.min(meta.last_pgno).min(u32::try_from(meta.pages.saturating_sub(1)).unwrap_or(u32::MAX));
     if buckets < meta.max_bucket {
         bad.note(format!("{} buckets cannot fit in {} pages; read the first {}", meta.max_bucket, meta.pages, buckets));
     }
     let seen = vec![0u64; meta.pages.div_ceil(64)];
-    let mut r = Reader { db, meta, seen };
+    let mut r = Reader {
+        pages: Pages { src, meta, seen },
+        hash_page: Vec::new(),
+        overflow_page: Vec::new(),
+        value: Vec::new(),
+    };
     for bucket in 0..=buckets {
-        let first = match r.bucket_page(bucket) {
+        let first = match r.pages.bucket_page(bucket) {
             Some(0) => {
                 bad.note(format!("bucket {bucket}: the metadata maps it to page 0"));
                 continue;
@@ -106,10 +118,8 @@ pub fn read(db: &[u8], mut each: impl FnMut(u32, &[u8]), bad: impl FnMut(String)
     Ok(())
 }
 
-fn parse_meta(db: &[u8]) -> Result<Meta, String> {
-    if db.len() < 512 {
-        return Err(format!("{} bytes is too short for a Berkeley DB metadata page", db.len()));
-    }
+/// Reads the metadata page's first 512 bytes; `len` is the file's.
+fn parse_meta(db: &[u8; 512], len: u64) -> Result<Meta, String> {
     let le = u32::from_le_bytes(db[12..16].try_into().unwrap_or_default());
     let be = u32::from_be_bytes(db[12..16].try_into().unwrap_or_default());
     let order = match (le, be) {
@@ -146,7 +156,7 @@ fn parse_meta(db: &[u8]) -> Result<Meta, String> {
     Ok(Meta {
         order,
         page_size,
-        pages: db.len() / page_size,
+        pages: usize::try_from(len / page_size as u64).unwrap_or(usize::MAX),
         last_pgno: u32_at(32),
         max_bucket: u32_at(72),
         spares,
@@ -169,7 +179,15 @@ fn get_u16(b: &[u8], at: usize, order: Order) -> Option<u16> {
     })
 }
 
-impl<'a> Reader<'a> {
+/// The file's pages, each handed out at most once.
+struct Pages<'a, S: ReadAt + ?Sized> {
+    src: &'a S,
+    meta: Meta,
+    /// One bit per page: set once the page has been read.
+    seen: Vec<u64>,
+}
+
+impl<S: ReadAt + ?Sized> Pages<'_, S> {
     /// The first page of a bucket: the bucket number plus the spare-page
     /// offset of its split point (the number of bits in the bucket number).
     fn bucket_page(&self, bucket: u32) -> Option<u32> {
@@ -177,9 +195,9 @@ impl<'a> Reader<'a> {
         bucket.checked_add(*self.meta.spares.get(split)?)
     }
 
-    /// Page `n`, checked to be inside the file, not read before, and to say
-    /// it is page `n`.
-    fn page(&mut self, n: u32) -> Result<&'a [u8], String> {
+    /// Reads page `n` into `buf`, checked to be inside the file, not read
+    /// before, and to say it is page `n`.
+    fn read(&mut self, n: u32, buf: &mut Vec<u8>) -> Result<(), String> {
         if n == 0 || n > self.meta.last_pgno {
             return Err(format!("page {n} is out of range (last page {})", self.meta.last_pgno));
         }
@@ -193,14 +211,26 @@ impl<'a> Reader<'a> {
         }
         self.seen[word] |= bit;
         let ps = self.meta.page_size;
-        let page = &self.db[i * ps..(i + 1) * ps];
-        let stored = get_u32(page, 8, self.meta.order).unwrap_or(0);
+        buf.resize(ps, 0);
+        self.src.read_exact_at(buf, (i * ps) as u64).map_err(|m| format!("page {n}: {m}"))?;
+        let stored = get_u32(buf, 8, self.meta.order).unwrap_or(0);
         if stored != n {
             return Err(format!("page {n} says it is page {stored}"));
         }
-        Ok(page)
+        Ok(())
     }
+}
 
+struct Reader<'a, S: ReadAt + ?Sized> {
+    pages: Pages<'a, S>,
+    /// The hash page being walked, an overflow page, and an overflow value
+    /// being gathered: buffers reused for the whole file.
+    hash_page: Vec<u8>,
+    overflow_page: Vec<u8>,
+    value: Vec<u8>,
+}
+
+impl<S: ReadAt + ?Sized> Reader<'_, S> {
     /// Reads every pair of one bucket's chain of pages.
     fn walk_bucket(
         &mut self,
@@ -209,20 +239,22 @@ impl<'a> Reader<'a> {
         each: &mut impl FnMut(u32, &[u8]),
         bad: &mut Capped<impl FnMut(String)>,
     ) {
-        let order = self.meta.order;
+        let order = self.pages.meta.order;
+        let ps = self.pages.meta.page_size;
+        let mut page = std::mem::take(&mut self.hash_page);
         let mut next = first;
         while next != 0 {
-            let page = match self.page(next) {
-                Ok(p) => p,
-                Err(m) => return bad.note(format!("bucket {bucket}: {m}")),
-            };
+            if let Err(m) = self.pages.read(next, &mut page) {
+                bad.note(format!("bucket {bucket}: {m}"));
+                break;
+            }
             let pgno = next;
             if !matches!(page[25], P_HASH | P_HASH_UNSORTED) {
-                return bad.note(format!("bucket {bucket}: page {pgno} has type {}, not a hash page", page[25]));
+                bad.note(format!("bucket {bucket}: page {pgno} has type {}, not a hash page", page[25]));
+                break;
             }
-            next = get_u32(page, 16, order).unwrap_or(0);
-            let entries = get_u16(page, 20, order).unwrap_or(0) as usize;
-            let ps = self.meta.page_size;
+            next = get_u32(&page, 16, order).unwrap_or(0);
+            let entries = get_u16(&page, 20, order).unwrap_or(0) as usize;
             let room = (ps - PAGE_HEADER) / 2;
             let entries = if entries > room {
                 bad.note(format!("page {pgno}: {entries} entries cannot fit; read {room}"));
@@ -234,7 +266,7 @@ impl<'a> Reader<'a> {
                 bad.note(format!("page {pgno}: {entries} entries is not a whole number of key/data pairs"));
             }
             let index_end = PAGE_HEADER + 2 * entries;
-            let offset = |i: usize| get_u16(page, PAGE_HEADER + 2 * i, order).unwrap_or(0) as usize;
+            let offset = |i: usize| get_u16(&page, PAGE_HEADER + 2 * i, order).unwrap_or(0) as usize;
             for pair in 0..entries / 2 {
                 let (k, v) = (2 * pair, 2 * pair + 1);
                 // Items are packed downwards from the page's end: an item
@@ -250,73 +282,78 @@ impl<'a> Reader<'a> {
                     ));
                     break;
                 }
-                let key = match self.item(&page[koff..key_end]) {
-                    Ok(k) => k,
+                let hnum = match self.item(&page[koff..key_end]) {
+                    Ok(key) if key.len() == 4 => get_u32(key, 0, order).unwrap_or(0),
+                    Ok(key) => {
+                        bad.note(format!("page {pgno} pair {pair}: a {}-byte key is not a header number", key.len()));
+                        continue;
+                    }
                     Err(m) => {
                         bad.note(format!("page {pgno} pair {pair}: key: {m}"));
                         continue;
                     }
                 };
-                let Some(hnum) = (key.len() == 4).then(|| get_u32(&key, 0, order).unwrap_or(0)) else {
-                    bad.note(format!("page {pgno} pair {pair}: a {}-byte key is not a header number", key.len()));
-                    continue;
-                };
                 if hnum == 0 {
                     continue;
                 }
                 match self.item(&page[voff..koff]) {
-                    Ok(blob) => each(hnum, &blob),
+                    Ok(blob) => each(hnum, blob),
                     Err(m) => bad.note(format!("record {hnum} (page {pgno}): {m}")),
                 }
             }
         }
+        self.hash_page = page;
     }
 
     /// The bytes of one hash item: inline, or gathered from its overflow
-    /// chain.
-    fn item(&mut self, item: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>, String> {
+    /// chain into `self.value`.
+    fn item<'p>(&'p mut self, item: &'p [u8]) -> Result<&'p [u8], String> {
         match item[0] {
-            H_KEYDATA => Ok(std::borrow::Cow::Borrowed(&item[1..])),
+            H_KEYDATA => Ok(&item[1..]),
             H_OFFPAGE => {
                 if item.len() != 12 {
                     return Err(format!("an off-page item of {} bytes, not 12", item.len()));
                 }
-                let order = self.meta.order;
+                let order = self.pages.meta.order;
                 let pgno = get_u32(item, 4, order).unwrap_or(0);
                 let len = get_u32(item, 8, order).unwrap_or(0) as usize;
-                self.overflow(pgno, len).map(std::borrow::Cow::Owned)
+                self.overflow(pgno, len)?;
+                Ok(&self.value)
             }
             H_DUPLICATE | H_OFFDUP => Err("duplicate values, which rpm never writes".into()),
             t => Err(format!("unknown item type {t}")),
         }
     }
 
-    /// Follows an overflow chain from `pgno` for `len` bytes.
-    fn overflow(&mut self, mut pgno: u32, len: usize) -> Result<Vec<u8>, String> {
-        let ps = self.meta.page_size;
+    /// Follows an overflow chain from `pgno` for `len` bytes into `self.value`.
+    fn overflow(&mut self, mut pgno: u32, len: usize) -> Result<(), String> {
+        let meta = &self.pages.meta;
+        let (ps, order) = (meta.page_size, meta.order);
         // Nothing can be longer than the pages the file holds.
-        let most = self.meta.pages.saturating_mul(ps - PAGE_HEADER).min(MAX_VALUE);
+        let most = meta.pages.saturating_mul(ps - PAGE_HEADER).min(MAX_VALUE);
         if len == 0 || len > most {
             return Err(format!("an overflow value of {len} bytes is implausible (at most {most} here)"));
         }
-        let mut out = Vec::with_capacity(len);
-        while out.len() < len {
+        self.value.clear();
+        self.value.reserve(len);
+        while self.value.len() < len {
             if pgno == 0 {
-                return Err(format!("the overflow chain ends after {} of {len} bytes", out.len()));
+                return Err(format!("the overflow chain ends after {} of {len} bytes", self.value.len()));
             }
-            let page = self.page(pgno).map_err(|m| format!("overflow chain: {m}"))?;
+            let page = &mut self.overflow_page;
+            self.pages.read(pgno, page).map_err(|m| format!("overflow chain: {m}"))?;
             if page[25] != P_OVERFLOW {
                 return Err(format!("overflow chain: page {pgno} has type {}, not overflow", page[25]));
             }
-            let used = get_u16(page, 22, self.meta.order).unwrap_or(0) as usize;
-            let want = len - out.len();
+            let used = get_u16(page, 22, order).unwrap_or(0) as usize;
+            let want = len - self.value.len();
             if used == 0 || PAGE_HEADER + used > ps || used > want {
                 return Err(format!("overflow page {pgno}: {used} bytes used, {want} still wanted"));
             }
-            out.extend_from_slice(&page[PAGE_HEADER..PAGE_HEADER + used]);
-            pgno = get_u32(page, 16, self.meta.order).unwrap_or(0);
+            self.value.extend_from_slice(&page[PAGE_HEADER..PAGE_HEADER + used]);
+            pgno = get_u32(page, 16, order).unwrap_or(0);
         }
-        Ok(out)
+        Ok(())
     }
 }
 

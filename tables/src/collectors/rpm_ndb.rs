@@ -13,6 +13,7 @@
 //! is one message and the others are still read. Blobs may not overlap, so
 //! no byte of the file is read for two packages.
 
+use super::read_at::ReadAt;
 use super::rpm_bdb::Capped;
 
 const PAGE_SIZE: usize = 4096;
@@ -41,10 +42,17 @@ fn le32(b: &[u8], at: usize) -> u32 {
 /// Reads a `Packages.db`: `each(package index, header blob)` for every
 /// package, `bad(message)` for every problem that still let reading go on.
 /// The `Err` is a file that is no NDB package database at all.
-pub fn read(db: &[u8], mut each: impl FnMut(u32, &[u8]), bad: impl FnMut(String)) -> Result<(), String> {
-    if db.len() < HEADER_SIZE || &db[..4] != DB_MAGIC {
+pub fn read<S: ReadAt + ?Sized>(
+    src: &S,
+    mut each: impl FnMut(u32, &[u8]),
+    bad: impl FnMut(String),
+) -> Result<(), String> {
+    let len = usize::try_from(src.len()).map_err(|_| "the file is too large to address".to_string())?;
+    let mut header = [0u8; HEADER_SIZE];
+    if len < HEADER_SIZE || src.read_exact_at(&mut header, 0).is_err() || &header[..4] != DB_MAGIC {
         return Err("not an rpm NDB package database (bad magic)".into());
     }
+    let db = &header[..];
     let version = le32(db, 4);
     if version != 0 {
         return Err(format!("unsupported NDB version {version}"));
@@ -55,17 +63,18 @@ pub fn read(db: &[u8], mut each: impl FnMut(u32, &[u8]), bad: impl FnMut(String)
     }
     let mut bad = Capped::new(bad);
     let slot_end = match slot_pages.checked_mul(PAGE_SIZE) {
-        Some(end) if end <= db.len() => end,
+        Some(end) if end <= len => end,
         _ => {
-            bad.note(format!(
-                "truncated: {slot_pages} slot pages of {PAGE_SIZE} bytes, the file has {} bytes",
-                db.len()
-            ));
-            db.len() - db.len() % SLOT_SIZE
+            bad.note(format!("truncated: {slot_pages} slot pages of {PAGE_SIZE} bytes, the file has {len} bytes"));
+            len - len % SLOT_SIZE
         }
     };
+    // The slot area is at most the file, which the caller bounds.
+    let mut area = vec![0u8; slot_end];
+    src.read_exact_at(&mut area, 0)?;
+    let db = &area[..];
     let min_blk = slot_pages.saturating_mul(PAGE_SIZE / BLK_SIZE);
-    let file_blks = db.len() / BLK_SIZE;
+    let file_blks = len / BLK_SIZE;
     let mut slots = Vec::new();
     for (number, at) in (HEADER_SIZE..slot_end).step_by(SLOT_SIZE).enumerate() {
         let s = &db[at..at + SLOT_SIZE];
@@ -97,6 +106,7 @@ pub fn read(db: &[u8], mut each: impl FnMut(u32, &[u8]), bad: impl FnMut(String)
     slots.sort_by_key(|s| s.blkoff);
     let mut next_free = 0usize;
     let mut seen_idx = std::collections::HashSet::new();
+    let mut buf = Vec::new();
     for slot in slots {
         let start = slot.blkoff as usize;
         let end = start + slot.blkcnt as usize;
@@ -109,7 +119,12 @@ pub fn read(db: &[u8], mut each: impl FnMut(u32, &[u8]), bad: impl FnMut(String)
             continue;
         }
         next_free = end;
-        match blob(&db[start * BLK_SIZE..end * BLK_SIZE], slot.pkgidx) {
+        buf.resize((end - start) * BLK_SIZE, 0);
+        if let Err(m) = src.read_exact_at(&mut buf, (start * BLK_SIZE) as u64) {
+            bad.note(format!("package {} (slot {}): {m}", slot.pkgidx, slot.number));
+            continue;
+        }
+        match blob(&buf, slot.pkgidx) {
             Ok(b) => each(slot.pkgidx, b),
             Err(m) => bad.note(format!("package {} (slot {}): {m}", slot.pkgidx, slot.number)),
         }

@@ -13,7 +13,7 @@
 //! Headers are parsed by hand: the format is small and fixed, and every
 //! offset it holds is checked against the blob before use.
 
-use super::{rpm_bdb, rpm_ndb, sqlite_file};
+use super::{read_at, rpm_bdb, rpm_ndb, sqlite_file};
 use crate::error::{ErrorKind, FsError};
 use crate::root::Root;
 
@@ -331,7 +331,16 @@ pub fn read_other(
     mut each: impl FnMut(RpmPackage),
     mut bad: impl FnMut(FsError),
 ) -> Result<(), FsError> {
-    let db = root.read_limited(path, LIMITS.file_bytes)?;
+    let (file, r) = root.open(path)?;
+    let len = r.metadata.len();
+    if len > LIMITS.file_bytes {
+        return Err(FsError::new(
+            ErrorKind::TooLarge,
+            path,
+            format!("{len} bytes is more than the {}-byte limit", LIMITS.file_bytes),
+        ));
+    }
+    let db = read_at::FileAt { file, len };
     let mut record = |hnum: u32, blob: &[u8]| match parse_header(blob) {
         Ok(p) if p.is_gpg_pubkey() => {}
         Ok(p) => each(p),

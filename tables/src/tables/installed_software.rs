@@ -36,7 +36,7 @@ crate::declare_table! {
     }
 
     table installed_software {
-        description: "Software installed on the scanned root, from every package manager embargo reads: on Linux dpkg, rpm (the SQLite rpmdb; Berkeley DB and ndb databases are reported in scan_errors as unsupported), snap (snapd state.json) and flatpak apps (system and per-user); on macOS application bundles (system folders, one vendor folder down, and each user's ~/Applications), installer receipts (var/db/receipts, Library/Receipts) and Homebrew formulae and casks (opt/homebrew, usr/local); on Windows the Uninstall keys of the SOFTWARE hive (64-bit and WOW6432Node) and of each user's NTUSER.DAT, hidden entries (SystemComponent, ParentKeyName) included and marked in `status`.",
+        description: "Software installed on the scanned root, from every package manager embargo reads: on Linux dpkg, rpm (rpmdb.sqlite; where there is none, the NDB Packages.db or the Berkeley DB Packages), snap (snapd state.json) and flatpak apps (system and per-user); on macOS application bundles (system folders, one vendor folder down, and each user's ~/Applications), installer receipts (var/db/receipts, Library/Receipts) and Homebrew formulae and casks (opt/homebrew, usr/local); on Windows the Uninstall keys of the SOFTWARE hive (64-bit and WOW6432Node) and of each user's NTUSER.DAT, hidden entries (SystemComponent, ParentKeyName) included and marked in `status`.",
         class: Evidence,
         sources: source as ReadInto<InstalledSoftware> {
             "deb" [Linux] => from_dpkg,
