@@ -5,7 +5,7 @@
 # alternating in one run (bench/compare.py: medians). Target: <= 0.5x.
 #
 # The database is real-format: one package built with rpmbuild (160 files,
-# dependencies, a changelog: a header of about 12 KB, as a small RHEL 7
+# dependencies, a changelog: a header of about 23 KB, as a small RHEL 7
 # package has) and registered with `rpm -i --justdb`; its header is cloned
 # 2,000 times under names of the same length with rpm's header digests
 # recomputed (tests/fixtures/rpm/rpmhdr.py), and Berkeley DB's own db_load

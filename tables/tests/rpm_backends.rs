@@ -236,7 +236,9 @@ fn truncated_file_keeps_the_pages_before_the_cut() {
     let dir = root_with(BDB, &db[..db.len() / 2]);
     let (pkgs, errs) = collect(dir.path());
     assert!(!pkgs.is_empty());
-    assert!(!errs.is_empty() && errs.iter().all(|e| e.kind == ErrorKind::ParseError && e.path == "/var/lib/rpm/Packages"));
+    assert!(
+        !errs.is_empty() && errs.iter().all(|e| e.kind == ErrorKind::ParseError && e.path == "/var/lib/rpm/Packages")
+    );
 }
 
 #[test]

@@ -89,9 +89,13 @@ pub fn read<S: ReadAt + ?Sized>(
     }
     // Each bucket has a page of its own, so there are fewer buckets than
     // pages; bounding the loop by the file keeps absurd metadata cheap.
-    let buckets = meta.max_bucket.min(meta.last_pgno).min(u32::try_from(meta.pages.saturating_sub(1)).unwrap_or(u32::MAX));
+    let buckets =
+        meta.max_bucket.min(meta.last_pgno).min(u32::try_from(meta.pages.saturating_sub(1)).unwrap_or(u32::MAX));
     if buckets < meta.max_bucket {
-        bad.note(format!("{} buckets cannot fit in {} pages; read the first {}", meta.max_bucket, meta.pages, buckets));
+        bad.note(format!(
+            "{} buckets cannot fit in {} pages; read buckets 0 to {}",
+            meta.max_bucket, meta.pages, buckets
+        ));
     }
     let seen = vec![0u64; meta.pages.div_ceil(64)];
     let mut r = Reader {
