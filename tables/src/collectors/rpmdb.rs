@@ -346,14 +346,13 @@ pub fn read_other(
         Ok(p) => each(p),
         Err(m) => bad(FsError::parse(path, format!("Packages record {hnum}: {m}"))),
     };
-    // Problems of the file itself go to `bad` too, but after the walk: both
-    // closures want `bad`, so they are gathered first.
+    // Problems of the file itself go to `bad` too, after the walk: the
+    // record closure holds `bad` until then.
     let mut problems = Vec::new();
     let walked = match backend {
         Backend::Bdb => rpm_bdb::read(&db, &mut record, |m| problems.push(m)),
         Backend::Ndb => rpm_ndb::read(&db, &mut record, |m| problems.push(m)),
     };
-    drop(record);
     for m in problems {
         bad(FsError::parse(path, m));
     }
