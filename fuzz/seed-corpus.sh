@@ -48,6 +48,14 @@ for i, (blob,) in enumerate(sqlite3.connect(sys.argv[1]).execute("SELECT blob FR
     open(os.path.join(sys.argv[2], str(i)), "wb").write(blob)
 PY
 put rpm_header "$tmp"/rpm/*
+put rpm_bdb "$F"/rpm/bdb-*/var/lib/rpm/Packages
+# The bigger Berkeley DB fixtures, cut to the target's max_len (a truncated
+# database is still a good start: metadata, buckets, overflow chains).
+for f in "$F"/rpm/bdb-le/var/lib/rpm/Packages "$F"/rpm/bdb-inline/var/lib/rpm/Packages; do
+    head -c 65536 "$f" > "$tmp/bdb-cut"
+    put rpm_bdb "$tmp/bdb-cut"
+done
+put rpm_ndb "$F"/rpm/ndb/usr/lib/sysimage/rpm/Packages.db
 
 pems=$(find "$F/certs" "$F/scan" -type f \( -name '*.crt' -o -name '*.pem' \))
 for f in $pems; do put pem_bundle "$f"; done

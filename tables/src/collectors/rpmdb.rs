@@ -1,5 +1,8 @@
 //! rpm's database in its SQLite form (`rpmdb.sqlite`, rpm >= 4.16: Fedora 33+,
-//! RHEL 9+): table `Packages(hnum, blob)`, one rpm header per row.
+//! RHEL 9+): table `Packages(hnum, blob)`, one rpm header per row. Where a
+//! root has none, its NDB `Packages.db` ([`rpm_ndb`], SUSE 15) or Berkeley DB
+//! `Packages` ([`rpm_bdb`], RHEL/CentOS <= 8, Amazon Linux 2, SLES 12) is
+//! read instead; all three hold the same header blobs.
 //!
 //! The database is untrusted and the image is never written: it is opened
 //! through [`sqlite_file`], which reads a private copy of it, its `-journal`
@@ -10,7 +13,7 @@
 //! Headers are parsed by hand: the format is small and fixed, and every
 //! offset it holds is checked against the blob before use.
 
-use super::sqlite_file;
+use super::{read_at, rpm_bdb, rpm_ndb, sqlite_file};
 use crate::error::{ErrorKind, FsError};
 use crate::root::Root;
 
@@ -18,11 +21,24 @@ use crate::root::Root;
 /// the second; a file reached by both is read once.
 pub const SQLITE_PATHS: [&str; 2] = ["/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite"];
 
-/// Databases of other backends, looked for only where no `rpmdb.sqlite` is.
-const OTHER_BACKENDS: [(&str, &str); 2] = [
-    ("Packages", "Berkeley DB rpm database (RHEL <= 8, older Fedora/SUSE); only rpmdb.sqlite is read"),
-    ("Packages.db", "ndb rpm database (SUSE); only rpmdb.sqlite is read"),
+/// Databases of the other backends, read only where no `rpmdb.sqlite` is,
+/// since a migrated system may keep the old file next to the new. In each
+/// directory NDB comes first: SUSE converted Berkeley DB to NDB, never back.
+pub const OTHER_PATHS: [(&str, Backend); 4] = [
+    ("/var/lib/rpm/Packages.db", Backend::Ndb),
+    ("/var/lib/rpm/Packages", Backend::Bdb),
+    ("/usr/lib/sysimage/rpm/Packages.db", Backend::Ndb),
+    ("/usr/lib/sysimage/rpm/Packages", Backend::Bdb),
 ];
+
+/// rpm's storage backends besides SQLite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Berkeley DB hash database `Packages`.
+    Bdb,
+    /// rpm's own `Packages.db`.
+    Ndb,
+}
 
 /// What reading one rpm database may cost. Fedora's rpmdb.sqlite with 3000
 /// packages is about 150 MiB and its WAL a few MiB; rpm itself refuses a
@@ -278,18 +294,69 @@ pub fn read_all(root: &Root, mut each: impl FnMut(&'static str, RpmPackage), mut
     if !seen.is_empty() {
         return;
     }
-    for path in SQLITE_PATHS {
+    let mut dirs_read: Vec<&str> = Vec::new();
+    for (path, backend) in OTHER_PATHS {
         let dir = &path[..path.rfind('/').unwrap_or(0)];
-        for (file, why) in OTHER_BACKENDS {
-            let other = format!("{dir}/{file}");
-            if let Ok(r) = root.resolve(&other)
-                && !seen.contains(&r.path)
-            {
+        if dirs_read.contains(&dir) {
+            continue;
+        }
+        match root.resolve(path) {
+            Ok(r) => {
+                dirs_read.push(dir);
+                if seen.contains(&r.path) {
+                    continue;
+                }
                 seen.push(r.path);
-                bad(FsError::new(ErrorKind::Unsupported, other, why));
+                if let Err(e) = read_other(root, path, backend, |p| each(path, p), &mut bad) {
+                    bad(e);
+                }
             }
+            Err(e) if e.kind == ErrorKind::NotFound => {
+                if let Some(e) = root.dangling(path) {
+                    bad(e);
+                }
+            }
+            Err(e) => bad(e),
         }
     }
+}
+
+/// Reads one Berkeley DB `Packages` or NDB `Packages.db`. Records that do not
+/// parse are reported through `bad` and skipped; an unreadable database is
+/// the `Err`.
+pub fn read_other(
+    root: &Root,
+    path: &str,
+    backend: Backend,
+    mut each: impl FnMut(RpmPackage),
+    mut bad: impl FnMut(FsError),
+) -> Result<(), FsError> {
+    let (file, r) = root.open(path)?;
+    let len = r.metadata.len();
+    if len > LIMITS.file_bytes {
+        return Err(FsError::new(
+            ErrorKind::TooLarge,
+            path,
+            format!("{len} bytes is more than the {}-byte limit", LIMITS.file_bytes),
+        ));
+    }
+    let db = read_at::FileAt { file, len };
+    let mut record = |hnum: u32, blob: &[u8]| match parse_header(blob) {
+        Ok(p) if p.is_gpg_pubkey() => {}
+        Ok(p) => each(p),
+        Err(m) => bad(FsError::parse(path, format!("Packages record {hnum}: {m}"))),
+    };
+    // Problems of the file itself go to `bad` too, after the walk: the
+    // record closure holds `bad` until then.
+    let mut problems = Vec::new();
+    let walked = match backend {
+        Backend::Bdb => rpm_bdb::read(&db, &mut record, |m| problems.push(m)),
+        Backend::Ndb => rpm_ndb::read(&db, &mut record, |m| problems.push(m)),
+    };
+    for m in problems {
+        bad(FsError::parse(path, m));
+    }
+    walked.map_err(|m| FsError::parse(path, m))
 }
 
 /// Reads one `rpmdb.sqlite`. Headers that do not parse are reported through
@@ -530,14 +597,16 @@ mod tests {
         assert!(gpg.is_gpg_pubkey());
     }
 
+    /// A `Packages` or `Packages.db` that is not a database of its backend is
+    /// one parse error naming it (the backends themselves: tests/rpm_backends.rs).
     #[test]
-    fn other_backends_are_unsupported() {
+    fn other_backends_that_are_no_databases_are_parse_errors() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("var/lib/rpm")).unwrap();
         std::fs::create_dir_all(dir.path().join("usr/lib/sysimage/rpm")).unwrap();
         std::fs::write(dir.path().join("var/lib/rpm/Packages"), [0u8; 64]).unwrap();
         std::fs::write(dir.path().join("usr/lib/sysimage/rpm/Packages.db"), b"RpmP").unwrap();
-        // A stale Berkeley DB next to a SQLite database is not reported.
+        // A stale Berkeley DB next to a SQLite database is not read.
         let with_sqlite = fixture_copy();
         std::fs::write(with_sqlite.path().join("var/lib/rpm/Packages"), [0u8; 64]).unwrap();
         let (pkgs, errs) = collect(&Root::new(with_sqlite.path()).unwrap());
@@ -549,10 +618,12 @@ mod tests {
         assert_eq!(
             found,
             [
-                ("/var/lib/rpm/Packages", ErrorKind::Unsupported),
-                ("/usr/lib/sysimage/rpm/Packages.db", ErrorKind::Unsupported)
+                ("/var/lib/rpm/Packages", ErrorKind::ParseError),
+                ("/usr/lib/sysimage/rpm/Packages.db", ErrorKind::ParseError)
             ]
         );
+        assert!(errs[0].message.contains("too short"), "{}", errs[0].message);
+        assert!(errs[1].message.contains("NDB"), "{}", errs[1].message);
     }
 
     #[cfg(unix)]
