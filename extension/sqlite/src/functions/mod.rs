@@ -50,7 +50,8 @@ pub fn register_functions(conn: &Connection) -> Result<()> {
     }
     for (name, options) in version::COLLATIONS {
         let arg = options as *const version::Options as *mut c_void;
-        let rc = unsafe { ffi::sqlite3_create_collation_v2(db, name.as_ptr(), ffi::SQLITE_UTF8, arg, Some(collate), None) };
+        let rc =
+            unsafe { ffi::sqlite3_create_collation_v2(db, name.as_ptr(), ffi::SQLITE_UTF8, arg, Some(collate), None) };
         check(rc)?;
     }
     Ok(())

@@ -32,9 +32,8 @@ pub(super) fn split<'a>(args: &Args<'a>) -> Out<'a> {
     if tokens.is_empty() {
         return Out::error("Invalid input to split function");
     }
-    let piece = index.and_then(|n| {
-        input.split(|b| tokens.contains(b)).filter(|p| !p.is_empty()).map(trim_c_space).nth(n)
-    });
+    let piece =
+        index.and_then(|n| input.split(|b| tokens.contains(b)).filter(|p| !p.is_empty()).map(trim_c_space).nth(n));
     piece.map_or(Out::Null, |p| Out::Text(Cow::Borrowed(p)))
 }
 
@@ -72,9 +71,8 @@ pub(super) fn regex_match<'a>(args: &Args<'a>) -> Out<'a> {
         Ok(if index == 0 {
             re.find(input).map_or(Out::Null, |m| Out::Text(Cow::Borrowed(m.as_bytes())))
         } else {
-            re.captures(input).map_or(Out::Null, |c| {
-                Out::Text(Cow::Borrowed(c.get(index).map_or(&b""[..], |m| m.as_bytes())))
-            })
+            re.captures(input)
+                .map_or(Out::Null, |c| Out::Text(Cow::Borrowed(c.get(index).map_or(&b""[..], |m| m.as_bytes()))))
         })
     })
     .unwrap_or_else(|()| Out::error("Invalid regex"))
@@ -90,9 +88,9 @@ thread_local! {
 /// literal; in the canned queries it comes from a joined catalog row, and
 /// recompiling it per row would dominate a scan. The Regex is borrowed, not
 /// cloned: a clone starts with an empty matching cache, which costs as much
-/// as the match. Bytes, not text: osquery matches the value's bytes, valid
-/// UTF-8 or not. The limits are the catalog loader's, so a catalog regex it
-/// accepts compiles here.
+/// as the match. Over bytes, as osquery matches a value's bytes, UTF-8 or
+/// not; with the limits of the catalog loader's `compile_regex`, so a
+/// catalog regex it accepts compiles here.
 fn with_compiled<T>(pattern: &str, f: impl FnOnce(Option<&regex::bytes::Regex>) -> T) -> T {
     REGEXES.with(|cache| {
         let mut cache = cache.borrow_mut();

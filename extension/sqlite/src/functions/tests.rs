@@ -96,7 +96,10 @@ fn regex_match_as_osquery() {
         // sql.cpp test_regex_match_invalid1, invalid2, too_big
         ("regex_match('foo/bar', '(/', 0)", "Invalid regex"),
         ("regex_match('foo/bar', '+', 0)", "Invalid regex"),
-        (&format!("regex_match('foo/bar', '{}', 0)", "|".repeat(100_000)), "Invalid regex: too big, max size is 256 bytes"),
+        (
+            &format!("regex_match('foo/bar', '{}', 0)", "|".repeat(100_000)),
+            "Invalid regex: too big, max size is 256 bytes",
+        ),
         (&format!("regex_match('a', '{}', 0)", "a".repeat(257)), "Invalid regex: too big"),
         // The pattern's errors come before the index is looked at.
         ("regex_match('a', '(', -1)", "Invalid regex"),
@@ -196,7 +199,10 @@ fn version_compare_as_osquery() {
         ("version_compare(x'31', '1')", two),
         ("version_compare('1', '1', NULL)", "The optional third parameter is not a string."),
         ("version_compare('1', '1', 1)", "The optional third parameter is not a string."),
-        ("version_compare('1', '1', 'semver')", "The optional third parameter does not match one of: (ARCH, DPKG, RHEL)."),
+        (
+            "version_compare('1', '1', 'semver')",
+            "The optional third parameter does not match one of: (ARCH, DPKG, RHEL).",
+        ),
         // The operator form of an unmerged osquery branch is not osquery's.
         ("version_compare('1.0', '<', '2.0')", "The optional third parameter does not match one of"),
     ]);
