@@ -182,6 +182,22 @@ for k, v in contexts.items(): open(f"{out}/ctx/{k}", "w").write(v)
 PY
 put osquery_request "$tmp"/osq/req/*
 put osquery_context "$tmp"/osq/ctx/*
+# sql_functions: values from osquery's own tests (osquery/sql/tests/sql.cpp),
+# as an index byte, a, NUL, b.
+while IFS='|' read -r i a b; do
+    printf '%s%s\0%s' "$i" "$a" "$b" > "$tmp/sqlf"
+    put sql_functions "$tmp/sqlf"
+done <<'SEEDS'
+1|1.9.9-1ubuntu2.4|1.9.9-1ubuntu2.3
+2|1.0.0~rc2^2021|1.0.0
+3|1:1.2.13-2|4.2.1
+4|41.1-2|43alpha+r8+g1de47dbc-1
+5|9.11.4-26.P2.el7_9.10|32:9.11.4-26.P2.el7_9.13
+1|/foo/bar|/
+2| a, b ,c|,
+3|hello world|(\w+) .*(or|ld)
+1|/filesystem/path/download.extension.zip|.+/([^./]+)
+SEEDS
 
 du -sh --apparent-size "$C"
 for d in "$C"/*; do echo "$(ls "$d" | wc -l) $(basename "$d")"; done
