@@ -208,8 +208,8 @@ fn the_sql_harness_attaches_tables_as_osqueryd_does() {
     std::fs::write(
         &f,
         "SELECT name, count, size, regex_match(name, '^(a)(l)?', 2) AS rm, split(' a, b ,c', ',', 1) AS sp, \
-         concat_ws('-', 'a', NULL) AS cw, concat('x', NULL, 1) AS c, version_compare('1.10', '>', '1.9') AS vc, \
-         version_compare('1:1.0', '>', '2.0', 1, 1) AS vd \
+         concat_ws('-', 'a', NULL) AS cw, concat('x', NULL, 1) AS c, version_compare('1.10', '1.9') AS vc, \
+         version_compare('1:1.0', '2.0', 'dpkg') AS vd, version_compare('1.0', '1:0.1') AS ve \
          FROM sdk_example WHERE name IN ('alpha', 'gamma') AND count > 0 ORDER BY name",
     )
     .unwrap();
@@ -220,8 +220,8 @@ fn the_sql_harness_attaches_tables_as_osqueryd_does() {
         rows,
         &json!([
             {"name": "alpha", "count": 1, "size": 1_000_000_000_000_i64, "rm": "l", "sp": "b", "cw": "a-", "c": "x1",
-             "vc": 1, "vd": 1},
-            {"name": "gamma", "count": 8, "size": null, "rm": null, "sp": "b", "cw": "a-", "c": "x1", "vc": 1, "vd": 1},
+             "vc": 1, "vd": 1, "ve": -1},
+            {"name": "gamma", "count": 8, "size": null, "rm": null, "sp": "b", "cw": "a-", "c": "x1", "vc": 1, "vd": 1, "ve": -1},
         ])
     );
     let calls = r["generate_calls"].as_array().unwrap();

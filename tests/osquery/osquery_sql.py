@@ -351,25 +351,22 @@ def version_cmp(l, r, epoch=False, delim_precedence=False, comp_remaining=False,
 
 
 def version_compare(*args):
-    """version_compare(left, op, right[, epoch, delim_precedence, comp_remaining, remainder_precedence]): 0 or 1."""
-    msg = "Must provide two version strings and an operator to compare."
-    if len(args) < 3 or not all(isinstance(a, str) for a in args[:3]):
-        raise apsw.SQLError(msg)
-    left, op, right = args[:3]
-    if op not in ("<", "<=", "=", ">=", ">"):
-        raise apsw.SQLError("Unknown compare operator. Must provide one of the following: (<, <=, =, >=, >)")
-    flags = [False] * 4
-    for i, a in enumerate(args[3:7]):
-        if a is not None and not isinstance(a, int):
-            raise apsw.SQLError("Options for epoch, delim_precedence, comp_remaining, and remainder_precedence "
-                                "must be true, false, or null.")
-        flags[i] = bool(a)
-    rc = version_cmp(left, right, *flags)
-    if rc < 0:
-        return int(op[0] == "<")
-    if rc > 0:
-        return int(op[0] == ">")
-    return int(op[0] == "=" or len(op) == 2)
+    """version_compare(left, right[, flavor]): -1, 0 or 1, as osquery's master and every release since
+    5.11.0 define it (osquery/sql/sqlite_version.cpp; docs/wiki/introduction/sql.md). Flavor ARCH, DPKG or
+    RHEL, in any case, sets the same switches as the collations; arguments after the third are ignored."""
+    if len(args) < 2 or not all(isinstance(a, str) for a in args[:2]):
+        raise apsw.SQLError("Must provide two version strings to compare.")
+    flags = (False, False, False, False)
+    if len(args) > 2:
+        if not isinstance(args[2], str):
+            raise apsw.SQLError("The optional third parameter is not a string.")
+        flavors = {"ARCH": (True, False, True, True), "DPKG": (True, True, False, False),
+                   "RHEL": (True, True, True, False)}
+        if args[2].upper() not in flavors:
+            raise apsw.SQLError("The optional third parameter does not match one of: (ARCH, DPKG, RHEL).")
+        flags = flavors[args[2].upper()]
+    rc = version_cmp(args[0], args[1], *flags)
+    return (rc > 0) - (rc < 0)
 
 
 def register_functions(conn):
