@@ -134,8 +134,10 @@ class Cursor:
         t.db.generate_calls.append({"table": t.name, "context": ctx})
         if resp.status is not None and resp.status.code not in (None, 0):
             raise apsw.SQLError(resp.status.message or "Extension call failed")
-        types = [(n, ty) for n, ty, _ in t.columns]
-        self.rows = [[manager.cast(r.get(n), ty) for n, ty in types] for r in (resp.response or [])]
+        # Cast when SQLite asks for a cell, as osquery's xColumn does
+        # (DynamicTableRow::get_column), not every cell of every row up front.
+        self.types = [(n, ty) for n, ty, _ in t.columns]
+        self.rows = resp.response or []
         self.i = 0
 
     def Eof(self):
@@ -147,7 +149,8 @@ class Cursor:
     def Column(self, n):
         if n == -1:
             return self.i
-        return self.rows[self.i][n]
+        name, ctype = self.types[n]
+        return manager.cast(self.rows[self.i].get(name), ctype)
 
     def Next(self):
         self.i += 1
