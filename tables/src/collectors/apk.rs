@@ -15,6 +15,7 @@
 use std::io::Read;
 
 use crate::collectors::capped::Capped;
+use crate::collectors::read_at::read_chunks;
 use crate::error::{ErrorKind, FsError};
 use crate::root::Root;
 
@@ -117,15 +118,7 @@ pub fn read_installed(
         Ok(p) => each(p),
         Err(msg) => bad.push(FsError::parse(path, msg)),
     };
-    let mut buf = vec![0u8; CHUNK];
-    let read = loop {
-        match file.read(&mut buf) {
-            Ok(0) => break Ok(()),
-            Ok(n) => parser.feed(&buf[..n], &mut emit),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => break Err(FsError::io(path, &e)),
-        }
-    };
+    let read = read_chunks(&mut file, CHUNK, |bytes| parser.feed(bytes, &mut emit)).map_err(|e| FsError::io(path, &e));
     if read.is_ok() {
         parser.finish(&mut emit);
     }

@@ -67,3 +67,18 @@ impl ReadAt for FileAt {
         }
     }
 }
+
+/// Streams `reader` to `feed` in pieces of `chunk` bytes, for the line
+/// parsers (dpkg status, apk's installed) that keep only what a record needs
+/// and so never hold the whole file.
+pub fn read_chunks(reader: &mut impl std::io::Read, chunk: usize, mut feed: impl FnMut(&[u8])) -> std::io::Result<()> {
+    let mut buf = vec![0u8; chunk];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => feed(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
