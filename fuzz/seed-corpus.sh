@@ -142,7 +142,7 @@ find "$F/macos" -type f -name '*.keychain' | while read -r f; do put keychain "$
 # logs by the target's marker.
 W=$F/windows
 put registry_hive "$W/minimal" "$W/root/Windows/System32/config/SYSTEM" "$W/root/Users/alice/NTUSER.DAT" \
-    "$W/root/Windows/System32/config/SOFTWARE" "$W/real/SECURITY"
+    "$W/root/Windows/System32/config/SOFTWARE"
 { cat "$W/dirty/new/HIVE"; printf '\0EMBARGO-LOG\0'; cat "$W/dirty/new/HIVE.LOG1"; printf '\0EMBARGO-LOG\0'; cat "$W/dirty/new/HIVE.LOG2"; } > "$tmp/new"
 { cat "$W/dirty/old/HIVE"; printf '\0EMBARGO-LOG\0\0EMBARGO-LOG\0'; cat "$W/dirty/old/HIVE.LOG"; } > "$tmp/old"
 put registry_hive "$tmp/new" "$tmp/old"

@@ -441,7 +441,37 @@ fn journal_names_dpkg_refuses_are_reported() {
 /// md5sums files are not records; a stanza without a name is an error.
 #[test]
 fn distroless_status_d_is_read() {
-    let root = fixture("roots/distroless-mini");
+    // From the fixture's files (see its README).
+    distroless_root_reads_as(
+        &fixture("roots/distroless-mini"),
+        &[
+            "base-files:amd64 12.4+deb12u5 [install ok installed] 1 /var/lib/dpkg/status.d/multiple",
+            "libsqlite3-0:amd64 3.40.1-2 [installed] 1 /var/lib/dpkg/status.d/libsqlite3-0",
+            "no-version - [installed] 1 /var/lib/dpkg/status.d/multiple",
+            "tzdata:all 2024a-0+deb12u1 [install ok installed] 1 /var/lib/dpkg/status.d/multiple",
+        ],
+    );
+}
+
+/// The same on a real distroless image's file (arm64, Debian 11) and syft's
+/// hostile sample (tests/real-world.sh fetches them from anchore/syft).
+#[test]
+fn real_distroless_status_d_is_read() {
+    let Some(root) = real_data("dpkg/distroless") else { return };
+    // From the files' own lines.
+    distroless_root_reads_as(
+        &root,
+        &[
+            "libsqlite3-0:arm64 3.34.1-3 [installed] 1 /var/lib/dpkg/status.d/libsqlite3-0",
+            "no-version - [installed] 1 /var/lib/dpkg/status.d/multiple",
+            "tzdata:all 2020a-0+deb10u1 [install ok installed] 1 /var/lib/dpkg/status.d/multiple",
+            "util-linux:amd64 2.33.1-0.1 [install ok installed] 1 /var/lib/dpkg/status.d/multiple",
+        ],
+    );
+}
+
+fn distroless_root_reads_as(root: &Path, want: &[&str]) {
+    let root = root.to_path_buf();
     let rows = json_rows(
         &root,
         "SELECT identifier, version, status, installed, size, publisher, path FROM installed_software ORDER BY identifier",
@@ -459,16 +489,7 @@ fn distroless_status_d_is_read() {
             )
         })
         .collect();
-    // From the fixture's files (see its README).
-    assert_eq!(
-        got,
-        [
-            "libsqlite3-0:arm64 3.34.1-3 [installed] 1 /var/lib/dpkg/status.d/libsqlite3-0",
-            "no-version - [installed] 1 /var/lib/dpkg/status.d/multiple",
-            "tzdata:all 2020a-0+deb10u1 [install ok installed] 1 /var/lib/dpkg/status.d/multiple",
-            "util-linux:amd64 2.33.1-0.1 [install ok installed] 1 /var/lib/dpkg/status.d/multiple",
-        ]
-    );
+    assert_eq!(got, want);
     let errs = errors(&root);
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert_eq!(errs[0]["path"], "/var/lib/dpkg/status.d/multiple");
@@ -529,11 +550,11 @@ fn the_status_file_wins_over_status_d() {
     write(
         dir.path(),
         "var/lib/dpkg/status",
-        b"Package: libsqlite3-0\nStatus: deinstall ok config-files\nArchitecture: arm64\nVersion: 3.34.1-3\n\n",
+        b"Package: libsqlite3-0\nStatus: deinstall ok config-files\nArchitecture: amd64\nVersion: 3.40.1-2\n\n",
     );
     assert_eq!(
         rows_with_path(dir.path()),
-        ["libsqlite3-0:arm64 3.34.1-3 deinstall ok config-files /var/lib/dpkg/status"]
+        ["libsqlite3-0:amd64 3.40.1-2 deinstall ok config-files /var/lib/dpkg/status"]
     );
     assert!(errors(dir.path()).is_empty());
 }

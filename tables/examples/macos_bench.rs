@@ -1,11 +1,12 @@
 //! Times the macOS collectors on a synthetic root of 2,000 app bundles and
 //! 1,000 launchd jobs: `macos_bench [RUNS]`.
 //!
-//! The records are real ones varied: every Info.plist is the Photo Booth
-//! Info.plist of osquery's test data (2.5 KB of XML, with document types)
+//! The records are make.py's `shaped/` ones varied (in the shapes of
+//! osquery's and plaso's test data): every Info.plist is the Snapshot Booth
+//! Info.plist (XML, with document types)
 //! with its own identifier, name and version, half written as XML and half
-//! as binary, as a real /Applications mixes both; every job is plaso's
-//! launchd.plist test file (1.9 KB) with its own label. Each run reads
+//! as binary, as a real /Applications mixes both; every job is the
+//! full launchd job (most keys of launchd.plist(5)) with its own label. Each run reads
 //! through a fresh Root.
 
 use std::path::Path;
@@ -16,7 +17,7 @@ use embargo_tables::collectors::plist::{self, Value};
 use embargo_tables::collectors::{launchd, macos_apps};
 
 fn template(rel: &str) -> plist::Dictionary {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/macos/real").join(rel);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/macos/shaped").join(rel);
     plist::into_dict(plist::parse(&std::fs::read(p).unwrap()).unwrap()).unwrap()
 }
 
@@ -27,7 +28,7 @@ fn write(path: &Path, d: &plist::Dictionary, binary: bool) {
 }
 
 fn build(base: &Path) {
-    let info = template("Applications/Photo Booth.app/Contents/Info.plist");
+    let info = template("Applications/Snapshot Booth.app/Contents/Info.plist");
     for i in 0..2000 {
         // 1,500 in /Applications, 300 in vendor folders, 200 in a user's.
         let dir = match i {
@@ -41,7 +42,7 @@ fn build(base: &Path) {
         d.insert("CFBundleShortVersionString".into(), Value::String(format!("{}.{}", i % 17, i % 5)));
         write(&base.join(dir).join("Contents/Info.plist"), &d, i % 2 == 1);
     }
-    let job = template("Library/LaunchDaemons/com.foobar.test.plist");
+    let job = template("Library/LaunchDaemons/com.example.full.plist");
     for i in 0..1000 {
         let dir = match i {
             0..400 => "Library/LaunchDaemons",

@@ -1,8 +1,9 @@
 //! The macOS collectors against tests/fixtures/macos: `root/` and `hostile/`
-//! are written by make.py with Python's plistlib, `real/` holds public test
-//! data (plaso, osquery), and expected.json is what plistlib reads back from
-//! them under the rules written in make.py. Nothing here is embargo's own
-//! output.
+//! and `shaped/` (records in the shapes of plaso's and osquery's test data)
+//! are written by make.py with Python's plistlib, and expected.json is what
+//! plistlib reads back from them under the rules written in make.py; the real
+//! test files themselves are read when `EMBARGO_REAL_DATA` is set
+//! (tests/real-world.sh). Nothing here is embargo's own output.
 
 use std::path::{Path, PathBuf};
 
@@ -130,13 +131,43 @@ fn the_fixture_root_reads_as_plistlib_reads_it() {
 }
 
 #[test]
-fn public_test_data_reads_as_plistlib_reads_it() {
+fn test_data_shapes_read_as_plistlib_reads_them() {
     let e = expected();
-    let root = Root::new(dir().join("real")).unwrap();
-    check(&root, &e["real"]);
+    let root = Root::new(dir().join("shaped")).unwrap();
+    check(&root, &e["shaped"]);
     assert!(!macos_version::is_macos(&root));
-    // plaso's login.keychain: passwords and keys, no certificate table; its
-    // schema must still be walked without a complaint.
+    // make.py's password keychain: no certificate table; its schema must
+    // still be walked without a complaint.
+    let mut bad = Vec::new();
+    let certs = keychain::read(&root, "/Users/test/Library/Keychains/login.keychain", &mut |e| bad.push(e)).unwrap();
+    assert_eq!((certs.map(|c| c.len()), bad), (Some(0), vec![]));
+}
+
+/// plaso's and osquery's test files (launchd jobs, an Info.plist, a system
+/// extension db, a real login.keychain), put in `$EMBARGO_REAL_DATA/macos`
+/// by tests/real-world.sh; expected values from `make.py --expected`.
+#[test]
+fn public_test_data_reads_as_plistlib_reads_it() {
+    let Some(data) = std::env::var_os("EMBARGO_REAL_DATA") else {
+        eprintln!("skipping: EMBARGO_REAL_DATA is not set (fill a directory with tests/real-world.sh DIR)");
+        return;
+    };
+    let real = PathBuf::from(data).join("macos");
+    assert!(real.is_dir(), "{}: missing; run tests/real-world.sh", real.display());
+    if !embargo_tables::testing::peer_available("python3") {
+        return;
+    }
+    let out = std::process::Command::new("python3")
+        .arg(dir().join("make.py"))
+        .arg("--expected")
+        .arg(&real)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let root = Root::new(&real).unwrap();
+    check(&root, &e);
+    assert!(!macos_version::is_macos(&root));
     let mut bad = Vec::new();
     let certs = keychain::read(&root, "/Users/test/Library/Keychains/login.keychain", &mut |e| bad.push(e)).unwrap();
     assert_eq!((certs.map(|c| c.len()), bad), (Some(0), vec![]));
@@ -189,7 +220,7 @@ fn the_fixtures_are_reproducible() {
     let out = tempfile::tempdir().unwrap();
     let status = std::process::Command::new("python3").arg(dir().join("make.py")).arg(out.path()).status().unwrap();
     assert!(status.success());
-    for sub in ["root", "hostile"] {
+    for sub in ["root", "hostile", "shaped"] {
         for entry in walk(&dir().join(sub)) {
             let rel = entry.strip_prefix(dir()).unwrap();
             assert_eq!(

@@ -496,3 +496,71 @@ fn a_database_reached_by_two_paths_is_read_once() {
     assert!(errs.is_empty(), "{errs:?}");
     assert_eq!(pkgs.len(), 3);
 }
+
+/// `$EMBARGO_REAL_DATA/rel` (tests/real-world.sh fills it with go-rpmdb's
+/// test databases; never committed). Unset: the test skips, under CI too.
+fn real_data(rel: &str) -> Option<PathBuf> {
+    let Some(dir) = std::env::var_os("EMBARGO_REAL_DATA") else {
+        eprintln!("skipping: EMBARGO_REAL_DATA is not set (fill a directory with tests/real-world.sh DIR)");
+        return None;
+    };
+    let p = PathBuf::from(dir).join(rel);
+    assert!(p.exists(), "{}: missing; run tests/real-world.sh", p.display());
+    Some(p)
+}
+
+/// A RHEL 8 Berkeley DB `Packages` (go-rpmdb's `libuuid`): what Debian's
+/// rpm reads from it with the bdb_ro backend.
+#[test]
+fn real_rhel8_berkeley_db_matches_rpm() {
+    let Some(root) = real_data("rpm/rhel8-libuuid") else { return };
+    if !embargo_tables::testing::peer_available("rpm") {
+        return;
+    }
+    let expected = rpm_qa(&root.join("var/lib/rpm"), "bdb_ro");
+    let (pkgs, errs) = collect(&root);
+    assert!(errs.is_empty(), "{errs:?}");
+    assert_eq!(expected.len(), 1, "{expected:?}");
+    assert_eq!(sorted_lines(&pkgs), expected);
+}
+
+/// A SUSE 15 NDB `Packages.db` (go-rpmdb's `sle15-bci`; Debian's rpm has
+/// no NDB backend): go-rpmdb's expected list for that file (name, epoch,
+/// version, release, arch, size, vendor; tests/real-world.sh takes it out
+/// of go-rpmdb's test table into `sle15-bci.expected.tsv`).
+#[test]
+fn real_sle15_ndb_matches_go_rpmdbs_list() {
+    let Some(root) = real_data("rpm/sle15-bci") else { return };
+    let want_file = real_data("rpm/sle15-bci.expected.tsv").unwrap();
+    let mut want: Vec<String> = std::fs::read_to_string(want_file)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            let epoch = if f[0].is_empty() { "0" } else { f[0] };
+            format!("{}|{epoch}:{}-{}|{}|{}|{}", f[1], f[2], f[3], f[4], f[5], f[6])
+        })
+        .collect();
+    want.sort();
+    let (pkgs, errs) = collect(&root);
+    assert!(errs.is_empty(), "{errs:?}");
+    assert!(pkgs.iter().all(|(path, _)| *path == "/usr/lib/sysimage/rpm/Packages.db"));
+    let mut got: Vec<String> = pkgs
+        .iter()
+        .map(|(_, p)| {
+            format!(
+                "{}|{}:{}-{}|{}|{}|{}",
+                p.name,
+                p.epoch.unwrap_or(0),
+                p.version.as_deref().unwrap_or(""),
+                p.release.as_deref().unwrap_or(""),
+                p.arch.as_deref().unwrap_or("(none)"),
+                p.size.map_or("(none)".into(), |s| s.to_string()),
+                p.vendor.as_deref().unwrap_or("(none)")
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(want.len(), 35);
+    assert_eq!(got, want);
+}

@@ -53,3 +53,18 @@ pub fn run_peer(cmd: &str, args: &[&str]) -> String {
     assert!(o.status.success(), "{cmd} {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
+
+/// `$EMBARGO_REAL_DATA/rel`: real-world files (other projects' test data,
+/// never committed) that tests/real-world.sh puts there. Unset, the test
+/// skips with a note, under CI too (CI cannot fetch them); set, a missing
+/// file fails the test.
+#[allow(dead_code)]
+pub fn real_data(rel: &str) -> Option<PathBuf> {
+    let Some(dir) = std::env::var_os("EMBARGO_REAL_DATA") else {
+        eprintln!("skipping: EMBARGO_REAL_DATA is not set (fill a directory with tests/real-world.sh DIR)");
+        return None;
+    };
+    let p = PathBuf::from(dir).join(rel);
+    assert!(p.exists(), "{}: missing; run tests/real-world.sh on EMBARGO_REAL_DATA", p.display());
+    Some(p)
+}

@@ -187,12 +187,12 @@ mod tests {
             .collect()
     }
 
-    /// plaso's login.keychain (written by macOS): the schema gives generic
-    /// passwords 16 attributes and internet passwords 20, as libyal's
-    /// format document lists them.
+    /// make.py's password keychain (in the shape of a login.keychain): the
+    /// schema gives generic passwords 16 attributes and internet passwords
+    /// 20, as libyal's format document lists them.
     #[test]
-    fn the_schema_of_a_real_keychain_counts_attributes() {
-        let b = fixture("real/Users/test/Library/Keychains/login.keychain");
+    fn the_schema_of_a_password_keychain_counts_attributes() {
+        let b = fixture("shaped/Users/test/Library/Keychains/login.keychain");
         let counts = attribute_counts(&tables(&b));
         assert_eq!((counts.get(&0x8000_0000), counts.get(&0x8000_0001)), (Some(&16), Some(&20)));
     }

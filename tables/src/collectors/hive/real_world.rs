@@ -1,6 +1,6 @@
 //! Hives written by Windows itself, from public test-data sets (regipy's and
-//! yarp's; fetch them with tests/fixtures/windows/real-world.sh). Skipped
-//! unless `EMBARGO_REAL_HIVES` names the directory they were put in.
+//! yarp's, never committed; tests/real-world.sh DIR puts them in DIR/regipy
+//! and DIR/yarp). Skipped unless `EMBARGO_REAL_DATA` names that DIR.
 //!
 //! Expected values come from the sets' own tests (their recovered-page
 //! counts and key checks), from the hives Windows itself recovered
@@ -13,10 +13,10 @@ use super::tests::{Dump, dump, hivex_export_path};
 use super::*;
 
 fn data_dir() -> Option<PathBuf> {
-    match std::env::var_os("EMBARGO_REAL_HIVES") {
+    match std::env::var_os("EMBARGO_REAL_DATA") {
         Some(d) => Some(PathBuf::from(d)),
         None => {
-            eprintln!("skipping: EMBARGO_REAL_HIVES is not set (see tests/fixtures/windows/real-world.sh)");
+            eprintln!("skipping: EMBARGO_REAL_DATA is not set (fill a directory with tests/real-world.sh DIR)");
             None
         }
     }
@@ -88,6 +88,28 @@ use std::collections::BTreeMap;
 
 fn recovered_bins(h: &[u8]) -> &[u8] {
     &h[BASE_BLOCK..]
+}
+
+/// regipy's SECURITY hive: Windows left it dirty (sequence numbers 107/106)
+/// and it comes without logs; it reads as it is, with a notice, as hivex
+/// reads it.
+#[test]
+fn real_world_dirty_hive_without_logs_reads_as_hivex_reads_it() {
+    let Some(dir) = data_dir() else { return };
+    let path = dir.join("regipy/SECURITY");
+    let hive = Hive::parse(read(&dir, "regipy/SECURITY")).unwrap();
+    let kinds: Vec<_> = hive.notices().iter().map(|n| (n.log, n.kind)).collect();
+    assert_eq!(kinds, [(None, ErrorKind::NotFound)]);
+    let mut errors = Vec::new();
+    let got = dump(&hive, &mut errors);
+    assert_eq!(errors, vec![]);
+    assert!(got.contains_key("\\Policy\\Accounts\\S-1-5-19\\Sid"));
+    if !crate::testing::peer_available("hivexregedit") {
+        return;
+    }
+    let want = hivex_export_path(&path).unwrap();
+    let strip = |d: Dump| -> Dump { d.into_iter().filter(|(k, v)| k != "\\" || !v.is_empty()).collect() };
+    assert_eq!(strip(got), strip(want));
 }
 
 #[test]
