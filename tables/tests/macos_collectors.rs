@@ -157,12 +157,8 @@ fn public_test_data_reads_as_plistlib_reads_it() {
     if !embargo_tables::testing::peer_available("python3") {
         return;
     }
-    let out = std::process::Command::new("python3")
-        .arg(dir().join("make.py"))
-        .arg("--expected")
-        .arg(&real)
-        .output()
-        .unwrap();
+    let out =
+        std::process::Command::new("python3").arg(dir().join("make.py")).arg("--expected").arg(&real).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let e: Value = serde_json::from_slice(&out.stdout).unwrap();
     let root = Root::new(&real).unwrap();
