@@ -465,19 +465,37 @@ impl Root {
     }
 
     /// Why `path` was not found, when that is worth a `scan_errors` row: its
-    /// last component is a symlink whose target does not exist inside the
-    /// root (dangling, or pointing out of the root, which is never
-    /// followed). None for a plainly absent file.
+    /// last component, or a folder on its way, is a symlink whose target
+    /// does not exist inside the root (dangling, or pointing out of the
+    /// root, which is never followed). The row names the link, so that a
+    /// folder linked away (`/Windows/System32/config`, `/Library/Keychains`)
+    /// is one row however many files were wanted under it. None for a
+    /// plainly absent file.
     pub fn dangling(&self, path: &(impl AsRef<OsStr> + ?Sized)) -> Option<FsError> {
         let path = path.as_ref();
-        let link = self.resolve_nofollow(path).ok()?;
-        if !link.metadata.is_symlink() {
-            return None;
-        }
-        let target = self.read_link(path).unwrap_or_default();
+        // The deepest part of the path that exists decides: a link there
+        // hides what is below it, anything else means the rest is absent.
+        let mut at = trim_end_slashes(path);
+        let link = loop {
+            match self.resolve_nofollow(at) {
+                Ok(r) if !r.metadata.is_symlink() => return None,
+                Ok(_) if at == trim_end_slashes(path) => break at,
+                // A folder on the way: only a link that leads nowhere hides anything.
+                Ok(_) => match self.resolve(at) {
+                    Err(e) if e.kind == ErrorKind::NotFound => break at,
+                    _ => return None,
+                },
+                Err(e) if e.kind == ErrorKind::NotFound => match rsplit_name(at) {
+                    Some((parent, _)) if !trim_end_slashes(parent).is_empty() => at = trim_end_slashes(parent),
+                    _ => return None,
+                },
+                Err(_) => return None,
+            }
+        };
+        let target = self.read_link(link).unwrap_or_default();
         Some(FsError::new(
             ErrorKind::NotFound,
-            lossy(path),
+            lossy(link),
             format!(
                 "symbolic link to {target:?}, which does not exist inside the root (links are resolved as in a chroot)"
             ),
@@ -1157,6 +1175,34 @@ mod tests {
         // On a Linux root the same texts are relative names with backslashes.
         let linux = Root::new(dir.path()).unwrap();
         assert_eq!(linux.resolve("/Users/Drive").unwrap_err().kind, ErrorKind::NotFound);
+    }
+
+    /// A folder on the way linked out of the root hides every file under
+    /// it (found with the hostile roots of issue 16: `/Library/Keychains` or
+    /// `/Windows/System32/config` pointing away left no row); the row names
+    /// the link, once however many files were wanted under it.
+    #[cfg(unix)]
+    #[test]
+    fn dangling_names_a_folder_linked_out_of_the_root() {
+        let outside = tempfile::tempdir().unwrap();
+        fs::create_dir_all(outside.path().join("Keychains")).unwrap();
+        fs::write(outside.path().join("Keychains/System.keychain"), "analyst's file").unwrap();
+        let (dir, root) = root_with(&[("Library/Preferences/x.plist", "x")]);
+        symlink(outside.path().join("Keychains"), dir.path().join("Library/Keychains")).unwrap();
+        symlink("Preferences", dir.path().join("Library/Prefs")).unwrap();
+        for wanted in ["/Library/Keychains/System.keychain", "/Library/Keychains/a/b/c", "/Library/Keychains/x/"] {
+            let e = root.dangling(wanted).unwrap_or_else(|| panic!("{wanted}"));
+            assert_eq!((e.kind, e.path.as_str()), (ErrorKind::NotFound, "/Library/Keychains"), "{wanted}");
+            assert!(e.message.contains(&*outside.path().to_string_lossy()), "{}", e.message);
+        }
+        // Plainly absent: under a folder, under a link that resolves, nowhere.
+        assert!(root.dangling("/Library/Preferences/missing.plist").is_none());
+        assert!(root.dangling("/Library/Prefs/missing.plist").is_none());
+        assert!(root.dangling("/nowhere/at/all").is_none());
+        assert!(root.dangling("/Library/Preferences/x.plist/below").is_none());
+        // The last component a link: as before.
+        symlink("/gone", dir.path().join("Library/Preferences/y.plist")).unwrap();
+        assert_eq!(root.dangling("/Library/Preferences/y.plist").unwrap().path, "/Library/Preferences/y.plist");
     }
 
     #[test]

@@ -15,6 +15,10 @@ use crate::spec::{Platform, Row, RowSet, TableSpec};
 
 /// The registry hive that tells a Windows root (looked up without regard to case).
 pub const WINDOWS_HIVE: &str = "/Windows/System32/config/SOFTWARE";
+/// The other hive every Windows root has: it still tells one whose SOFTWARE
+/// hive is unreadable (a link out of the root, a FIFO), so that the rest of
+/// the root is still read and the bad hive is reported by its tables.
+pub const WINDOWS_SYSTEM_HIVE: &str = "/Windows/System32/config/SYSTEM";
 /// The file that tells a macOS root.
 pub const MACOS_VERSION: &str = "/System/Library/CoreServices/SystemVersion.plist";
 /// How much of a marker file is read to check it.
@@ -221,7 +225,7 @@ impl Scan {
     }
 
     /// Told from marker files whose contents are checked: Windows has a
-    /// registry hive at [`WINDOWS_HIVE`], macOS a property list at
+    /// registry hive at [`WINDOWS_HIVE`] or [`WINDOWS_SYSTEM_HIVE`], macOS a property list at
     /// [`MACOS_VERSION`]; any other root is taken as Linux. An empty or
     /// junk file where a marker belongs is no evidence (a `scan_errors` row
     /// says so): otherwise one planted file would send every collector to
@@ -229,7 +233,8 @@ impl Scan {
     pub fn os_family(&self) -> OsFamily {
         *self.os_family.get_or_init(|| {
             let folding = self.root.clone().with_case_folding(true);
-            if self.marker(&folding, WINDOWS_HIVE, "a Windows registry hive", |head| head.starts_with(b"regf")) {
+            let hive = |path| self.marker(&folding, path, "a Windows registry hive", |head| head.starts_with(b"regf"));
+            if hive(WINDOWS_HIVE) || hive(WINDOWS_SYSTEM_HIVE) {
                 OsFamily::Windows
             } else if self.marker(&self.root, MACOS_VERSION, "a property list", looks_like_plist) {
                 OsFamily::Macos
@@ -242,7 +247,16 @@ impl Scan {
     /// Whether `path` is a regular file whose first bytes pass `check`.
     fn marker(&self, root: &Root, path: &str, what: &str, check: fn(&[u8]) -> bool) -> bool {
         use std::io::Read;
-        let Ok((file, _)) = root.open(path) else { return false };
+        let file = match root.open(path) {
+            Ok((file, _)) => file,
+            Err(e) => {
+                // A marker that is there but cannot be read (a link out of
+                // the root, a FIFO, a directory) is said; an absent one is not.
+                let why = if e.kind == crate::ErrorKind::NotFound { root.dangling(path) } else { Some(e) };
+                why.into_iter().for_each(|e| self.report_marker(e));
+                return false;
+            }
+        };
         let mut head = Vec::with_capacity(MARKER_HEAD);
         if let Err(e) = file.take(MARKER_HEAD as u64).read_to_end(&mut head) {
             self.report_marker(FsError::io(path, &e));
@@ -429,6 +443,31 @@ mod tests {
                         && e.path.eq_ignore_ascii_case(&format!("/{marker}"))),
                 "{errors:?}"
             );
+        }
+    }
+
+    /// Found with the hostile roots of issue 16: a Windows image whose
+    /// SOFTWARE hive was a FIFO or a link out of the root was taken for an
+    /// empty Linux root, with no row, and its SYSTEM and user hives were never
+    /// read. SYSTEM tells a Windows root too, and the bad marker is a row.
+    #[cfg(unix)]
+    #[test]
+    fn a_windows_root_with_an_unreadable_software_hive_is_still_windows() {
+        let system =
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/windows/root/Windows/System32/config/SYSTEM");
+        let system = std::fs::read(system).unwrap();
+        for fifo in [true, false] {
+            let (dir, scan) = root_with(&[("Windows/System32/config/SYSTEM", &system)]);
+            let software = dir.path().join("Windows/System32/config/SOFTWARE");
+            if fifo {
+                assert!(std::process::Command::new("mkfifo").arg(&software).status().unwrap().success());
+            } else {
+                std::os::unix::fs::symlink("/nowhere/SOFTWARE", &software).unwrap();
+            }
+            assert_eq!(scan.os_family(), OsFamily::Windows, "fifo: {fifo}");
+            let errors: Vec<_> = scan.errors.snapshot().into_iter().map(|e| (e.table_name, e.path, e.kind)).collect();
+            let kind = if fifo { crate::ErrorKind::NotRegularFile } else { crate::ErrorKind::NotFound };
+            assert_eq!(errors, [("scan_host".to_string(), "/Windows/System32/config/SOFTWARE".to_string(), kind)]);
         }
     }
 

@@ -234,10 +234,14 @@ pub fn read_user_files(
     bad: &mut dyn FnMut(FsError),
 ) {
     let base = format!("{home}/AppData/Roaming/Microsoft/SystemCertificates");
+    // An absent folder is no store; one behind a link out of the root
+    // (`AppData` pointing elsewhere) hides them.
     let list = |dir: &str, bad: &mut dyn FnMut(FsError)| match root.read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
             if e.kind != ErrorKind::NotFound {
+                bad(e);
+            } else if let Some(e) = root.dangling(dir) {
                 bad(e);
             }
             Vec::new()

@@ -46,13 +46,13 @@ pub fn read(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<Keg> {
         for (kind, sub) in [(Kind::Formula, "Cellar"), (Kind::Cask, "Caskroom")] {
             let dir = format!("{prefix}/{sub}");
             for name in macos::list(root, &dir, report) {
-                if name.name.starts_with('.') || !macos::is_dir(root, &dir, &name) {
+                if name.name.starts_with('.') || !macos::is_dir(root, &dir, &name, report) {
                     continue;
                 }
                 let kegs = format!("{dir}/{}", name.name);
                 for v in macos::list(root, &kegs, report) {
                     // Caskroom/<name>/.metadata holds the cask's recipe, not a version.
-                    if v.name.starts_with('.') || !macos::is_dir(root, &kegs, &v) {
+                    if v.name.starts_with('.') || !macos::is_dir(root, &kegs, &v, report) {
                         continue;
                     }
                     let path = format!("{kegs}/{}", v.name);

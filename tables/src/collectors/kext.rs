@@ -37,14 +37,14 @@ pub fn read_kexts(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<Kext> {
     let mut out = Vec::new();
     for dir in KEXT_DIRS {
         for e in macos::list(root, dir, report) {
-            if !e.name.ends_with(".kext") || !macos::is_dir(root, dir, &e) {
+            if !e.name.ends_with(".kext") || !macos::is_dir(root, dir, &e, report) {
                 continue;
             }
             let bundle = format!("{dir}/{}", e.name);
             read_kext(root, &bundle, &mut out, report);
             let plugins = format!("{bundle}/Contents/PlugIns");
             for p in macos::list(root, &plugins, report) {
-                if p.name.ends_with(".kext") && macos::is_dir(root, &plugins, &p) {
+                if p.name.ends_with(".kext") && macos::is_dir(root, &plugins, &p, report) {
                     read_kext(root, &format!("{plugins}/{}", p.name), &mut out, report);
                 }
             }

@@ -7,11 +7,16 @@ use crate::collectors::plist;
 use crate::error::{ErrorKind, FsError};
 use crate::root::{DirEntry, EntryType, Root};
 
-/// `dir`'s entries; an absent directory is empty, other problems are reported.
+/// `dir`'s entries; an absent directory is empty, other problems are
+/// reported, and so is a link to nowhere on its way (`/Library/LaunchDaemons`
+/// pointing out of the root hides every job in it).
 pub fn list(root: &Root, dir: &str, report: &mut dyn FnMut(FsError)) -> Vec<DirEntry> {
     match root.read_dir(dir) {
         Ok(entries) => entries,
-        Err(e) if e.kind == ErrorKind::NotFound => Vec::new(),
+        Err(e) if e.kind == ErrorKind::NotFound => {
+            root.dangling(dir).into_iter().for_each(report);
+            Vec::new()
+        }
         Err(e) => {
             report(e);
             Vec::new()
@@ -20,11 +25,26 @@ pub fn list(root: &Root, dir: &str, report: &mut dyn FnMut(FsError)) -> Vec<DirE
 }
 
 /// Whether an entry is a directory, following a symlink inside the root
-/// (`/Applications/Safari.app` is a link into the cryptex on macOS 13+).
-pub fn is_dir(root: &Root, dir: &str, e: &DirEntry) -> bool {
+/// (`/Applications/Safari.app` is a link into the cryptex on macOS 13+). A
+/// link that leads nowhere inside the root, or loops, is reported: it may
+/// name a bundle or a home, which is then not read.
+pub fn is_dir(root: &Root, dir: &str, e: &DirEntry, report: &mut dyn FnMut(FsError)) -> bool {
     match e.entry_type {
         EntryType::Dir => true,
-        EntryType::Symlink => root.resolve(&format!("{dir}/{}", e.name)).is_ok_and(|r| r.metadata.is_dir()),
+        EntryType::Symlink => {
+            let path = format!("{dir}/{}", e.name);
+            match root.resolve(&path) {
+                Ok(r) => r.metadata.is_dir(),
+                Err(err) if err.kind == ErrorKind::NotFound => {
+                    root.dangling(&path).into_iter().for_each(report);
+                    false
+                }
+                Err(err) => {
+                    report(err);
+                    false
+                }
+            }
+        }
         _ => false,
     }
 }
@@ -34,7 +54,7 @@ pub fn is_dir(root: &Root, dir: &str, e: &DirEntry) -> bool {
 pub fn homes(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<(String, String)> {
     list(root, "/Users", report)
         .into_iter()
-        .filter(|e| e.name != "Shared" && !e.name.starts_with('.') && is_dir(root, "/Users", e))
+        .filter(|e| e.name != "Shared" && !e.name.starts_with('.') && is_dir(root, "/Users", e, report))
         .map(|e| {
             let home = format!("/Users/{}", e.name);
             (e.name, home)
@@ -43,8 +63,9 @@ pub fn homes(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<(String, Strin
 }
 
 /// The homes of a macOS root, listed once per scan for every table that
-/// reads them (apps, launch agents, keychains): `ctx.shared::<Homes>()`.
-pub struct Homes(pub Vec<(String, String)>);
+/// reads them (apps, launch agents, keychains): `ctx.shared::<Homes>()`,
+/// with the problems met listing them.
+pub struct Homes(pub Vec<(String, String)>, pub Vec<FsError>);
 
 /// The local directory service's user records.
 pub const DSLOCAL_USERS: &str = "/var/db/dslocal/nodes/Default/users";

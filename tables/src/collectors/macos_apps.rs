@@ -132,7 +132,7 @@ fn search(
         }
     };
     for e in macos::list(root, dir, report) {
-        if e.name.starts_with('.') || !macos::is_dir(root, dir, &e) {
+        if e.name.starts_with('.') || !macos::is_dir(root, dir, &e, report) {
             continue;
         }
         let sub = format!("{dir}/{}", e.name);
@@ -180,13 +180,22 @@ mod tests {
         symlink("../Safari.app", b.join("Applications/Vendor/Again.app")).unwrap();
         std::fs::create_dir_all(b.join("Applications/Escape.app/Contents")).unwrap();
         symlink("/etc/passwd", b.join("Applications/Escape.app/Contents/Info.plist")).unwrap();
+        // Found with the hostile roots of issue 16: a bundle linked out of
+        // the root was skipped without a row.
+        symlink("/opt/elsewhere/Kaspersky.app", b.join("Applications/Kaspersky.app")).unwrap();
         let root = crate::Root::new(b).unwrap();
         let mut errors = Vec::new();
         let apps = super::read(&root, &mut |e| errors.push(e));
         let got: Vec<(&str, Option<&str>)> =
             apps.iter().map(|a| (a.install_location.as_str(), a.info.identifier.as_deref())).collect();
         assert_eq!(got, [("/Applications/Safari.app", Some("com.apple.Safari"))]);
-        assert_eq!(errors.len(), 1, "{errors:?}");
-        assert_eq!(errors[0].path, "/Applications/Escape.app/Contents/Info.plist");
+        let paths: Vec<_> = errors.iter().map(|e| (e.path.as_str(), e.kind)).collect();
+        assert_eq!(
+            paths,
+            [
+                ("/Applications/Escape.app/Contents/Info.plist", crate::ErrorKind::NotFound),
+                ("/Applications/Kaspersky.app", crate::ErrorKind::NotFound),
+            ]
+        );
     }
 }

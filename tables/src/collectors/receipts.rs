@@ -47,7 +47,7 @@ pub fn read(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<Receipt> {
                     Ok(r) => out.push(r),
                     Err(err) => report(err),
                 }
-            } else if e.name.ends_with(".pkg") && macos::is_dir(root, dir, &e) {
+            } else if e.name.ends_with(".pkg") && macos::is_dir(root, dir, &e, report) {
                 match macos_apps::read_bundle(root, &path) {
                     Ok(Some((info_path, info))) => match info.identifier.clone() {
                         Some(identifier) => out.push(Receipt {

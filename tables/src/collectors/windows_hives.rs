@@ -162,6 +162,18 @@ impl WindowsHives {
                 Err(e) if e.kind == ErrorKind::NotFound => return (Vec::new(), Vec::new()),
                 Err(e) => return (Vec::new(), vec![e]),
             };
+            // A junction to another folder is no profile of its own; one
+            // that leads nowhere inside the root (out of it) may hide one.
+            let problems = entries
+                .iter()
+                .filter(|e| e.entry_type == EntryType::Symlink)
+                .map(|e| format!("{USERS}/{}", e.name))
+                .filter_map(|link| match self.root.resolve(&link) {
+                    Err(e) if e.kind == ErrorKind::NotFound => self.root.dangling(&link),
+                    Err(e) => Some(e),
+                    Ok(_) => None,
+                })
+                .collect();
             let users = entries
                 .iter()
                 .filter(|e| e.entry_type == EntryType::Dir)
@@ -171,7 +183,7 @@ impl WindowsHives {
                     UserHive { user: e.name.clone(), home, hive }
                 })
                 .collect();
-            (users, Vec::new())
+            (users, problems)
         })
     }
 }

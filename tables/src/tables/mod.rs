@@ -19,10 +19,18 @@ use crate::collectors::windows_hives::WindowsHives;
 use crate::spec::Class;
 use crate::table::{Ctx, Table};
 
-/// The users' homes of a macOS root, listed by the first table of the scan
-/// that needs them (a problem listing `/Users` is that table's row).
+/// The users' homes of a macOS root, listed once per scan. A problem
+/// listing them (`/Users` unreadable, a home linked out of the root) is a
+/// row of every table that reads them, as each misses what it hides, and
+/// so does not depend on which table came first.
 pub(crate) fn mac_homes(ctx: &Ctx<'_>) -> Arc<macos::Homes> {
-    ctx.shared(|| macos::Homes(macos::homes(ctx.root(), &mut |e| ctx.report(e))))
+    let homes = ctx.shared(|| {
+        let mut problems = Vec::new();
+        let homes = macos::homes(ctx.root(), &mut |e| problems.push(e));
+        macos::Homes(homes, problems)
+    });
+    homes.1.iter().for_each(|e| ctx.report(e.clone()));
+    homes
 }
 
 /// The registry hives of a Windows root, each parsed at most once per scan
