@@ -1155,6 +1155,33 @@ fn the_trace_check_sees_a_read_outside() {
     assert!(!found.iter().any(|l| l.contains("readlink(") || l.contains("readlinkat(")), "{found:#?}");
 }
 
+/// The report's verdict: an OS marker that is there but cannot be read
+/// (its folder linked out of the root, a FIFO) left the whole root unread,
+/// which is unreadable evidence (exit 1 at the default --fail-on), not a
+/// clean Linux root; a junk marker in an empty root is not.
+#[test]
+fn an_unreadable_os_marker_fails_the_scan() {
+    let verdict = |root: &Path| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_embargo"));
+        cmd.arg("--root").arg(root).args(["--format", "json", "scan"]);
+        let (o, _) = run_bounded(cmd);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+        let paths: Vec<String> =
+            v["unreadable"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap().to_string()).collect();
+        (o.status.code(), paths)
+    };
+    let w = World::new(Os::Windows);
+    w.link("Windows/System32/config", w.canary_path("Windows/System32/config"));
+    assert_eq!(verdict(&w.root), (Some(1), vec!["/Windows/System32/config".to_string()]));
+    let mut w = World::new(Os::Macos);
+    w.fifo("System/Library/CoreServices/SystemVersion.plist");
+    let want = vec!["/System/Library/CoreServices/SystemVersion.plist".to_string()];
+    assert_eq!(verdict(&w.root), (Some(1), want));
+    let empty = tempfile::tempdir().unwrap();
+    put(empty.path(), SOFTWARE, b"not a hive");
+    assert_eq!(verdict(empty.path()), (Some(0), vec![]));
+}
+
 /// Not a check: writes the clean roots and every case's world to
 /// `$EMBARGO_HOSTILE_OUT/NN/{root,canary}`, with `cases.tsv` (folder, OS,
 /// case), for bench/hostile_roots.sh to time.

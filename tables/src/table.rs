@@ -21,6 +21,19 @@ pub const WINDOWS_HIVE: &str = "/Windows/System32/config/SOFTWARE";
 pub const WINDOWS_SYSTEM_HIVE: &str = "/Windows/System32/config/SYSTEM";
 /// The file that tells a macOS root.
 pub const MACOS_VERSION: &str = "/System/Library/CoreServices/SystemVersion.plist";
+/// The files that tell a root's OS family, in the order they are tried.
+pub const MARKERS: [&str; 3] = [WINDOWS_HIVE, WINDOWS_SYSTEM_HIVE, MACOS_VERSION];
+
+/// Whether `path` is an OS marker or a folder on the way to one (compared
+/// without regard to case, as the Windows markers are looked up).
+pub fn is_marker_or_on_its_way(path: &str) -> bool {
+    let path = path.trim_end_matches('/').to_ascii_lowercase();
+    MARKERS
+        .iter()
+        .map(|m| m.to_ascii_lowercase())
+        .any(|m| m == path || m.strip_prefix(&path).is_some_and(|rest| rest.starts_with('/')) && !path.is_empty())
+}
+
 /// How much of a marker file is read to check it.
 const MARKER_HEAD: usize = 4096;
 

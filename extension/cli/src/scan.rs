@@ -206,7 +206,9 @@ impl Coverage {
 }
 
 /// Whether a problem left evidence unread: any problem of an evidence table
-/// ([`Class::Evidence`]: scan_host and the catalog tables are not; a
+/// ([`Class::Evidence`]: scan_host and the catalog tables are not, save
+/// for an OS marker that is there but unreadable, which hid the root's own
+/// family; a
 /// problem reading an evidence table may hide a finding), such as a file too
 /// large, unreadable or corrupt, a loop, or a device or FIFO where a file
 /// should be. Not `unsupported` (a fact about the root), and not a
@@ -222,7 +224,16 @@ pub fn counts_as_unreadable(
     has_row: impl FnOnce() -> bool,
 ) -> bool {
     use embargo_tables::ErrorKind;
-    if !embargo_tables::tables::find(&e.table_name).is_some_and(|t| t.spec().attributes.class == Class::Evidence) {
+    // An OS marker that is there but could not be read (a link out of the
+    // root, a FIFO) sent the scan to another family's paths: every file of
+    // the root's own went unread. A junk marker (parse_error) is no evidence
+    // of a family and hides nothing.
+    let marker = e.table_name == "scan_host"
+        && e.kind != ErrorKind::ParseError
+        && embargo_tables::table::is_marker_or_on_its_way(&e.path);
+    if !marker
+        && !embargo_tables::tables::find(&e.table_name).is_some_and(|t| t.spec().attributes.class == Class::Evidence)
+    {
         return false;
     }
     match e.kind {
