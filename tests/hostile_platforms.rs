@@ -342,6 +342,7 @@ fn windows_cases() -> Vec<Case> {
     const ALICE_T: [&str; 3] = ["installed_software", "installed_certificates", "browser_extensions"];
     const ALICE_NF: [(&str, &str, &str); 3] = each!(ALICE_T, "/Users/alice", "not_found");
     const ALICE_LOOP: [(&str, &str, &str); 3] = each!(ALICE_T, "/Users/alice", "symlink_loop");
+    const ALICE_USERS_NF: [(&str, &str, &str); 3] = each!(ALICE_T, "/Users", "not_found");
     const NT: &str = "/Users/alice/NTUSER.DAT";
     vec![
         Case {
@@ -611,6 +612,15 @@ fn windows_cases() -> Vec<Case> {
             // A file holds no profile: nothing is hidden, nothing to say.
             errors: &[],
             control: None,
+            added: &[],
+        },
+        Case {
+            name: "Users: absolute link out of the root",
+            os: Os::Windows,
+            make: |w| w.link("Users", w.canary_path("Users")),
+            gone: ALICE,
+            errors: &ALICE_USERS_NF,
+            control: Some((at_host_path, None)),
             added: &[],
         },
         Case {
@@ -884,6 +894,20 @@ fn macos_cases() -> Vec<Case> {
                 ("browser_extensions", "/Users/alice", "not_found"),
             ],
             control: Some((at_host_path, None)),
+            added: &[],
+        },
+        Case {
+            name: "Users: relative `..` chain to the canary",
+            os: Os::Macos,
+            make: |w| w.link("Users", w.climb("Users", 0)),
+            gone: &["|/Users/"],
+            errors: &[
+                ("installed_software", "/Users", "not_found"),
+                ("installed_services", "/Users", "not_found"),
+                ("installed_certificates", "/Users", "not_found"),
+                ("browser_extensions", "/Users", "not_found"),
+            ],
+            control: Some((at_top, None)),
             added: &[],
         },
         Case {

@@ -159,7 +159,9 @@ impl WindowsHives {
         self.users.get_or_init(|| {
             let entries = match self.root.read_dir(USERS) {
                 Ok(e) => e,
-                Err(e) if e.kind == ErrorKind::NotFound => return (Vec::new(), Vec::new()),
+                Err(e) if e.kind == ErrorKind::NotFound => {
+                    return (Vec::new(), self.root.dangling(USERS).into_iter().collect());
+                }
                 Err(e) => return (Vec::new(), vec![e]),
             };
             // A junction to another folder is no profile of its own; one
