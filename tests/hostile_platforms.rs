@@ -256,6 +256,9 @@ fn look(os: Os, root: &Path) -> Seen {
     Seen { rows: rows.into_iter().collect(), errors, took }
 }
 
+/// Where a control run puts the canary, and the needles of the rows it gives back.
+type Control = (fn(&World) -> String, Option<&'static [&'static str]>);
+
 /// A hostile case: what is done to the root, which clean rows it takes away
 /// (rows containing any of `gone`), and the scan_errors rows it must add.
 struct Case {
@@ -268,7 +271,7 @@ struct Case {
     /// canary makes the link resolve, as in a chroot, to the canary's file,
     /// and which of the clean rows that gives back (those containing any of
     /// these; `None`: `gone`'s).
-    control: Option<(fn(&World) -> String, Option<&'static [&'static str]>)>,
+    control: Option<Control>,
     /// Rows the clean root lacks that the case may add (a certificate whose
     /// trust settings are gone is still in its keychain, untrusted).
     added: &'static [&'static str],
