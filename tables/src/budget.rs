@@ -21,6 +21,10 @@ use std::time::{Duration, Instant};
 use crate::query::Query;
 use crate::table::{Scan, SharedRows, Table};
 
+/// The budget of a unit of work unless its surface is told otherwise: long
+/// enough for a full scan of a big image, well under osquery's 300 s
+/// `--thrift_timeout`.
+pub const DEFAULT_BUDGET: Duration = Duration::from_secs(60);
 /// Over-budget workers still running after which calls are refused.
 pub const MAX_ABANDONED: usize = 8;
 /// Workers running at once, abandoned ones included.

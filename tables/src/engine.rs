@@ -30,7 +30,7 @@ use crate::table::Scan;
 
 /// The time budget every surface hosted in another process runs its
 /// generators under (see [`crate::budget`]).
-pub use crate::budget::{BudgetError, Deadline, Workers};
+pub use crate::budget::{BudgetError, DEFAULT_BUDGET, Deadline, Workers};
 
 /// What an engine is opened on.
 #[derive(Clone, Debug, Default)]

@@ -256,7 +256,17 @@ impl Scan {
     /// Whether `path` is a regular file whose first bytes pass `check`.
     fn marker(&self, root: &Root, path: &str, what: &str, check: fn(&[u8]) -> bool) -> bool {
         use std::io::Read;
-        let Ok((file, _)) = root.open(path) else { return false };
+        let file = match root.open(path) {
+            Ok((file, _)) => file,
+            // Absent is the common case (a Linux root has no hive), not a problem.
+            Err(e) if e.kind == crate::error::ErrorKind::NotFound => return false,
+            // A FIFO, a loop, a file we may not read where the marker should
+            // be: say so, as the tables reading it would.
+            Err(e) => {
+                self.report_marker(e);
+                return false;
+            }
+        };
         let mut head = Vec::with_capacity(MARKER_HEAD);
         if let Err(e) = file.take(MARKER_HEAD as u64).read_to_end(&mut head) {
             self.report_marker(FsError::io(path, &e));

@@ -42,7 +42,7 @@ impl Default for Args {
             root: PathBuf::from("/"),
             catalog: None,
             as_of: None,
-            generate_budget: Duration::from_secs(60),
+            generate_budget: embargo_tables::engine::DEFAULT_BUDGET,
             cache_ttl: Duration::from_secs(10),
             io_timeout: Duration::from_secs(30),
             max_connections: 64,

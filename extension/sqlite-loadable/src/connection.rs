@@ -51,6 +51,8 @@ pub fn attach(conn: &Connection) -> Result<()> {
     let engine = Engine::open(&settings.options).map_err(|e| Error::ModuleError(format!("embargo: root {e}")))?;
     // SAFETY: the slot goes only to this connection's modules, dropped with it.
     let slot = unsafe { ScanSlot::per_statement(Arc::new(engine), db) };
+    // In someone else's process a scan must end (or fail) in time.
+    slot.set_budget(Some(embargo_tables::engine::DEFAULT_BUDGET));
     for table in embargo_tables::tables::all() {
         embargo_sqlite::register_table(conn, *table, slot.clone())?;
     }
