@@ -506,7 +506,11 @@ fn a_statement_over_budget_fails_in_time_and_the_connection_goes_on() {
         // The next statement works, within the same budget, while the
         // abandoned scan still runs.
         assert_eq!(text(&conn, "SELECT hostname FROM scan_host").as_deref(), Some("big"));
-        assert_eq!(text(&conn, "SELECT CAST(count(*) AS TEXT) FROM banned_vendors WHERE vendor_id = 'kaspersky'").map(|n| n != "0"), Some(true));
+        assert_eq!(
+            text(&conn, "SELECT CAST(count(*) AS TEXT) FROM banned_vendors WHERE vendor_id = 'kaspersky'")
+                .map(|n| n != "0"),
+            Some(true)
+        );
     }
     // A generous budget again: the whole table.
     real(&conn, "SELECT embargo_budget(120)");

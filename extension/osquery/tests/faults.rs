@@ -250,6 +250,108 @@ fn the_manager_dying_mid_generate_is_exit_0_promptly() {
     }
 }
 
+/// With EMBARGO_FAKE_MANAGER set, this test is the manager process of
+/// the next one: it serves a fake manager, prints its socket path, and
+/// runs until killed.
+#[test]
+#[ignore = "not a test: the manager process the test below starts and kills"]
+fn manager_process() {
+    assert!(std::env::var_os("EMBARGO_FAKE_MANAGER").is_some(), "run by the_manager_process_killed_mid_generate_…");
+    let m = FakeManager::start();
+    println!("socket={}", m.socket.display());
+    std::io::stdout().flush().unwrap();
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// `kill -9` of a real manager process while a generate runs: its
+/// connections close, its socket file stays with nobody listening; the
+/// extension exits 0 at its next check, the worker still running.
+#[test]
+fn the_manager_process_killed_mid_generate_is_exit_0_promptly() {
+    use std::io::BufRead;
+    let root = big_root(40_000);
+    // Run this test binary again as the manager (the test above).
+    let mut manager = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "manager_process", "--include-ignored", "--nocapture", "--test-threads", "1"])
+        .env("EMBARGO_FAKE_MANAGER", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The test harness prints its own words on the same line.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = manager.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("socket=") {
+                let _ = tx.send(line[at + "socket=".len()..].trim().to_string());
+                return;
+            }
+        }
+    });
+    let Ok(socket) = rx.recv_timeout(Duration::from_secs(20)) else {
+        let _ = manager.kill();
+        panic!("the manager process did not say where its socket is");
+    };
+    let socket = std::path::PathBuf::from(socket);
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut ext = std::process::Command::new(env!("CARGO_BIN_EXE_embargo-osquery"))
+        .args(["--verbose", "--socket", socket.to_str().unwrap(), "--timeout", "5", "--interval", "1"])
+        .args(["--root", root.path().to_str().unwrap(), "--cache-ttl", "0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    // The fake manager's first uuid (common/mod.rs: next_uuid 4242, plus one).
+    let ours = std::path::PathBuf::from(format!("{}.4243", socket.display()));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while client::ping(&ours, Duration::from_secs(2)).is_err() {
+        assert!(Instant::now() < deadline, "the extension did not come up");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let caller = {
+        let ours = ours.clone();
+        std::thread::spawn(move || {
+            let t = Instant::now();
+            let r = client::call_plugin(
+                &ours,
+                Duration::from_secs(60),
+                "table",
+                "installed_software",
+                &generate_request("{}"),
+            );
+            (r.is_ok(), t.elapsed())
+        })
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    let t = Instant::now();
+    let killed = std::process::Command::new("kill").args(["-KILL", &manager.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let _ = manager.wait();
+    assert!(socket.exists(), "kill -9 leaves the socket file");
+    let status = wait_exit(&mut ext, Duration::from_secs(8));
+    let exited = t.elapsed();
+    let text = std::fs::read_to_string(log.path()).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(socket.parent().unwrap());
+    let status = status.unwrap_or_else(|| {
+        let _ = ext.kill();
+        panic!("still running 8 s after the manager was killed:\n{text}")
+    });
+    let (answered, waited) = caller.join().unwrap();
+    eprintln!(
+        "manager process killed (-9): extension exit {:?} after {:.0} ms; the caller's generate ended after {:.0} ms (answered: {answered})",
+        status.code(),
+        exited.as_secs_f64() * 1e3,
+        waited.as_secs_f64() * 1e3
+    );
+    assert_eq!(status.code(), Some(0), "{text}");
+    assert!(text.contains("the manager is gone"), "{text}");
+    assert!(exited < Duration::from_secs(5), "{exited:?}");
+    assert!(!ours.exists(), "its socket file is removed");
+}
+
 /// A caller that goes away in the middle of its generate (osqueryd's
 /// thrift timeout, a killed shell): the reply has nowhere to go, and the
 /// extension goes on serving.
