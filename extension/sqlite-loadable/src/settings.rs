@@ -150,7 +150,7 @@ fn budget(state: &State, ctx: &Context<'_>) -> Result<Value> {
             return Err(fail(NAME, format!("the budget must be a number of seconds, such as 5.0; {}", stays())));
         }
     };
-    if !seconds.is_finite() || seconds < 0.001 || seconds > MAX_BUDGET_SECONDS {
+    if !(0.001..=MAX_BUDGET_SECONDS).contains(&seconds) {
         return Err(fail(NAME, format!("{seconds} is not a number of seconds from 0.001 to a year; {}", stays())));
     }
     state.slot.set_budget(Some(Duration::from_secs_f64(seconds)));
