@@ -134,9 +134,19 @@ const MAX_BUDGET_SECONDS: f64 = 86_400.0 * 365.0;
 
 /// `embargo_budget()` reads the budget of each statement's scan, in
 /// seconds; `embargo_budget(S)` sets it (a positive number of seconds),
-/// `embargo_budget(NULL)` restores the default.
+/// `embargo_budget(NULL)` restores the default. NULL and an error on a
+/// host whose SQLite is single-threaded (see `connection.rs`).
 fn budget(state: &State, ctx: &Context<'_>) -> Result<Value> {
     const NAME: &str = "embargo_budget";
+    if !state.threadsafe {
+        if ctx.is_empty() {
+            return Ok(Value::Null);
+        }
+        return Err(fail(
+            NAME,
+            "this SQLite is built single-threaded (SQLITE_THREADSAFE=0), so scans run on the statement's thread, without a budget",
+        ));
+    }
     let current = state.slot.budget().unwrap_or(DEFAULT_BUDGET);
     if ctx.is_empty() {
         return Ok(Value::Real(current.as_secs_f64()));
