@@ -418,41 +418,187 @@ fn sqlite3_survives_bad_input_and_keeps_its_root() {
     assert_eq!(out, format!("{critical}\nkesl\nklnagent64\n{critical}|1\n"));
 }
 
-/// Peak RSS in KiB of `sqlite3` running `statements` statements that each
-/// start a scan (wait4's rusage of the child alone).
-fn sqlite3_peak_rss(statements: usize) -> i64 {
+/// A Debian root whose dpkg status lists `n` packages of about 700 bytes
+/// each (the shape of debian-mini's zlib1g stanza): slow enough to read
+/// that a small budget is overrun.
+fn big_root(n: usize) -> tempfile::TempDir {
     use std::io::Write;
-    let critical = root_of("scan/deb-critical");
-    let mut script = format!(".load {}\nSELECT embargo_root('{critical}');\n", library().with_extension("").display());
-    for _ in 0..statements {
-        script.push_str("SELECT count(*) FROM installed_software JOIN scan_host;\n");
+    let dir = tempfile::tempdir().unwrap();
+    let dpkg = dir.path().join("var/lib/dpkg");
+    std::fs::create_dir_all(&dpkg).unwrap();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(dpkg.join("status")).unwrap());
+    for i in 0..n {
+        write!(
+            out,
+            "Package: zlib{i}\nStatus: install ok installed\nPriority: optional\nSection: libs\nInstalled-Size: 168\n\
+             Maintainer: Mark Brown <broonie@debian.org>\nArchitecture: amd64\nMulti-Arch: same\nSource: zlib\n\
+             Version: 1:1.2.13.dfsg-{i}\nProvides: libz1\nDepends: libc6 (>= 2.14)\n\
+             Breaks: libxml2 (<< 2.7.6.dfsg-2), texlive-binaries (<< 2009-12)\nConflicts: zlib1 (<= 1:1.0.4-7)\n\
+             Description: compression library - runtime\n zlib is a library implementing the deflate compression \
+             method found\n in gzip and PKZIP.  This package includes the shared library.\nHomepage: http://zlib.net/\n\n"
+        )
+        .unwrap();
     }
-    let mut child = Command::new("sqlite3")
-        .arg(":memory:")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sqlite3 runs");
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as libc::pid_t);
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "sqlite3 failed: {status}");
-    usage.ru_maxrss
+    out.flush().unwrap();
+    std::fs::create_dir(dir.path().join("etc")).unwrap();
+    std::fs::write(dir.path().join("etc/hostname"), "big\n").unwrap();
+    dir
+}
+
+fn real(conn: &Connection, sql: &str) -> f64 {
+    conn.query_row(sql, [], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+#[test]
+fn budget_is_set_and_read_back_and_bad_values_keep_it() {
+    let a = loaded();
+    let b = loaded();
+    assert_eq!(real(&a, "SELECT embargo_budget()"), 60.0, "the default");
+    assert_eq!(real(&a, "SELECT embargo_budget(5.5)"), 5.5);
+    assert_eq!(real(&a, "SELECT embargo_budget()"), 5.5);
+    assert_eq!(real(&a, "SELECT embargo_budget(2)"), 2.0);
+    assert_eq!(real(&b, "SELECT embargo_budget()"), 60.0, "per connection");
+    for (sql, why) in [
+        ("SELECT embargo_budget('soon')", "must be a number of seconds"),
+        ("SELECT embargo_budget(x'05')", "must be a number of seconds"),
+        ("SELECT embargo_budget(0)", "0 is not a number of seconds from 0.001"),
+        ("SELECT embargo_budget(-1.5)", "-1.5 is not a number of seconds"),
+        ("SELECT embargo_budget(1e300)", "is not a number of seconds"),
+        ("SELECT embargo_budget(9e999)", "inf is not a number of seconds"),
+    ] {
+        let err = error(&a, sql);
+        assert!(err.contains("embargo_budget: ") && err.contains(why), "{sql}: {err}");
+        assert!(err.contains("the budget stays 2 s"), "{sql}: {err}");
+        assert_eq!(real(&a, "SELECT embargo_budget()"), 2.0);
+    }
+    assert_eq!(real(&a, "SELECT embargo_budget(NULL)"), 60.0, "NULL restores the default");
+    // Top-level SQL only, as the other settings.
+    a.execute_batch("CREATE VIEW v AS SELECT embargo_budget(1) AS x").unwrap();
+    let err = error(&a, "SELECT x FROM v");
+    assert!(err.contains("unsafe use of embargo_budget"), "{err}");
+}
+
+#[test]
+fn a_statement_over_budget_fails_in_time_and_the_connection_goes_on() {
+    let root = big_root(40_000);
+    let conn = loaded();
+    text(&conn, &format!("SELECT embargo_root('{}')", root.path().display()));
+    let count = |conn: &Connection| -> rusqlite::Result<i64> {
+        conn.query_row("SELECT count(*) FROM installed_software", [], |r| r.get(0))
+    };
+    // Within the default budget: every package of the recipe.
+    let t = std::time::Instant::now();
+    assert_eq!(count(&conn).unwrap(), 40_000);
+    let full = t.elapsed();
+    eprintln!("40,000 packages in the default budget: {:.0} ms", full.as_secs_f64() * 1e3);
+    assert!(full > std::time::Duration::from_millis(100), "the root must overrun a 20 ms budget: {full:?}");
+
+    real(&conn, "SELECT embargo_budget(0.02)");
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        let err = count(&conn).unwrap_err().to_string();
+        let took = t.elapsed();
+        eprintln!("over budget after {:.1} ms: {err}", took.as_secs_f64() * 1e3);
+        assert!(err.contains("installed_software: generating took longer than the budget of 0.02 s"), "{err}");
+        assert!(err.contains("embargo_budget(seconds) sets it"), "{err}");
+        assert!(took >= std::time::Duration::from_millis(20), "{took:?}");
+        assert!(took < std::time::Duration::from_millis(500), "budget 20 ms, failed after {took:?}");
+        // The next statement works, within the same budget, while the
+        // abandoned scan still runs.
+        assert_eq!(text(&conn, "SELECT hostname FROM scan_host").as_deref(), Some("big"));
+        assert_eq!(
+            text(&conn, "SELECT CAST(count(*) AS TEXT) FROM banned_vendors WHERE vendor_id = 'kaspersky'")
+                .map(|n| n != "0"),
+            Some(true)
+        );
+    }
+    // A generous budget again: the whole table.
+    real(&conn, "SELECT embargo_budget(120)");
+    assert_eq!(count(&conn).unwrap(), 40_000);
+}
+
+/// The same in Debian's sqlite3 shell: the statement fails with the
+/// budget's message, the shell goes on.
+#[test]
+fn sqlite3_over_budget_fails_the_statement_and_goes_on() {
+    if !peer("sqlite3") {
+        return;
+    }
+    let root = big_root(40_000);
+    let t = std::time::Instant::now();
+    let (out, err) = sqlite3(&format!(
+        "SELECT embargo_root('{}');\n\
+         SELECT embargo_budget(0.02);\n\
+         SELECT count(*) FROM installed_software;\n\
+         SELECT hostname FROM scan_host;\n\
+         SELECT embargo_budget(NULL);\n",
+        root.path().display()
+    ));
+    eprintln!("sqlite3 script with an over-budget statement: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    assert!(err.contains("generating took longer than the budget of 0.02 s"), "{err}");
+    assert_eq!(out, format!("{}\n0.02\nbig\n60.0\n", root.path().display()));
+}
+
+/// A `/proc/PID/status` figure in KiB (VmRSS, VmHWM). Not wait4's
+/// ru_maxrss: Linux counts the forking test process's RSS there, before
+/// the exec, so every child would show the parent's figure.
+fn proc_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 #[test]
 fn ten_thousand_statements_keep_memory_flat() {
+    use std::io::{BufRead, Write};
     if !peer("sqlite3") {
         return;
     }
-    // Each statement's scan is dropped when the next one starts: ten times
-    // the statements, the same memory (within 10%).
-    let (few, many) = (sqlite3_peak_rss(1_000), sqlite3_peak_rss(10_000));
-    eprintln!("peak RSS: 1,000 statements {few} KiB, 10,000 statements {many} KiB");
-    assert!((many as f64) < few as f64 * 1.10, "1,000 statements: {few} KiB peak, 10,000: {many} KiB");
+    // Each statement's scan is dropped when the next one starts: RSS after
+    // 10,000 statements is within 10% of RSS after 1,000, in one sqlite3.
+    let critical = root_of("scan/deb-critical");
+    let mut child = Command::new("sqlite3")
+        .arg(":memory:")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sqlite3 runs");
+    let pid = child.id();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let load = format!(".load {}\nSELECT embargo_root('{critical}');\n", library().with_extension("").display());
+    stdin.write_all(load.as_bytes()).unwrap();
+    let t = std::time::Instant::now();
+    let mut run = |statements: usize, mark: &str| {
+        let mut script = String::from(".output /dev/null\n");
+        for _ in 0..statements {
+            script.push_str("SELECT count(*) FROM installed_software JOIN scan_host;\n");
+        }
+        script.push_str(&format!(".output stdout\nSELECT '{mark}';\n"));
+        stdin.write_all(script.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        // The mark is printed once every statement before it has run.
+        while line.trim() != mark {
+            line.clear();
+            assert!(stdout.read_line(&mut line).unwrap() > 0, "sqlite3 ended before {mark}");
+        }
+        (proc_kib(pid, "VmRSS:"), proc_kib(pid, "VmHWM:"))
+    };
+    let (rss_1000, hwm_1000) = run(1_000, "after-1000");
+    let (rss_10000, hwm_10000) = run(9_000, "after-10000");
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    eprintln!(
+        "sqlite3 RSS: after 1,000 statements {rss_1000} KiB (peak {hwm_1000}), after 10,000 {rss_10000} KiB (peak {hwm_10000}), \
+         {:+.1}%; {:.1} s",
+        (rss_10000 as f64 / rss_1000 as f64 - 1.0) * 100.0,
+        t.elapsed().as_secs_f64()
+    );
+    assert!(rss_1000 > 1_000, "a real figure: {rss_1000} KiB");
+    assert!((rss_10000 as f64) <= rss_1000 as f64 * 1.10, "1,000 statements: {rss_1000} KiB, 10,000: {rss_10000} KiB");
+    assert!((hwm_10000 as f64) <= hwm_1000 as f64 * 1.10, "peak {hwm_1000} KiB -> {hwm_10000} KiB");
 }
 
 // ------------------------------------------------------------------ Python

@@ -28,6 +28,10 @@ use embargo_catalog::{Catalog, CatalogError};
 use crate::root::Root;
 use crate::table::Scan;
 
+/// The time budget every surface hosted in another process runs its
+/// generators under (see [`crate::budget`]).
+pub use crate::budget::{BudgetError, DEFAULT_BUDGET, Deadline, Workers};
+
 /// What an engine is opened on.
 #[derive(Clone, Debug, Default)]
 pub struct EngineOptions {

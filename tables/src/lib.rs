@@ -4,6 +4,7 @@
 //! Nothing here knows SQLite's virtual-table API or osquery's Thrift
 //! protocol; the surfaces in `extension/` adapt these tables.
 
+pub mod budget;
 pub mod collectors;
 pub mod docs;
 pub mod engine;

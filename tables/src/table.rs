@@ -4,7 +4,7 @@
 use std::any::{Any, TypeId};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use embargo_catalog::Catalog;
 
@@ -86,6 +86,9 @@ pub struct Scan {
     pub errors: ErrorLog,
     /// When the scan started, Unix seconds.
     pub scanned_at: i64,
+    /// When the scan started, on the monotonic clock its time budget is
+    /// measured by ([`crate::engine::Deadline`]).
+    started: Instant,
     /// The date findings are judged at, Unix seconds (midnight UTC of
     /// `--as-of`, or the scan time).
     pub as_of: i64,
@@ -154,6 +157,7 @@ impl Scan {
             root,
             errors: ErrorLog::default(),
             scanned_at: now,
+            started: Instant::now(),
             as_of: as_of.unwrap_or(now),
             os_family: OnceLock::new(),
             catalog,
@@ -186,17 +190,8 @@ impl Scan {
     /// Runs `table`'s generator for `query`. Every surface goes through here.
     pub fn rows(&self, table: &dyn Table, query: &Query) -> SharedRows {
         let name = table.spec().name;
-        {
-            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            // Rows generated without constraints serve every later query of
-            // the table: the surface re-checks each constraint on each row.
-            // Not for a table with a required column, which lists nothing
-            // without it (scan_errors reads it so, to finish it).
-            let whole = !table.spec().columns.iter().any(|c| c.options.required);
-            let cached = cache.get(name).and_then(|t| t.get(query).or_else(|| whole.then(|| t.get(&Query::all()))?));
-            if let Some(rows) = cached {
-                return rows.clone();
-            }
+        if let Some(rows) = self.cached(table, query) {
+            return rows;
         }
         let rows: SharedRows = Arc::from(table.generate(&self.ctx(name), query));
         if query.is_all() {
@@ -209,6 +204,25 @@ impl Scan {
             .or_default()
             .insert(query.clone(), rows.clone());
         rows
+    }
+
+    /// The rows [`Scan::rows`] would serve from this scan's cache, if it
+    /// holds them: a surface that runs generators on a worker
+    /// ([`crate::engine::Workers`]) skips the worker for them.
+    pub fn cached(&self, table: &dyn Table, query: &Query) -> Option<SharedRows> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        // Rows generated without constraints serve every later query of
+        // the table: the surface re-checks each constraint on each row.
+        // Not for a table with a required column, which lists nothing
+        // without it (scan_errors reads it so, to finish it).
+        let whole = !table.spec().columns.iter().any(|c| c.options.required);
+        let t = cache.get(table.spec().name)?;
+        t.get(query).or_else(|| whole.then(|| t.get(&Query::all()))?).cloned()
+    }
+
+    /// When the scan started, on the monotonic clock.
+    pub fn started(&self) -> Instant {
+        self.started
     }
 
     /// Generates `tables` in full, in parallel, into the row cache, so that

@@ -27,6 +27,8 @@ pub struct Args {
     /// How long a connection may stay silent.
     pub io_timeout: Duration,
     pub max_connections: usize,
+    /// The largest `generate` response sent, in bytes of its rows.
+    pub max_response_bytes: usize,
 }
 
 impl Default for Args {
@@ -40,13 +42,19 @@ impl Default for Args {
             root: PathBuf::from("/"),
             catalog: None,
             as_of: None,
-            generate_budget: Duration::from_secs(60),
+            generate_budget: embargo_tables::engine::DEFAULT_BUDGET,
             cache_ttl: Duration::from_secs(10),
             io_timeout: Duration::from_secs(30),
             max_connections: 64,
+            max_response_bytes: DEFAULT_MAX_RESPONSE,
         }
     }
 }
+
+/// 256 MiB: far beyond any real table (100,000 packages are about 60 MiB
+/// as osquery rows), far below what would hurt osqueryd, which holds the
+/// whole response and then its rows again.
+pub const DEFAULT_MAX_RESPONSE: usize = 256 << 20;
 
 /// What the command line asks.
 #[derive(Debug, PartialEq)]
@@ -79,6 +87,7 @@ osqueryd starts it as `embargo.ext [--verbose] --socket PATH --timeout S --inter
   --cache-ttl S          rows of one scan serve the calls of this long (default 10)
   --io-timeout S         close a connection silent this long (default 30)
   --max-connections N    connections served at once (default 64)
+  --max-response-bytes N answer a generate whose rows would be larger with an error (default 256M; K, M, G suffixes)
 
 Unknown flags are ignored (osqueryd may pass more).";
 
@@ -89,6 +98,20 @@ fn seconds(flag: &str, v: &str, min: f64) -> Result<Duration, UsageError> {
         return Err(bad(format!("{v:?} is out of range (at least {min} s)")));
     }
     Ok(Duration::from_secs_f64(s))
+}
+
+/// `N`, `NK`, `NM` or `NG` bytes, from 1 KiB to 4 GiB.
+fn bytes(v: &str) -> Option<usize> {
+    let v = v.trim();
+    let (digits, shift) = match v.char_indices().last()? {
+        (i, 'k' | 'K') => (&v[..i], 10),
+        (i, 'm' | 'M') => (&v[..i], 20),
+        (i, 'g' | 'G') => (&v[..i], 30),
+        _ => (v, 0),
+    };
+    let n: u64 = digits.parse().ok()?;
+    let n = n.checked_mul(1 << shift)?;
+    (1 << 10..=4 << 30).contains(&n).then(|| usize::try_from(n).ok())?
 }
 
 /// Parses `argv` without the program name.
@@ -112,6 +135,7 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Parsed, UsageErr
                 | "--cache-ttl"
                 | "--io-timeout"
                 | "--max-connections"
+                | "--max-response-bytes"
         );
         if !takes_value {
             match flag.as_str() {
@@ -150,6 +174,11 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Parsed, UsageErr
                     .ok()
                     .filter(|n| (1..=4096).contains(n))
                     .ok_or_else(|| bad(format!("{v:?} is not a count from 1 to 4096")))?;
+            }
+            "--max-response-bytes" => {
+                a.max_response_bytes = bytes(&v).ok_or_else(|| {
+                    bad(format!("{v:?} is not a size from 1K to 4G (bytes, or with a K, M or G suffix)"))
+                })?
             }
             _ => unreachable!("takes_value lists exactly these"),
         }
@@ -197,6 +226,8 @@ mod tests {
             "8",
             "--io-timeout",
             "2",
+            "--max-response-bytes",
+            "64K",
         ])
         .unwrap();
         assert_eq!(a.root, PathBuf::from("/mnt/img"));
@@ -204,6 +235,9 @@ mod tests {
         // 2025-09-29T00:00:00Z, as `date -u -d 2025-09-29 +%s` says.
         assert_eq!(a.as_of, Some(1_759_104_000));
         assert_eq!((a.generate_budget, a.cache_ttl, a.max_connections), (Duration::from_secs(5), Duration::ZERO, 8));
+        assert_eq!(a.max_response_bytes, 65_536);
+        assert_eq!(run(&["--max-response-bytes=3000"]).unwrap().max_response_bytes, 3000);
+        assert_eq!(run(&[]).unwrap().max_response_bytes, 256 << 20);
         // osquery's floor for the interval.
         assert_eq!(run(&["--interval", "0"]).unwrap().interval, Duration::from_millis(200));
     }
@@ -219,6 +253,9 @@ mod tests {
             (&["--max-connections", "0"], "--max-connections"),
             (&["--generate-budget", "nan"], "--generate-budget"),
             (&["--root="], "--root"),
+            (&["--max-response-bytes", "12"], "--max-response-bytes"),
+            (&["--max-response-bytes", "5G"], "--max-response-bytes"),
+            (&["--max-response-bytes", "lots"], "--max-response-bytes"),
         ] {
             let e = run(argv).unwrap_err();
             assert_eq!(e.flag, flag, "{argv:?}: {e}");

@@ -71,7 +71,7 @@ fn log(args: &Args, msg: impl std::fmt::Display) {
 pub fn run(args: Args) -> Result<(), StartError> {
     let engine = Arc::new(open_engine(&args)?);
     let scans = Scans::new(engine, args.cache_ttl, args.generate_budget);
-    let plugin = Arc::new(Plugin::new(embargo_tables::tables::all(), scans));
+    let plugin = Arc::new(Plugin::new(embargo_tables::tables::all(), scans).with_max_response(args.max_response_bytes));
     let call_timeout = args.timeout.max(Duration::from_secs(1));
 
     wait_for_manager(&args.socket, args.timeout, call_timeout)?;

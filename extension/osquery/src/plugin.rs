@@ -120,18 +120,61 @@ fn write_row<W: Write>(
     Ok(())
 }
 
+/// The bytes the rows take in an `ExtensionResponse` (each map's header,
+/// each key and value with its length), or the row at which they pass
+/// `limit`: counted before anything is sent, so that osqueryd, which holds
+/// the whole response and then its rows again, never gets one that big.
+fn response_bytes(spec: &TableSpec, rows: &(dyn embargo_tables::RowSet + Sync), limit: usize) -> Result<usize, usize> {
+    use std::fmt::Write as _;
+    let mut total = 0usize;
+    let mut text = String::new();
+    for i in 0..rows.len() {
+        // The map header: key type, value type, count.
+        total += 6;
+        for (c, col) in spec.columns.iter().enumerate() {
+            let value = match rows.cell(i, c) {
+                ValueRef::Null => continue,
+                ValueRef::Text(s) => s.len(),
+                ValueRef::Integer(v) => {
+                    text.clear();
+                    let _ = write!(text, "{v}");
+                    text.len()
+                }
+                ValueRef::Double(v) => {
+                    text.clear();
+                    let _ = write!(text, "{v}");
+                    text.len()
+                }
+            };
+            total = total.saturating_add(8 + col.name.len() + value);
+        }
+        if total > limit {
+            return Err(i + 1);
+        }
+    }
+    Ok(total)
+}
+
 /// Every table, with its route rows.
 pub struct Plugin {
     tables: Vec<(&'static dyn Table, Vec<StringMap>)>,
     by_name: HashMap<&'static str, usize>,
     scans: Scans,
+    max_response: usize,
 }
 
 impl Plugin {
     pub fn new(tables: &[&'static dyn Table], scans: Scans) -> Self {
         let tables: Vec<_> = tables.iter().map(|&t| (t, routes(t.spec()))).collect();
         let by_name = tables.iter().enumerate().map(|(i, (t, _))| (t.spec().name, i)).collect();
-        Plugin { tables, by_name, scans }
+        Plugin { tables, by_name, scans, max_response: crate::args::DEFAULT_MAX_RESPONSE }
+    }
+
+    /// Answers a `generate` whose rows would take more than `bytes` on the
+    /// wire with an error status instead.
+    pub fn with_max_response(mut self, bytes: usize) -> Self {
+        self.max_response = bytes;
+        self
     }
 
     pub fn scans(&self) -> &Scans {
@@ -164,7 +207,14 @@ impl Plugin {
                     Err(e) => return Answer::failed(e.to_string()),
                 };
                 match self.scans.rows(*table, query) {
-                    Ok(rows) => Answer::Rows(spec, rows),
+                    Ok(rows) => match response_bytes(spec, &*rows, self.max_response) {
+                        Ok(_) => Answer::Rows(spec, rows),
+                        Err(at) => Answer::failed(format!(
+                            "{item}: the response would be over the limit of {} bytes (passed at row {at} of {}; see --max-response-bytes); ask for fewer rows with a WHERE constraint",
+                            self.max_response,
+                            rows.len(),
+                        )),
+                    },
                     Err(e) => Answer::failed(e),
                 }
             }
@@ -172,5 +222,33 @@ impl Plugin {
                 "unknown action {other:?} for table {item}: embargo's tables are read-only (columns, generate)"
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The count is what the writer then sends: the encoded rows part of
+    /// the response, byte for byte.
+    #[test]
+    fn response_bytes_are_the_encoded_rows() {
+        let table = embargo_tables::tables::find("banned_vendor_indicators").unwrap();
+        let rows = embargo_tables::Scan::new(embargo_tables::Root::new("/").unwrap()).rows(table, &Default::default());
+        assert!(rows.len() > 10);
+        let spec = table.spec();
+        let encoded = |rows: SharedRows| {
+            let mut w = Writer::new(Vec::new());
+            Answer::Rows(spec, rows).write(&mut w).unwrap();
+            w.into_inner().len()
+        };
+        let none: SharedRows =
+            std::sync::Arc::new(Vec::<embargo_tables::tables::banned_vendor_indicators::BannedVendorIndicator>::new());
+        let n = response_bytes(spec, &*rows, usize::MAX).unwrap();
+        assert_eq!(n, encoded(rows.clone()) - encoded(none));
+        assert_eq!(response_bytes(spec, &*rows, n), Ok(n));
+        let at = response_bytes(spec, &*rows, n - 1).unwrap_err();
+        assert_eq!(at, rows.len());
+        assert_eq!(response_bytes(spec, &*rows, 10), Err(1));
     }
 }

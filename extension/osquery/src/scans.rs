@@ -13,24 +13,24 @@
 //! [`MAX_CALLS`] calls, so a burst of distinct constraints (file_presence
 //! paths) cannot grow one scan's cache without bound.
 //!
-//! Each call runs on a worker thread and is waited for at most the budget
-//! (default 60 s, well under osquery's 300 s `--thrift_timeout`). A call
-//! over budget returns an error status; its worker keeps running until the
-//! generator returns (collectors are bounded, and cannot be stopped
-//! midway), then drops its rows with its scan. At most [`MAX_WORKERS`] run at once; a call beyond
-//! that is refused with an error status instead of piling up threads.
+//! Each call is waited for at most the budget (default 60 s, well under
+//! osquery's 300 s `--thrift_timeout`), by the engine's rule for every
+//! hosted surface ([`embargo_tables::engine::Workers`]): the generator runs
+//! on a worker; a call over budget returns an error status, and its worker
+//! runs on until the generator returns (collectors cannot be stopped
+//! midway), leaving its rows in the scan's cache. Abandoned workers are
+//! bounded there: beyond the bound a call is refused with an error status
+//! instead of piling up threads.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use embargo_tables::engine::{BudgetError, Deadline, Workers};
 use embargo_tables::table::SharedRows;
 use embargo_tables::{Engine, Query, Scan, Table};
 
 /// Calls one scan serves before a fresh one is started.
 pub const MAX_CALLS: usize = 256;
-/// Generators running at once, over-budget ones included.
-pub const MAX_WORKERS: usize = 8;
 
 struct Epoch {
     scan: Arc<Scan>,
@@ -43,12 +43,12 @@ pub struct Scans {
     ttl: Duration,
     budget: Duration,
     current: Mutex<Option<Epoch>>,
-    workers: Arc<AtomicUsize>,
+    workers: Workers,
 }
 
 impl Scans {
     pub fn new(engine: Arc<Engine>, ttl: Duration, budget: Duration) -> Self {
-        Scans { engine, ttl, budget, current: Mutex::new(None), workers: Arc::default() }
+        Scans { engine, ttl, budget, current: Mutex::new(None), workers: Workers::shared().clone() }
     }
 
     pub fn ttl(&self) -> Duration {
@@ -83,44 +83,19 @@ impl Scans {
 
     /// `table`'s rows for `query`, or why there are none.
     pub fn rows(&self, table: &'static dyn Table, query: Query) -> Result<SharedRows, String> {
-        let name = table.spec().name;
-        if self.workers.fetch_add(1, Ordering::SeqCst) >= MAX_WORKERS {
-            self.workers.fetch_sub(1, Ordering::SeqCst);
-            return Err(format!(
-                "{name}: {MAX_WORKERS} generate calls are still running (some over their budget); try again later"
-            ));
-        }
-        let scan = self.scan();
-        let (tx, rx) = mpsc::sync_channel(1);
-        let workers = self.workers.clone();
-        let spawned = std::thread::Builder::new().name(format!("generate {name}")).spawn(move || {
-            let rows = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scan.rows(table, &query)));
-            drop(scan);
-            workers.fetch_sub(1, Ordering::SeqCst);
-            // The caller may have stopped waiting; the rows stay in the scan's cache.
-            let _ = tx.send(rows.ok());
-        });
-        if let Err(e) = spawned {
-            self.workers.fetch_sub(1, Ordering::SeqCst);
-            return Err(format!("{name}: cannot start a worker: {e}"));
-        }
-        match rx.recv_timeout(self.budget) {
-            Ok(Some(rows)) => Ok(rows),
-            Ok(None) | Err(mpsc::RecvTimeoutError::Disconnected) => {
-                Err(format!("{name}: the table's generator failed (an internal error)"))
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => Err(format!(
-                "{name}: generate took longer than its budget of {} s (see --generate-budget)",
-                self.budget.as_secs_f64()
-            )),
-        }
+        let deadline = Deadline::after(self.budget);
+        self.workers.rows(&self.scan(), table, &query, deadline).map_err(|e| match e {
+            BudgetError::OverBudget { .. } => format!("{e} (see --generate-budget)"),
+            e => e.to_string(),
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
+    use embargo_tables::budget::MAX_ABANDONED;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// How many times the slow table was generated.
     static MADE: AtomicUsize = AtomicUsize::new(0);
@@ -165,7 +140,7 @@ mod tests {
         assert!(err.contains("budget of 0.1 s"), "{err}");
         // The abandoned worker finishes; its rows stay in the scan.
         std::thread::sleep(Duration::from_millis(400));
-        assert_eq!(s.workers.load(Ordering::SeqCst), 0);
+        assert_eq!((s.workers.running(), s.workers.abandoned()), (0, 0));
         let (_dir2, s2) = scans(60_000, 5_000);
         let before = MADE.load(Ordering::SeqCst);
         assert_eq!(s2.rows(&slow::TABLE, Query::all()).unwrap().len(), 1);
@@ -185,9 +160,9 @@ mod tests {
         let (_dir, s) = scans(0, 10);
         let s = Arc::new(s);
         let errors: Vec<String> =
-            (0..MAX_WORKERS + 4).filter_map(|_| s.rows(&slow::TABLE, Query::all()).err()).collect();
-        assert_eq!(errors.len(), MAX_WORKERS + 4);
+            (0..MAX_ABANDONED + 4).filter_map(|_| s.rows(&slow::TABLE, Query::all()).err()).collect();
+        assert_eq!(errors.len(), MAX_ABANDONED + 4);
         assert!(errors.iter().filter(|e| e.contains("still running")).count() >= 4, "{errors:?}");
-        assert!(s.workers.load(Ordering::SeqCst) <= MAX_WORKERS);
+        assert!(s.workers.abandoned() <= MAX_ABANDONED);
     }
 }

@@ -160,9 +160,22 @@ fn malformed_frames_drop_the_connection_and_nothing_else() {
 #[test]
 fn a_stalled_client_blocks_no_one_and_is_closed_after_the_io_timeout() {
     let run = Running::start(&["--io-timeout", "1"]);
-    // Half a frame, then silence.
+    // Half a frame, then silence: within the message header, and within
+    // a call's arguments (its request map claims two entries, sends one).
     let mut stalled = UnixStream::connect(&run.socket).unwrap();
     stalled.write_all(&0x8001_0001u32.to_be_bytes()[..3]).unwrap();
+    let mut mid_call = UnixStream::connect(&run.socket).unwrap();
+    {
+        let mut w = Writer::new(Vec::new());
+        w.write_message_begin("call", MessageType::Call, 1).unwrap();
+        w.write_field_begin(ttype::STRING, 1).unwrap();
+        w.write_string("table").unwrap();
+        w.write_field_begin(ttype::MAP, 3).unwrap();
+        w.write_map_begin(ttype::STRING, ttype::STRING, 2).unwrap();
+        w.write_string("action").unwrap();
+        w.write_string("generate").unwrap();
+        mid_call.write_all(&w.into_inner()).unwrap();
+    }
     let mut idle = UnixStream::connect(&run.socket).unwrap();
     let started = Instant::now();
     let pong = client::ping(&run.socket, T).unwrap();
@@ -173,6 +186,7 @@ fn a_stalled_client_blocks_no_one_and_is_closed_after_the_io_timeout() {
     assert_eq!(resp.status.unwrap().code, 0);
     assert!(!resp.response.is_empty());
     assert!(closed_by_server(&mut stalled, Duration::from_secs(4)), "the stalled client is closed");
+    assert!(closed_by_server(&mut mid_call, Duration::from_secs(4)), "the one stalled mid-call too");
     assert!(closed_by_server(&mut idle, Duration::from_secs(4)), "a silent one too");
 }
 

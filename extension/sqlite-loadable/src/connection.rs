@@ -22,6 +22,9 @@ pub struct State {
     pub slot: Arc<ScanSlot>,
     /// What the current engine was opened with; a setting changes one part.
     pub options: Mutex<Settings>,
+    /// Whether the host's SQLite may be called from a worker thread, which
+    /// a time budget needs.
+    pub threadsafe: bool,
 }
 
 /// The engine's options as SQL set them, for reading back.
@@ -51,11 +54,21 @@ pub fn attach(conn: &Connection) -> Result<()> {
     let engine = Engine::open(&settings.options).map_err(|e| Error::ModuleError(format!("embargo: root {e}")))?;
     // SAFETY: the slot goes only to this connection's modules, dropped with it.
     let slot = unsafe { ScanSlot::per_statement(Arc::new(engine), db) };
+    // In someone else's process a scan must end (or fail) in time, so its
+    // generators run on a worker that can be given up on. Collectors call
+    // SQLite too (rpmdb.sqlite, cert9.db), which a host built with
+    // SQLITE_THREADSAFE=0 forbids from a second thread: there scans stay on
+    // the statement's thread, without a budget.
+    // SAFETY: sqlite3_threadsafe only reads a compile-time option.
+    let threadsafe = unsafe { rusqlite::ffi::sqlite3_threadsafe() } != 0;
+    if threadsafe {
+        slot.set_budget(Some(embargo_tables::engine::DEFAULT_BUDGET));
+    }
     for table in embargo_tables::tables::all() {
         embargo_sqlite::register_table(conn, *table, slot.clone())?;
     }
     embargo_sqlite::register_functions(conn)?;
-    let state = Arc::new(State { slot, options: Mutex::new(settings) });
+    let state = Arc::new(State { slot, options: Mutex::new(settings), threadsafe });
     settings::register(conn, &state)?;
     loaded.push((db as usize, Arc::downgrade(&state)));
     Ok(())

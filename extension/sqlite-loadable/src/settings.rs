@@ -1,5 +1,6 @@
 //! `embargo_root`, `embargo_catalog` and `embargo_as_of`: what the next
-//! statements scan and judge by, set and read back from SQL.
+//! statements scan and judge by, set and read back from SQL; and
+//! `embargo_budget`: how long a statement's scan may take.
 //!
 //! With an argument each opens a new engine first, so that a root that
 //! cannot be listed or a file that is not a catalog is an SQL error and the
@@ -9,9 +10,10 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use embargo_tables::embargo_catalog::Date;
-use embargo_tables::engine::OpenError;
+use embargo_tables::engine::{DEFAULT_BUDGET, OpenError};
 use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, Error, Result};
@@ -27,6 +29,8 @@ pub fn register(conn: &Connection, state: &Arc<State>) -> Result<()> {
         conn.create_scalar_function("embargo_catalog", n_arg, flags, move |ctx| catalog(&s, ctx))?;
         let s = state.clone();
         conn.create_scalar_function("embargo_as_of", n_arg, flags, move |ctx| as_of(&s, ctx))?;
+        let s = state.clone();
+        conn.create_scalar_function("embargo_budget", n_arg, flags, move |ctx| budget(&s, ctx))?;
     }
     Ok(())
 }
@@ -123,4 +127,42 @@ fn as_of(state: &State, ctx: &Context<'_>) -> Result<Value> {
     next.as_of_text = text;
     state.apply(next.clone()).map_err(|e| fail(NAME, format!("{e}; the date stays as it was")))?;
     Ok(was(&next))
+}
+
+/// The longest budget accepted: a year, as osquery's flags allow.
+const MAX_BUDGET_SECONDS: f64 = 86_400.0 * 365.0;
+
+/// `embargo_budget()` reads the budget of each statement's scan, in
+/// seconds; `embargo_budget(S)` sets it (a positive number of seconds),
+/// `embargo_budget(NULL)` restores the default. NULL and an error on a
+/// host whose SQLite is single-threaded (see `connection.rs`).
+fn budget(state: &State, ctx: &Context<'_>) -> Result<Value> {
+    const NAME: &str = "embargo_budget";
+    if !state.threadsafe {
+        if ctx.is_empty() {
+            return Ok(Value::Null);
+        }
+        return Err(fail(
+            NAME,
+            "this SQLite is built single-threaded (SQLITE_THREADSAFE=0), so scans run on the statement's thread, without a budget",
+        ));
+    }
+    let current = state.slot.budget().unwrap_or(DEFAULT_BUDGET);
+    if ctx.is_empty() {
+        return Ok(Value::Real(current.as_secs_f64()));
+    }
+    let stays = || format!("the budget stays {} s", current.as_secs_f64());
+    let seconds = match ctx.get_raw(0) {
+        ValueRef::Null => DEFAULT_BUDGET.as_secs_f64(),
+        ValueRef::Integer(i) => i as f64,
+        ValueRef::Real(r) => r,
+        ValueRef::Text(_) | ValueRef::Blob(_) => {
+            return Err(fail(NAME, format!("the budget must be a number of seconds, such as 5.0; {}", stays())));
+        }
+    };
+    if !(0.001..=MAX_BUDGET_SECONDS).contains(&seconds) {
+        return Err(fail(NAME, format!("{seconds} is not a number of seconds from 0.001 to a year; {}", stays())));
+    }
+    state.slot.set_budget(Some(Duration::from_secs_f64(seconds)));
+    Ok(Value::Real(seconds))
 }

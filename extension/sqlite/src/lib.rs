@@ -17,8 +17,11 @@ mod statements;
 mod vtab;
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use embargo_tables::{Engine, Scan};
+use embargo_tables::engine::{BudgetError, Deadline, Workers};
+use embargo_tables::table::SharedRows;
+use embargo_tables::{Engine, Query, Scan, Table};
 
 pub use functions::register_functions;
 pub use vtab::register_table;
@@ -35,6 +38,9 @@ pub struct ScanSlot {
     engine: Mutex<Arc<Engine>>,
     current: Mutex<Arc<Scan>>,
     statements: Option<Statements>,
+    /// How long one scan may spend generating, from its start; none: as
+    /// long as it takes (the CLI, whose user can press ^C).
+    budget: Mutex<Option<Duration>>,
 }
 
 impl ScanSlot {
@@ -57,7 +63,12 @@ impl ScanSlot {
 
     fn make(engine: Arc<Engine>, statements: Option<Statements>) -> Arc<ScanSlot> {
         let first = Arc::new(engine.scan());
-        Arc::new(ScanSlot { engine: Mutex::new(engine), current: Mutex::new(first), statements })
+        Arc::new(ScanSlot {
+            engine: Mutex::new(engine),
+            current: Mutex::new(first),
+            statements,
+            budget: Mutex::new(None),
+        })
     }
 
     /// Replaces the current scan with a fresh one, and returns it. A
@@ -83,6 +94,26 @@ impl ScanSlot {
         *self.engine.lock().unwrap_or_else(|p| p.into_inner()) = engine;
         if let Some(s) = &self.statements {
             s.engine_changed();
+        }
+    }
+
+    /// Gives each scan from now on `budget` (from its start) to generate
+    /// its tables: a table not done by then fails its statement, and its
+    /// generator runs on, abandoned, on a worker of the engine's
+    /// ([`Workers::shared`]).
+    pub fn set_budget(&self, budget: Option<Duration>) {
+        *self.budget.lock().unwrap_or_else(|p| p.into_inner()) = budget;
+    }
+
+    pub fn budget(&self) -> Option<Duration> {
+        *self.budget.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `table`'s rows for `query` from `scan`, within the budget if there is one.
+    fn rows(&self, scan: &Arc<Scan>, table: &'static dyn Table, query: &Query) -> Result<SharedRows, BudgetError> {
+        match self.budget() {
+            None => Ok(scan.rows(table, query)),
+            Some(b) => Workers::shared().rows(scan, table, query, Deadline::since(scan.started(), b)),
         }
     }
 

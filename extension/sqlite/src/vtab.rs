@@ -17,6 +17,7 @@ use std::ffi::{CStr, CString, c_int};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
+use embargo_tables::engine::BudgetError;
 use embargo_tables::query::{self, Builder, Folding, Offer, Op};
 use embargo_tables::spec::{Value, ValueRef};
 use embargo_tables::table::SharedRows;
@@ -196,7 +197,11 @@ unsafe impl VTabCursor for EmbargoCursor {
             // its unit of work, or the slot does per statement.
             let scans = &self.scans;
             let scan = self.scan.get_or_insert_with(|| scans.for_cursor());
-            self.rows = Some(scan.rows(self.table, &query));
+            let rows = scans.rows(scan, self.table, &query).map_err(|e| match e {
+                BudgetError::OverBudget { .. } => Error::ModuleError(format!("{e} (embargo_budget(seconds) sets it)")),
+                e => Error::ModuleError(e.to_string()),
+            })?;
+            self.rows = Some(rows);
             self.row = 0;
             Ok(())
         })

@@ -91,6 +91,22 @@ impl FakeManager {
         let _ = UnixStream::connect(&self.socket);
     }
 
+    /// osqueryd killed (`kill -9`): every connection closed, nobody
+    /// listening any more, and the socket file left behind.
+    pub fn die(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for s in self.open.lock().unwrap().drain(..) {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+        // Wake the accept loop: it sees `stop` and drops the listener.
+        let _ = UnixStream::connect(&self.socket);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while UnixStream::connect(&self.socket).is_ok() {
+            assert!(Instant::now() < deadline, "the fake manager still listens");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     pub fn uuid(&self) -> Option<i64> {
         self.state.lock().unwrap().registered.last().map(|r| r.0)
     }
