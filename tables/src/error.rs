@@ -79,30 +79,106 @@ pub struct ScanError {
 }
 
 /// Where collectors report problems; shared by all tables of one scan. A
-/// problem met twice (a collector run again) is kept once.
-#[derive(Debug, Default)]
+/// problem met twice (a collector run again) is kept once. At most `limit`
+/// are kept ([`ERRORS_PER_SCAN`](crate::limits::ERRORS_PER_SCAN) by
+/// default); later ones are counted in one last row.
+#[derive(Debug)]
 pub struct ErrorLog {
-    errors: Mutex<(Vec<ScanError>, std::collections::HashSet<ScanError>)>,
+    errors: Mutex<Kept>,
+    limit: usize,
+}
+
+#[derive(Debug, Default)]
+struct Kept {
+    list: Vec<ScanError>,
+    seen: std::collections::HashSet<ScanError>,
+    /// New problems reported after the list was full.
+    dropped: usize,
+}
+
+impl Default for ErrorLog {
+    fn default() -> Self {
+        ErrorLog::with_limit(crate::limits::ERRORS_PER_SCAN)
+    }
 }
 
 impl ErrorLog {
+    pub fn with_limit(limit: usize) -> Self {
+        ErrorLog { errors: Mutex::default(), limit }
+    }
+
     pub fn push(&self, e: ScanError) {
         let mut guard = self.errors.lock().unwrap_or_else(|p| p.into_inner());
-        let (list, seen) = &mut *guard;
-        if seen.insert(e.clone()) {
-            list.push(e);
+        let kept = &mut *guard;
+        if kept.seen.contains(&e) {
+            return;
         }
+        if kept.list.len() >= self.limit {
+            // Not remembered: the set stays as bounded as the list.
+            kept.dropped += 1;
+            return;
+        }
+        kept.seen.insert(e.clone());
+        kept.list.push(e);
     }
 
     pub fn snapshot(&self) -> Vec<ScanError> {
-        self.errors.lock().unwrap_or_else(|p| p.into_inner()).0.clone()
+        let kept = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = kept.list.clone();
+        if kept.dropped > 0 {
+            out.push(self.summary(kept.dropped));
+        }
+        out
+    }
+
+    fn summary(&self, dropped: usize) -> ScanError {
+        ScanError {
+            table_name: "scan_errors".into(),
+            path: "/".into(),
+            kind: ErrorKind::TooLarge,
+            message: format!(
+                "{dropped} more problems were reported after the first {} of this scan and are not listed \
+                 (the limit of problems per scan)",
+                self.limit
+            ),
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.errors.lock().unwrap_or_else(|p| p.into_inner()).0.len()
+        let kept = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        kept.list.len() + usize::from(kept.dropped > 0)
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(i: usize) -> ScanError {
+        ScanError { table_name: "t".into(), path: format!("/f{i}"), kind: ErrorKind::ParseError, message: "bad".into() }
+    }
+
+    #[test]
+    fn problems_past_the_limit_are_counted_in_one_row() {
+        let log = ErrorLog::with_limit(3);
+        for i in 0..5 {
+            log.push(problem(i));
+        }
+        // A repeat of a kept problem is not a new one.
+        log.push(problem(0));
+        let rows = log.snapshot();
+        assert_eq!(rows.len(), 4, "{rows:?}");
+        assert_eq!(log.len(), 4);
+        assert_eq!(rows[..3], [problem(0), problem(1), problem(2)]);
+        let last = &rows[3];
+        assert_eq!(
+            (last.kind, last.table_name.as_str(), last.path.as_str()),
+            (ErrorKind::TooLarge, "scan_errors", "/")
+        );
+        assert!(last.message.starts_with("2 more problems") && last.message.contains("first 3"), "{}", last.message);
     }
 }

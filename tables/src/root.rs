@@ -355,6 +355,44 @@ pub struct Root {
     /// Directories and links already walked through, by root-relative path
     /// (the bytes of `/a/b`; see the module comment on why this is safe).
     known: Arc<RwLock<Cache>>,
+    /// What this scan may still open, shared by the root's clones (the
+    /// case-folding view reads against the same budget).
+    budget: Arc<Budget>,
+}
+
+/// Bytes one scan may read across all its files
+/// ([`ScanLimits::bytes_per_scan`](crate::limits::ScanLimits)): a root of
+/// thousands of files each just under its own limit must not make a scan
+/// read without end.
+#[derive(Debug)]
+struct Budget {
+    limit: u64,
+    used: std::sync::atomic::AtomicU64,
+}
+
+impl Budget {
+    fn new(limit: u64) -> Arc<Budget> {
+        Arc::new(Budget { limit, used: Default::default() })
+    }
+
+    /// Takes `n` bytes, or refuses `path` without taking any: a smaller
+    /// file may still fit.
+    fn charge(&self, path: &OsStr, n: u64) -> Result<(), FsError> {
+        use std::sync::atomic::Ordering;
+        let limit = self.limit;
+        self.used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| used.checked_add(n).filter(|&u| u <= limit))
+            .map(drop)
+            .map_err(|used| {
+                FsError::new(
+                    ErrorKind::TooLarge,
+                    lossy(path),
+                    format!(
+                        "not read: its {n} bytes would pass the {limit}-byte budget of one scan ({used} bytes read already)"
+                    ),
+                )
+            })
+    }
 }
 
 #[derive(Debug, Default)]
@@ -436,7 +474,13 @@ impl Root {
                 e
             }
         })?;
-        Ok(Root { base, fold_case: false, top: DirHandle::new(top), known: Default::default() })
+        Ok(Root {
+            base,
+            fold_case: false,
+            top: DirHandle::new(top),
+            known: Default::default(),
+            budget: Budget::new(crate::limits::BYTES_PER_SCAN),
+        })
     }
 
     /// Looks names up without regard to case when the exact name is missing,
@@ -450,7 +494,26 @@ impl Root {
     /// new scan in a long-lived process, which must see links and
     /// directories as they are now, not as an earlier scan found them.
     pub fn fresh(&self) -> Root {
-        Root { known: Default::default(), ..self.clone() }
+        Root { known: Default::default(), budget: Budget::new(self.budget.limit), ..self.clone() }
+    }
+
+    /// The same root with a budget of `bytes` for what it may read (see
+    /// [`Root::open`]), none of it spent; the default is
+    /// [`BYTES_PER_SCAN`](crate::limits::BYTES_PER_SCAN).
+    pub fn with_read_budget(mut self, bytes: u64) -> Self {
+        self.budget = Budget::new(bytes);
+        self
+    }
+
+    /// Bytes charged to this root's read budget so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.budget.used.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Gives the whole read budget back: for a surface whose next statement
+    /// reads the root afresh ([`Scan::forget_rows`](crate::table::Scan::forget_rows)).
+    pub fn reset_read_budget(&self) {
+        self.budget.used.store(0, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The analyst-side directory of the root.
@@ -524,9 +587,22 @@ impl Root {
         }
     }
 
-    /// Opens a regular file for reading.
+    /// Opens a regular file for reading, charging its whole size to the
+    /// scan's read budget: a file that would pass it is refused (too_large).
     pub fn open(&self, path: &(impl AsRef<OsStr> + ?Sized)) -> Result<(File, Resolved), FsError> {
+        self.open_capped(path, u64::MAX)
+    }
+
+    /// [`Root::open`] for a reader that stops after `cap` bytes: only that
+    /// much of the file is charged to the read budget.
+    pub fn open_capped(&self, path: &(impl AsRef<OsStr> + ?Sized), cap: u64) -> Result<(File, Resolved), FsError> {
         let path = path.as_ref();
+        let (file, r) = self.open_uncharged(path)?;
+        self.budget.charge(path, r.metadata.len().min(cap))?;
+        Ok((file, r))
+    }
+
+    fn open_uncharged(&self, path: &OsStr) -> Result<(File, Resolved), FsError> {
         let End::Stat { parent, name, vpath, meta } = self.walk(path, Want::Stat { follow: true })? else {
             unreachable!("a stat walk ends in End::Stat")
         };
@@ -547,7 +623,7 @@ impl Root {
     /// Reads a whole regular file, refusing one larger than `limit` bytes.
     pub fn read_limited(&self, path: &(impl AsRef<OsStr> + ?Sized), limit: u64) -> Result<Vec<u8>, FsError> {
         let path = path.as_ref();
-        let (file, r) = self.open(path)?;
+        let (file, r) = self.open_uncharged(path)?;
         if r.metadata.len() > limit {
             return Err(FsError::new(
                 ErrorKind::TooLarge,
@@ -555,6 +631,9 @@ impl Root {
                 format!("{} bytes is more than the {limit}-byte limit", r.metadata.len()),
             ));
         }
+        // A file that grows while it is read costs at most `limit + 1`
+        // bytes, of which the size is charged.
+        self.budget.charge(path, r.metadata.len())?;
         let buf = read_sized(file, r.metadata.len(), limit).map_err(|e| FsError::io(lossy(path), &e))?;
         if buf.len() as u64 > limit {
             return Err(FsError::new(ErrorKind::TooLarge, lossy(path), format!("more than the {limit}-byte limit")));
@@ -1157,6 +1236,35 @@ mod tests {
         // On a Linux root the same texts are relative names with backslashes.
         let linux = Root::new(dir.path()).unwrap();
         assert_eq!(linux.resolve("/Users/Drive").unwrap_err().kind, ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn the_read_budget_is_shared_by_clones_and_charged_what_is_read() {
+        let (_dir, root) = root_with(&[("a", "0123456789"), ("b", "0123456789"), ("c", "01234")]);
+        let root = root.with_read_budget(25);
+        let folding = root.clone().with_case_folding(true);
+        assert_eq!(root.read("/a").unwrap().len(), 10);
+        // A reader that stops after 4 bytes is charged 4.
+        root.open_capped("/b", 4).unwrap();
+        assert_eq!(folding.bytes_read(), 14);
+        // A file refused by its own limit costs nothing.
+        assert_eq!(root.read_limited("/b", 4).unwrap_err().kind, ErrorKind::TooLarge);
+        assert_eq!(root.bytes_read(), 14);
+        // 14 + 10 fits; then b again would pass 25, but a smaller read fits.
+        folding.read("/B").unwrap();
+        let e = root.open("/b").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooLarge);
+        assert_eq!(e.path, "/b");
+        assert!(e.message.contains("25-byte budget") && e.message.contains("24 bytes read already"), "{}", e.message);
+        assert_eq!(root.bytes_read(), 24);
+        root.open_capped("/c", 1).unwrap();
+        assert_eq!(root.bytes_read(), 25);
+        // A fresh root (a new scan) starts with the whole budget.
+        let fresh = root.fresh();
+        assert_eq!(fresh.bytes_read(), 0);
+        assert_eq!(fresh.read("/b").unwrap().len(), 10);
+        root.reset_read_budget();
+        assert_eq!(root.read("/b").unwrap().len(), 10);
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use embargo_catalog::Catalog;
 
-use crate::error::{ErrorLog, FsError, ScanError};
+use crate::error::{ErrorKind, ErrorLog, FsError, ScanError};
+use crate::limits::ScanLimits;
 use crate::query::Query;
 use crate::root::Root;
 use crate::spec::{Platform, Row, RowSet, TableSpec};
@@ -18,7 +19,7 @@ pub const WINDOWS_HIVE: &str = "/Windows/System32/config/SOFTWARE";
 /// The file that tells a macOS root.
 pub const MACOS_VERSION: &str = "/System/Library/CoreServices/SystemVersion.plist";
 /// How much of a marker file is read to check it.
-const MARKER_HEAD: usize = 4096;
+pub const MARKER_HEAD: usize = 4096;
 
 /// A binary property list, or an XML one (after an optional byte-order mark
 /// and blanks: an XML declaration, the plist doctype, or the element).
@@ -72,6 +73,8 @@ pub struct Scan {
     /// The date findings are judged at, Unix seconds (midnight UTC of
     /// `--as-of`, or the scan time).
     pub as_of: i64,
+    /// The bounds of this scan (the engine's).
+    pub limits: ScanLimits,
     os_family: OnceLock<OsFamily>,
     /// The banned-vendor catalog, shared with the engine (and its other
     /// scans), parsed on first use.
@@ -131,13 +134,19 @@ impl Scan {
         crate::engine::Engine::new(root).scan()
     }
 
-    pub(crate) fn start(root: Root, catalog: Arc<OnceLock<Arc<Catalog>>>, as_of: Option<i64>) -> Self {
+    pub(crate) fn start(
+        root: Root,
+        catalog: Arc<OnceLock<Arc<Catalog>>>,
+        as_of: Option<i64>,
+        limits: ScanLimits,
+    ) -> Self {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         Scan {
             root,
-            errors: ErrorLog::default(),
+            errors: ErrorLog::with_limit(limits.errors_per_scan),
             scanned_at: now,
             as_of: as_of.unwrap_or(now),
+            limits,
             os_family: OnceLock::new(),
             catalog,
             complete: Mutex::default(),
@@ -147,11 +156,13 @@ impl Scan {
     }
 
     /// Forgets the rows and shared state made so far, so that the next
-    /// statement reads the root afresh; the problems met stay. For surfaces
-    /// that run several statements in one scan (the CLI's batches).
+    /// statement reads the root afresh, with the whole read budget again;
+    /// the problems met stay. For surfaces that run several statements in
+    /// one scan (the CLI's batches).
     pub fn forget_rows(&self) {
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.memo.clear();
+        self.root.reset_read_budget();
     }
 
     /// The value of type `T` the tables of this scan share, made by `init`
@@ -242,7 +253,17 @@ impl Scan {
     /// Whether `path` is a regular file whose first bytes pass `check`.
     fn marker(&self, root: &Root, path: &str, what: &str, check: fn(&[u8]) -> bool) -> bool {
         use std::io::Read;
-        let Ok((file, _)) = root.open(path) else { return false };
+        let file = match root.open_capped(path, MARKER_HEAD as u64) {
+            Ok((file, _)) => file,
+            Err(e) => {
+                // Absent is the usual case; anything else says why the root
+                // may be judged wrongly.
+                if e.kind != ErrorKind::NotFound {
+                    self.report_marker(e);
+                }
+                return false;
+            }
+        };
         let mut head = Vec::with_capacity(MARKER_HEAD);
         if let Err(e) = file.take(MARKER_HEAD as u64).read_to_end(&mut head) {
             self.report_marker(FsError::io(path, &e));
@@ -346,7 +367,20 @@ impl<R: Row> Table for Declared<R> {
     }
 
     fn generate(&self, ctx: &Ctx<'_>, query: &Query) -> Box<dyn RowSet + Sync> {
-        Box::new((self.generate)(ctx, query))
+        let mut rows = (self.generate)(ctx, query);
+        let cap = ctx.scan.limits.rows_per_table;
+        if rows.len() > cap {
+            ctx.report(FsError::new(
+                ErrorKind::TooLarge,
+                "/",
+                format!(
+                    "{} rows made, more than the limit of {cap} rows per table in one scan; the first {cap} are kept",
+                    rows.len()
+                ),
+            ));
+            rows.truncate(cap);
+        }
+        Box::new(rows)
     }
 }
 

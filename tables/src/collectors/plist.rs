@@ -38,12 +38,12 @@ pub const LIMIT: u64 = 8 << 20;
 pub const MAX_DEPTH: usize = 256;
 
 /// Values a document may produce per byte of file, and in all.
-const VALUES_PER_BYTE: u64 = 2;
-const MAX_VALUES: u64 = 4_000_000;
+pub const VALUES_PER_BYTE: u64 = 2;
+pub const MAX_VALUES: u64 = 4_000_000;
 /// String and data bytes a document may produce per byte of file, and in
 /// all. Binary plists share equal strings, so a little expansion is normal.
-const TEXT_PER_BYTE: u64 = 16;
-const MAX_TEXT: u64 = 64 << 20;
+pub const TEXT_PER_BYTE: u64 = 16;
+pub const MAX_TEXT: u64 = 64 << 20;
 
 /// Reads and parses the plist at `path`.
 pub fn read(root: &Root, path: &str) -> Result<Value, FsError> {

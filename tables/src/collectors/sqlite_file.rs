@@ -105,7 +105,7 @@ pub fn open(
     limits: &Limits,
     mut note: impl FnMut(FsError),
 ) -> Result<Db, FsError> {
-    let (main, resolved) = root.open(path)?;
+    let (main, resolved) = root.open_capped(path, limits.file_bytes)?;
     let path = &lossy(path.as_ref());
     let io = |what: &str, e: std::io::Error| FsError::new(ErrorKind::IoError, path, format!("{what}: {e}"));
     let mut sources = vec![(path.to_string(), "", main, resolved.metadata.len())];
@@ -114,7 +114,7 @@ pub fn open(
         // its exact name, as a directory's name need not be UTF-8.
         let mut side = resolved.raw_path.clone();
         side.push(suffix);
-        match root.open(&side) {
+        match root.open_capped(&side, limits.file_bytes) {
             Ok((f, r)) => sources.push((lossy(&side), suffix, f, r.metadata.len())),
             Err(e) if e.kind == ErrorKind::NotFound => {}
             Err(e) => note(FsError::new(
