@@ -35,6 +35,7 @@ impl ErrorKind {
         match e.kind() {
             std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => ErrorKind::NotFound,
             std::io::ErrorKind::PermissionDenied => ErrorKind::PermissionDenied,
+            std::io::ErrorKind::FileTooLarge => ErrorKind::TooLarge,
             _ => ErrorKind::IoError,
         }
     }

@@ -110,6 +110,7 @@ pub const ALL: &[Bound] = &[
     // The root.
     b("root::MAX_SYMLINKS", root::MAX_SYMLINKS as u64, Count, "symbolic links followed in one path lookup", LOOP, "the path is not read"),
     b("root::DEFAULT_READ_LIMIT", root::DEFAULT_READ_LIMIT, Bytes, "a file read whole without a limit of its own", TOO_LARGE, "the file is not read"),
+    b("root::MAX_DIR_ENTRIES", root::MAX_DIR_ENTRIES as u64, Count, "entries of one directory listing", TOO_LARGE, "the directory is not listed"),
     b("root::CACHED_DIRS", root::CACHED_DIRS as u64, Count, "directory handles kept open per scan", None, "the cached handles are closed and reopened when needed"),
     b("root::CACHED_ENTRIES", root::CACHED_ENTRIES as u64, Count, "directories and link targets remembered per scan", None, "the cache is emptied and refilled"),
     // Debian.

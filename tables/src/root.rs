@@ -82,6 +82,12 @@ pub const CACHED_DIRS: usize = 256;
 /// memory a root with millions of links can take.
 pub const CACHED_ENTRIES: usize = 1 << 16;
 
+/// Entries one directory listing may hold. The biggest real directories
+/// (`/usr/bin`, a certificate hash directory, `/var/lib/dpkg/info`) hold
+/// tens of thousands; a listing past this is refused (too_large) rather
+/// than held in memory, or cut short without a word.
+pub const MAX_DIR_ENTRIES: usize = 1_000_000;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntryType {
     File,
@@ -725,7 +731,9 @@ impl Root {
                             let meta = h.meta().map_err(|e| err(Fail::Sys(e)))?;
                             Ok(End::Stat { parent: dir, name: Some(comp.into_owned()), vpath, meta })
                         }
-                        Want::List => sys::list(&h.handle, None).map(End::List).map_err(|e| err(Fail::Sys(e))),
+                        Want::List => {
+                            sys::list(&h.handle, None, MAX_DIR_ENTRIES).map(End::List).map_err(|e| err(Fail::Sys(e)))
+                        }
                         Want::Link => Err(err(Fail::Sys(std::io::Error::from_raw_os_error(libc_einval())))),
                     };
                 }
@@ -804,7 +812,7 @@ impl Root {
                 let meta = dir.meta().map_err(|e| err(Fail::Sys(e)))?;
                 Ok(End::Stat { parent: dir, name: None, vpath, meta })
             }
-            Want::List => sys::list(&dir.handle, None).map(End::List).map_err(|e| err(Fail::Sys(e))),
+            Want::List => sys::list(&dir.handle, None, MAX_DIR_ENTRIES).map(End::List).map_err(|e| err(Fail::Sys(e))),
             Want::Link => Err(err(Fail::Sys(std::io::Error::from_raw_os_error(libc_einval())))),
         }
     }
@@ -819,7 +827,7 @@ impl Root {
         let as_dir = !is_last || want == Want::List;
         if as_dir {
             let opened = if is_last {
-                sys::list(dir, Some(name)).map(Step::List)
+                sys::list(dir, Some(name), MAX_DIR_ENTRIES).map(Step::List)
             } else {
                 sys::open_dir(dir, name).map(Step::Dir)
             };
@@ -960,6 +968,15 @@ fn read_sized(mut file: File, size: u64, limit: u64) -> std::io::Result<Vec<u8>>
     Ok(buf)
 }
 
+/// A listing past [`MAX_DIR_ENTRIES`]: `FileTooLarge` becomes a too_large
+/// row ([`ErrorKind::from_io`]).
+fn too_many_entries(most: usize) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::FileTooLarge,
+        format!("more than {most} entries; the directory is not listed"),
+    )
+}
+
 fn not_regular(path: &OsStr, meta: &Metadata) -> FsError {
     let ft = meta.file_type();
     let what = if ft.is_dir() {
@@ -1039,7 +1056,7 @@ mod sys {
     /// Lists `name` in `dir`, or `dir` itself. `O_DIRECTORY|O_NOFOLLOW`
     /// makes the kernel refuse a symlink, and a device or FIFO before any
     /// driver's open runs.
-    pub fn list(dir: &Handle, name: Option<&OsStr>) -> Result<Vec<DirEntry>> {
+    pub fn list(dir: &Handle, name: Option<&OsStr>, most: usize) -> Result<Vec<DirEntry>> {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
         let fd = retry(|| rustix::fs::openat(dir, name.unwrap_or(OsStr::new(".")), flags, Mode::empty()))?;
         let mut d = rustix::fs::Dir::new(fd)?;
@@ -1049,6 +1066,9 @@ mod sys {
             let name = entry.file_name().to_bytes();
             if name == b"." || name == b".." {
                 continue;
+            }
+            if out.len() == most {
+                return Err(super::too_many_entries(most));
             }
             // Some file systems leave d_type unset; ask lstat then, in the
             // open directory.
@@ -1069,7 +1089,8 @@ mod sys {
     /// The entry of `dir` that equals `name` without regard to case.
     pub fn fold(dir: &Handle, name: &OsStr) -> Option<Vec<u8>> {
         let wanted = name.to_string_lossy().to_lowercase();
-        let found = list(dir, None).ok()?.into_iter().find(|e| e.name.to_lowercase() == wanted)?;
+        let found =
+            list(dir, None, super::MAX_DIR_ENTRIES).ok()?.into_iter().find(|e| e.name.to_lowercase() == wanted)?;
         Some(found.file_name.into_encoded_bytes())
     }
 }
@@ -1121,7 +1142,7 @@ mod sys {
         File::open(dir.join(name))
     }
 
-    pub fn list(dir: &Handle, name: Option<&OsStr>) -> Result<Vec<DirEntry>> {
+    pub fn list(dir: &Handle, name: Option<&OsStr>, most: usize) -> Result<Vec<DirEntry>> {
         let p = name.map_or_else(|| dir.clone(), |n| dir.join(n));
         if !fs::symlink_metadata(&p)?.is_dir() {
             return Err(std::io::ErrorKind::NotADirectory.into());
@@ -1129,6 +1150,9 @@ mod sys {
         let mut out = Vec::new();
         for entry in fs::read_dir(&p)? {
             let entry = entry?;
+            if out.len() == most {
+                return Err(super::too_many_entries(most));
+            }
             let entry_type = entry.file_type().map(EntryType::of).unwrap_or(EntryType::Other);
             out.push(DirEntry::new(entry.file_name(), entry_type));
         }
@@ -1137,7 +1161,8 @@ mod sys {
 
     pub fn fold(dir: &Handle, name: &OsStr) -> Option<Vec<u8>> {
         let wanted = name.to_string_lossy().to_lowercase();
-        let found = list(dir, None).ok()?.into_iter().find(|e| e.name.to_lowercase() == wanted)?;
+        let found =
+            list(dir, None, super::MAX_DIR_ENTRIES).ok()?.into_iter().find(|e| e.name.to_lowercase() == wanted)?;
         Some(found.file_name.into_encoded_bytes())
     }
 }
@@ -1265,6 +1290,20 @@ mod tests {
         assert_eq!(fresh.read("/b").unwrap().len(), 10);
         root.reset_read_budget();
         assert_eq!(root.read("/b").unwrap().len(), 10);
+    }
+
+    /// A listing that passes the cap is refused whole, as too_large, never
+    /// cut short (a million entries would make the test slow, so the cap is
+    /// passed in here; the walk passes MAX_DIR_ENTRIES).
+    #[test]
+    fn a_listing_past_its_cap_is_too_large_not_cut_short() {
+        let (_dir, root) = root_with(&[("d/a", ""), ("d/b", ""), ("d/c", ""), ("d/e", "")]);
+        let e = sys::list(&root.top.handle, Some(OsStr::new("d")), 3).unwrap_err();
+        let e = FsError::io("/d", &e);
+        assert_eq!(e.kind, ErrorKind::TooLarge);
+        assert!(e.message.contains("more than 3 entries"), "{}", e.message);
+        assert_eq!(sys::list(&root.top.handle, Some(OsStr::new("d")), 4).unwrap().len(), 4);
+        assert_eq!(root.read_dir("/d").unwrap().len(), 4);
     }
 
     #[test]
