@@ -170,9 +170,9 @@ pub const ALL: &[Bound] = &[
     // Browsers.
     b("chromium::MANIFEST_LIMIT", chromium::MANIFEST_LIMIT, Bytes, "a Chromium extension's `manifest.json` or `messages.json`", TOO_LARGE, "that file is not read"),
     b("json::DOC_LIMIT", json::DOC_LIMIT, Bytes, "a manifest, `extensions.json` or `Preferences`", TOO_LARGE, "the document is not read"),
-    b("chromium::FIELD_EXPANSION", chromium::FIELD_EXPANSION as u64, Bytes, "one localized manifest field", PARSE, "the field is kept as written"),
-    b("chromium::MANIFEST_EXPANSION", chromium::MANIFEST_EXPANSION as u64, Bytes, "localized text of one manifest", PARSE, "the rest is kept as written"),
-    b("chromium::EXPANSION_FACTOR", chromium::EXPANSION_FACTOR as u64, Factor, "localized text as a multiple of the text it comes from", PARSE, "the rest is kept as written"),
+    b("chromium::FIELD_EXPANSION", chromium::FIELD_EXPANSION as u64, Bytes, "one localized manifest field", TOO_LARGE, "past that point the text is kept as written"),
+    b("chromium::MANIFEST_EXPANSION", chromium::MANIFEST_EXPANSION as u64, Bytes, "localized text of one manifest", TOO_LARGE, "past that point the text is kept as written"),
+    b("chromium::EXPANSION_FACTOR", chromium::EXPANSION_FACTOR as u64, Factor, "localized text as a multiple of the text it comes from", TOO_LARGE, "past that point the text is kept as written"),
     // Other Linux sources.
     b("flatpak::METADATA_LIMIT", flatpak::METADATA_LIMIT, Bytes, "one flatpak `metadata` file", TOO_LARGE, "the app is listed without it"),
     b("flatpak::APPSTREAM_LIMIT", flatpak::APPSTREAM_LIMIT, Bytes, "one flatpak appstream file", TOO_LARGE, "the apps are listed without it"),
@@ -400,6 +400,109 @@ mod tests {
         assert!(errors[2].message.starts_with("3 more problems"), "{}", errors[2].message);
         // scan_errors itself shows the summary row.
         assert_eq!(column(&scan, "scan_errors", "kind"), ["symlink_loop", "symlink_loop", "too_large"]);
+    }
+
+    /// A sparse file of `len` bytes at `rel`: no disk, and nothing to read
+    /// if the limit is checked before reading, as it must be.
+    fn sparse(dir: &tempfile::TempDir, rel: &str, len: u64) {
+        let p = dir.path().join(rel.trim_start_matches('/'));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::File::create(p).unwrap().set_len(len).unwrap();
+    }
+
+    /// The too_large row of `path` in `table`, naming `limit`.
+    fn assert_too_large(scan: &crate::Scan, table: &str, path: &str, limit: u64) {
+        let errors = scan.errors.snapshot();
+        let hit = errors
+            .iter()
+            .find(|e| e.path == path && e.table_name == table)
+            .unwrap_or_else(|| panic!("no row for {path} in {table}: {errors:?}"));
+        assert_eq!(hit.kind, ErrorKind::TooLarge, "{hit:?}");
+        assert!(hit.message.contains(&limit.to_string()), "{path}: {}", hit.message);
+    }
+
+    /// One byte past each whole-file limit of the Linux sources, all on one
+    /// root: one too_large row each, and the root's packages, unit and the
+    /// rows of every other source are still there.
+    #[test]
+    fn each_linux_file_one_byte_past_its_limit_is_a_row_and_the_rest_is_read() {
+        let dir = linux_root(2);
+        let chrome =
+            "/home/alice/.config/google-chrome/Default/Extensions/ahkjpbeeocnddjkakilopmfdlnjdpcdm/1.0_0/manifest.json";
+        let cases = [
+            ("installed_software", snap::STATE_PATH, snap::STATE_LIMIT),
+            ("installed_software", rpmdb::SQLITE_PATHS[0], rpmdb::LIMITS.file_bytes),
+            ("installed_certificates", "/etc/pki/nssdb/cert9.db", nss::LIMITS.file_bytes),
+            ("browser_extensions", chrome, chromium::MANIFEST_LIMIT),
+        ];
+        for (_, path, limit) in cases {
+            sparse(&dir, path, limit + 1);
+        }
+        let scan = engine(&dir, ScanLimits::default()).scan();
+        assert_eq!(names(&scan, "installed_software"), ["pkg0", "pkg1"]);
+        assert!(names(&scan, "installed_services").contains(&"kav.service".to_string()));
+        column(&scan, "installed_certificates", "sha1");
+        column(&scan, "browser_extensions", "id");
+        for (table, path, limit) in cases {
+            assert_too_large(&scan, table, path, limit);
+        }
+        // Refused before reading: nothing of them was charged.
+        assert!(scan.root.bytes_read() < 1 << 20, "{}", scan.root.bytes_read());
+    }
+
+    #[test]
+    fn each_macos_file_one_byte_past_its_limit_is_a_row_and_the_rest_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |rel: &str, body: &str| {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        };
+        let dict = |pairs: &[(&str, &str)]| {
+            let body: String = pairs.iter().map(|(k, v)| format!("<key>{k}</key><string>{v}</string>")).collect();
+            format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\"><dict>{body}</dict></plist>\n")
+        };
+        write(
+            "System/Library/CoreServices/SystemVersion.plist",
+            &dict(&[("ProductName", "macOS"), ("ProductVersion", "14.0")]),
+        );
+        write(
+            "Applications/Good.app/Contents/Info.plist",
+            &dict(&[("CFBundleName", "Good"), ("CFBundleIdentifier", "com.example.good")]),
+        );
+        std::fs::create_dir_all(dir.path().join("usr/local/Cellar/foo/1.0")).unwrap();
+        let cases = [
+            ("installed_software", "/Applications/Big.app/Contents/Info.plist", plist::LIMIT),
+            ("installed_software", "/usr/local/Cellar/foo/1.0/INSTALL_RECEIPT.json", homebrew::RECEIPT_LIMIT),
+            ("installed_certificates", keychain::SYSTEM_KEYCHAIN, keychain::LIMIT),
+        ];
+        for (_, path, limit) in cases {
+            sparse(&dir, path, limit + 1);
+        }
+        let scan = engine(&dir, ScanLimits::default()).scan();
+        let ids = column(&scan, "installed_software", "identifier");
+        assert!(ids.contains(&"com.example.good".to_string()), "{ids:?}");
+        // The keg is listed, without the install time its receipt would give.
+        assert!(names(&scan, "installed_software").contains(&"foo".to_string()));
+        column(&scan, "installed_certificates", "sha1");
+        for (table, path, limit) in cases {
+            assert_too_large(&scan, table, path, limit);
+        }
+    }
+
+    #[test]
+    fn a_user_hive_one_byte_past_its_limit_is_a_row_and_the_machines_software_is_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let software = dir.path().join("Windows/System32/config/SOFTWARE");
+        std::fs::create_dir_all(software.parent().unwrap()).unwrap();
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/windows/root/Windows/System32/config/SOFTWARE");
+        std::fs::copy(fixture, software).unwrap();
+        sparse(&dir, "/Users/alice/NTUSER.DAT", windows_hives::HIVE_LIMIT + 1);
+        let scan = engine(&dir, ScanLimits::default()).scan();
+        let users = column(&scan, "installed_software", "user");
+        assert!(!users.is_empty() && users.iter().all(|u| u.is_empty()), "{users:?}");
+        assert_too_large(&scan, "installed_software", "/Users/alice/NTUSER.DAT", windows_hives::HIVE_LIMIT);
     }
 
     #[test]

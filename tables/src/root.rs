@@ -511,6 +511,12 @@ impl Root {
         self
     }
 
+    /// Takes `n` bytes from the read budget for reading `path`, or refuses
+    /// it (too_large) taking none.
+    pub fn charge_read(&self, path: &(impl AsRef<OsStr> + ?Sized), n: u64) -> Result<(), FsError> {
+        self.budget.charge(path.as_ref(), n)
+    }
+
     /// Bytes charged to this root's read budget so far.
     pub fn bytes_read(&self) -> u64 {
         self.budget.used.load(std::sync::atomic::Ordering::Relaxed)
@@ -608,7 +614,11 @@ impl Root {
         Ok((file, r))
     }
 
-    fn open_uncharged(&self, path: &OsStr) -> Result<(File, Resolved), FsError> {
+    /// [`Root::open`] without charging the read budget, for a reader that
+    /// checks sizes first and then charges what it will read with
+    /// [`Root::charge_read`].
+    pub fn open_uncharged(&self, path: &(impl AsRef<OsStr> + ?Sized)) -> Result<(File, Resolved), FsError> {
+        let path = path.as_ref();
         let End::Stat { parent, name, vpath, meta } = self.walk(path, Want::Stat { follow: true })? else {
             unreachable!("a stat walk ends in End::Stat")
         };
