@@ -82,7 +82,8 @@ pub struct ScanError {
 /// Where collectors report problems; shared by all tables of one scan. A
 /// problem met twice (a collector run again) is kept once. At most `limit`
 /// are kept ([`ERRORS_PER_SCAN`](crate::limits::ERRORS_PER_SCAN) by
-/// default); later ones are counted in one last row.
+/// default); later ones are counted, in one last row per table, so that a
+/// surface still sees which tables' evidence went unlisted.
 #[derive(Debug)]
 pub struct ErrorLog {
     errors: Mutex<Kept>,
@@ -93,8 +94,9 @@ pub struct ErrorLog {
 struct Kept {
     list: Vec<ScanError>,
     seen: std::collections::HashSet<ScanError>,
-    /// New problems reported after the list was full.
-    dropped: usize,
+    /// New problems reported after the list was full, per table (a bounded
+    /// set: the tables are declared in the code).
+    dropped: std::collections::BTreeMap<String, usize>,
 }
 
 impl Default for ErrorLog {
@@ -116,7 +118,7 @@ impl ErrorLog {
         }
         if kept.list.len() >= self.limit {
             // Not remembered: the set stays as bounded as the list.
-            kept.dropped += 1;
+            *kept.dropped.entry(e.table_name).or_default() += 1;
             return;
         }
         kept.seen.insert(e.clone());
@@ -126,20 +128,18 @@ impl ErrorLog {
     pub fn snapshot(&self) -> Vec<ScanError> {
         let kept = self.errors.lock().unwrap_or_else(|p| p.into_inner());
         let mut out = kept.list.clone();
-        if kept.dropped > 0 {
-            out.push(self.summary(kept.dropped));
-        }
+        out.extend(kept.dropped.iter().map(|(table, &n)| self.summary(table, n)));
         out
     }
 
-    fn summary(&self, dropped: usize) -> ScanError {
+    fn summary(&self, table: &str, dropped: usize) -> ScanError {
         ScanError {
-            table_name: "scan_errors".into(),
+            table_name: table.to_string(),
             path: "/".into(),
             kind: ErrorKind::TooLarge,
             message: format!(
-                "{dropped} more problems were reported after the first {} of this scan and are not listed \
-                 (the limit of problems per scan)",
+                "{dropped} more problems of {table} were reported after the first {} problems of this scan \
+                 and are not listed (the limit of problems per scan)",
                 self.limit
             ),
         }
@@ -147,7 +147,7 @@ impl ErrorLog {
 
     pub fn len(&self) -> usize {
         let kept = self.errors.lock().unwrap_or_else(|p| p.into_inner());
-        kept.list.len() + usize::from(kept.dropped > 0)
+        kept.list.len() + kept.dropped.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -160,26 +160,32 @@ mod tests {
     use super::*;
 
     fn problem(i: usize) -> ScanError {
-        ScanError { table_name: "t".into(), path: format!("/f{i}"), kind: ErrorKind::ParseError, message: "bad".into() }
+        let table = if i < 4 { "t" } else { "u" };
+        ScanError {
+            table_name: table.into(),
+            path: format!("/f{i}"),
+            kind: ErrorKind::ParseError,
+            message: "bad".into(),
+        }
     }
 
     #[test]
-    fn problems_past_the_limit_are_counted_in_one_row() {
+    fn problems_past_the_limit_are_counted_in_one_row_per_table() {
         let log = ErrorLog::with_limit(3);
-        for i in 0..5 {
+        for i in 0..6 {
             log.push(problem(i));
         }
         // A repeat of a kept problem is not a new one.
         log.push(problem(0));
         let rows = log.snapshot();
-        assert_eq!(rows.len(), 4, "{rows:?}");
-        assert_eq!(log.len(), 4);
+        assert_eq!(rows.len(), 5, "{rows:?}");
+        assert_eq!(log.len(), 5);
         assert_eq!(rows[..3], [problem(0), problem(1), problem(2)]);
-        let last = &rows[3];
-        assert_eq!(
-            (last.kind, last.table_name.as_str(), last.path.as_str()),
-            (ErrorKind::TooLarge, "scan_errors", "/")
-        );
-        assert!(last.message.starts_with("2 more problems") && last.message.contains("first 3"), "{}", last.message);
+        // One row per table whose problems went unlisted: /f3 of t, /f4 and /f5 of u.
+        for (row, table, n) in [(&rows[3], "t", 1), (&rows[4], "u", 2)] {
+            assert_eq!((row.kind, row.table_name.as_str(), row.path.as_str()), (ErrorKind::TooLarge, table, "/"));
+            let want = format!("{n} more problems of {table} were reported after the first 3 problems");
+            assert!(row.message.starts_with(&want), "{}", row.message);
+        }
     }
 }
