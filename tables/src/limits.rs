@@ -14,8 +14,8 @@
 //! [`Engine`](crate::engine::Engine); their defaults are declared here.
 
 use crate::collectors::{
-    apk, capped, certstore, chromium, dpkg, flatpak, hive, homebrew, json, keychain, nss, pem_stores, plist, rpm_bdb,
-    rpmdb, snap, systemd, windows_hives, x509,
+    apk, capped, certstore, chromium, dpkg, flatpak, hive, homebrew, json, keychain, nss, os_release, pem_stores,
+    plist, rpm_bdb, rpmdb, snap, systemd, sysv, windows_hives, x509,
 };
 use crate::error::ErrorKind;
 use crate::root;
@@ -174,6 +174,8 @@ pub const ALL: &[Bound] = &[
     b("chromium::MANIFEST_EXPANSION", chromium::MANIFEST_EXPANSION as u64, Bytes, "localized text of one manifest", TOO_LARGE, "past that point the text is kept as written"),
     b("chromium::EXPANSION_FACTOR", chromium::EXPANSION_FACTOR as u64, Factor, "localized text as a multiple of the text it comes from", TOO_LARGE, "past that point the text is kept as written"),
     // Other Linux sources.
+    b("os_release::FIRST_LINE_LIMIT", os_release::FIRST_LINE_LIMIT, Bytes, "`etc/hostname`, `etc/machine-id`", TOO_LARGE, "the value is NULL"),
+    b("sysv::SCRIPT_LIMIT", sysv::SCRIPT_LIMIT, Bytes, "one SysV init script (read for its LSB header)", TOO_LARGE, "the script is listed without its description"),
     b("flatpak::METADATA_LIMIT", flatpak::METADATA_LIMIT, Bytes, "one flatpak `metadata` file", TOO_LARGE, "the app is listed without it"),
     b("flatpak::APPSTREAM_LIMIT", flatpak::APPSTREAM_LIMIT, Bytes, "one flatpak appstream file", TOO_LARGE, "the apps are listed without it"),
     b("snap::STATE_LIMIT", snap::STATE_LIMIT, Bytes, "snapd's `state.json`", TOO_LARGE, "snaps are read from their mounts only"),
@@ -448,15 +450,20 @@ mod tests {
             ("installed_software", rpmdb::SQLITE_PATHS[0], rpmdb::LIMITS.file_bytes),
             ("installed_certificates", "/etc/pki/nssdb/cert9.db", nss::LIMITS.file_bytes),
             ("browser_extensions", chrome, chromium::MANIFEST_LIMIT),
+            ("scan_host", "/etc/hostname", os_release::FIRST_LINE_LIMIT),
+            ("installed_services", "/etc/init.d/kav", sysv::SCRIPT_LIMIT),
         ];
         for (_, path, limit) in cases {
             sparse(&dir, path, limit + 1);
         }
         let scan = engine(&dir, ScanLimits::default()).scan();
         assert_eq!(names(&scan, "installed_software"), ["pkg0", "pkg1"]);
-        assert!(names(&scan, "installed_services").contains(&"kav.service".to_string()));
+        let services = names(&scan, "installed_services");
+        // The init script is listed without the description it was read for.
+        assert!(services.contains(&"kav.service".to_string()) && services.contains(&"kav".to_string()), "{services:?}");
         column(&scan, "installed_certificates", "sha1");
         column(&scan, "browser_extensions", "id");
+        assert_eq!(column(&scan, "scan_host", "hostname"), [""]);
         for (table, path, limit) in cases {
             assert_too_large(&scan, table, path, limit);
         }
