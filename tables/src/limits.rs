@@ -106,6 +106,7 @@ pub const ALL: &[Bound] = &[
     b("limits::ROWS_PER_TABLE", ROWS_PER_TABLE as u64, Count, "rows of one table in one scan (`ScanLimits::rows_per_table`)", TOO_LARGE, "the first rows are kept, one row says how many more were made"),
     b("limits::BYTES_PER_SCAN", BYTES_PER_SCAN, Bytes, "bytes opened by one scan (one CLI statement, one osquery `generate` batch), each file charged its size or the prefix its reader stops at (`ScanLimits::bytes_per_scan`)", TOO_LARGE, "files that would pass it are not opened; smaller ones still are"),
     b("limits::ERRORS_PER_SCAN", ERRORS_PER_SCAN as u64, Count, "`scan_errors` rows of one scan (`ScanLimits::errors_per_scan`)", TOO_LARGE, "one last row per table counts the problems not listed"),
+    b("table::CACHED_QUERIES_PER_TABLE", crate::table::CACHED_QUERIES_PER_TABLE as u64, Count, "distinct queries of one table whose rows one scan keeps", None, "rows of later queries are made afresh and not kept"),
     b("table::MARKER_HEAD", crate::table::MARKER_HEAD as u64, Bytes, "head of the OS-family marker files read", None, "only the magic is checked"),
     // The root.
     b("root::MAX_SYMLINKS", root::MAX_SYMLINKS as u64, Count, "symbolic links followed in one path lookup", LOOP, "the path is not read"),

@@ -18,6 +18,12 @@ use crate::spec::{Platform, Row, RowSet, TableSpec};
 pub const WINDOWS_HIVE: &str = "/Windows/System32/config/SOFTWARE";
 /// The file that tells a macOS root.
 pub const MACOS_VERSION: &str = "/System/Library/CoreServices/SystemVersion.plist";
+/// Distinct queries of one table whose rows a scan keeps. A surface that
+/// asks once per outer row of a join (osquery's `file_presence` by path)
+/// would otherwise keep every answer until the scan ends; past this, rows
+/// are made afresh for each new query and not kept (nothing is lost but the
+/// saving).
+pub const CACHED_QUERIES_PER_TABLE: usize = 4096;
 /// How much of a marker file is read to check it.
 pub const MARKER_HEAD: usize = 4096;
 
@@ -196,12 +202,11 @@ impl Scan {
         if query.is_all() {
             self.complete.lock().unwrap_or_else(|p| p.into_inner()).insert(name);
         }
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(name)
-            .or_default()
-            .insert(query.clone(), rows.clone());
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let kept = cache.entry(name).or_default();
+        if kept.len() < CACHED_QUERIES_PER_TABLE || query.is_all() {
+            kept.insert(query.clone(), rows.clone());
+        }
         rows
     }
 
@@ -490,6 +495,29 @@ mod tests {
         scan.forget_rows();
         assert!(scan.shared_if_made::<Parsed>().is_none());
         assert_eq!(scan.shared(make).0, 1);
+    }
+
+    #[test]
+    fn the_row_cache_keeps_a_bounded_number_of_queries_per_table() {
+        use crate::query::{Builder, Folding, Op};
+        use crate::spec::Value;
+        let (_dir, scan) = root_with(&[("present", b"x")]);
+        let table = crate::tables::find("file_presence").unwrap();
+        let by_path = |p: &str| {
+            let mut q = Builder::new(table.spec(), Folding::Union);
+            q.push("path", Op::Eq, [Value::Text(p.into())]);
+            q.build().unwrap()
+        };
+        for i in 0..CACHED_QUERIES_PER_TABLE + 10 {
+            assert_eq!(scan.rows(table, &by_path(&format!("/missing-{i}"))).len(), 1);
+        }
+        let kept = |scan: &Scan| scan.cache.lock().unwrap().get("file_presence").map_or(0, |t| t.len());
+        assert_eq!(kept(&scan), CACHED_QUERIES_PER_TABLE);
+        // Past the bound a query is still answered, afresh.
+        assert_eq!(scan.rows(table, &by_path("/present")).len(), 1);
+        assert_eq!(kept(&scan), CACHED_QUERIES_PER_TABLE);
+        scan.forget_rows();
+        assert_eq!(kept(&scan), 0);
     }
 
     #[test]
