@@ -25,6 +25,7 @@ use std::sync::{Arc, OnceLock};
 
 use embargo_catalog::{Catalog, CatalogError};
 
+use crate::limits::ScanLimits;
 use crate::root::Root;
 use crate::table::Scan;
 
@@ -68,6 +69,7 @@ pub struct Engine {
     /// Shared by every scan: parsed once, on first use.
     catalog: Arc<OnceLock<Arc<Catalog>>>,
     as_of: Option<i64>,
+    limits: ScanLimits,
 }
 
 impl Engine {
@@ -88,7 +90,7 @@ impl Engine {
 
     /// An engine over an open root, with the embedded catalog.
     pub fn new(root: Root) -> Engine {
-        Engine { root, catalog: Arc::default(), as_of: None }
+        Engine { root, catalog: Arc::default(), as_of: None, limits: ScanLimits::default() }
     }
 
     /// Shows `catalog` instead of the embedded one.
@@ -103,6 +105,17 @@ impl Engine {
         self
     }
 
+    /// Bounds every scan of this engine by `limits` instead of the defaults
+    /// ([`crate::limits`]).
+    pub fn with_limits(mut self, limits: ScanLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn limits(&self) -> ScanLimits {
+        self.limits
+    }
+
     pub fn root(&self) -> &Root {
         &self.root
     }
@@ -110,7 +123,8 @@ impl Engine {
     /// A fresh scan: clock started now, no problems, no rows, and a root
     /// that remembers nothing of earlier scans' walks.
     pub fn scan(&self) -> Scan {
-        Scan::start(self.root.fresh(), self.catalog.clone(), self.as_of)
+        let root = self.root.fresh().with_read_budget(self.limits.bytes_per_scan);
+        Scan::start(root, self.catalog.clone(), self.as_of, self.limits)
     }
 }
 

@@ -9,6 +9,7 @@ pub mod collectors;
 pub mod docs;
 pub mod engine;
 pub mod error;
+pub mod limits;
 pub mod pool;
 pub mod query;
 pub mod root;

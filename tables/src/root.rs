@@ -82,6 +82,12 @@ pub const CACHED_DIRS: usize = 256;
 /// memory a root with millions of links can take.
 pub const CACHED_ENTRIES: usize = 1 << 16;
 
+/// Entries one directory listing may hold. The biggest real directories
+/// (`/usr/bin`, a certificate hash directory, `/var/lib/dpkg/info`) hold
+/// tens of thousands; a listing past this is refused (too_large) rather
+/// than held in memory, or cut short without a word.
+pub const MAX_DIR_ENTRIES: usize = 1_000_000;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntryType {
     File,
@@ -355,6 +361,44 @@ pub struct Root {
     /// Directories and links already walked through, by root-relative path
     /// (the bytes of `/a/b`; see the module comment on why this is safe).
     known: Arc<RwLock<Cache>>,
+    /// What this scan may still open, shared by the root's clones (the
+    /// case-folding view reads against the same budget).
+    budget: Arc<Budget>,
+}
+
+/// Bytes one scan may read across all its files
+/// ([`ScanLimits::bytes_per_scan`](crate::limits::ScanLimits)): a root of
+/// thousands of files each just under its own limit must not make a scan
+/// read without end.
+#[derive(Debug)]
+struct Budget {
+    limit: u64,
+    used: std::sync::atomic::AtomicU64,
+}
+
+impl Budget {
+    fn new(limit: u64) -> Arc<Budget> {
+        Arc::new(Budget { limit, used: Default::default() })
+    }
+
+    /// Takes `n` bytes, or refuses `path` without taking any: a smaller
+    /// file may still fit.
+    fn charge(&self, path: &OsStr, n: u64) -> Result<(), FsError> {
+        use std::sync::atomic::Ordering;
+        let limit = self.limit;
+        self.used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| used.checked_add(n).filter(|&u| u <= limit))
+            .map(drop)
+            .map_err(|used| {
+                FsError::new(
+                    ErrorKind::TooLarge,
+                    lossy(path),
+                    format!(
+                        "not read: its {n} bytes would pass the {limit}-byte budget of one scan ({used} bytes read already)"
+                    ),
+                )
+            })
+    }
 }
 
 #[derive(Debug, Default)]
@@ -436,7 +480,13 @@ impl Root {
                 e
             }
         })?;
-        Ok(Root { base, fold_case: false, top: DirHandle::new(top), known: Default::default() })
+        Ok(Root {
+            base,
+            fold_case: false,
+            top: DirHandle::new(top),
+            known: Default::default(),
+            budget: Budget::new(crate::limits::BYTES_PER_SCAN),
+        })
     }
 
     /// Looks names up without regard to case when the exact name is missing,
@@ -450,7 +500,32 @@ impl Root {
     /// new scan in a long-lived process, which must see links and
     /// directories as they are now, not as an earlier scan found them.
     pub fn fresh(&self) -> Root {
-        Root { known: Default::default(), ..self.clone() }
+        Root { known: Default::default(), budget: Budget::new(self.budget.limit), ..self.clone() }
+    }
+
+    /// The same root with a budget of `bytes` for what it may read (see
+    /// [`Root::open`]), none of it spent; the default is
+    /// [`BYTES_PER_SCAN`](crate::limits::BYTES_PER_SCAN).
+    pub fn with_read_budget(mut self, bytes: u64) -> Self {
+        self.budget = Budget::new(bytes);
+        self
+    }
+
+    /// Takes `n` bytes from the read budget for reading `path`, or refuses
+    /// it (too_large) taking none.
+    pub fn charge_read(&self, path: &(impl AsRef<OsStr> + ?Sized), n: u64) -> Result<(), FsError> {
+        self.budget.charge(path.as_ref(), n)
+    }
+
+    /// Bytes charged to this root's read budget so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.budget.used.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Gives the whole read budget back: for a surface whose next statement
+    /// reads the root afresh ([`Scan::forget_rows`](crate::table::Scan::forget_rows)).
+    pub fn reset_read_budget(&self) {
+        self.budget.used.store(0, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The analyst-side directory of the root.
@@ -542,8 +617,25 @@ impl Root {
         }
     }
 
-    /// Opens a regular file for reading.
+    /// Opens a regular file for reading, charging its whole size to the
+    /// scan's read budget: a file that would pass it is refused (too_large).
     pub fn open(&self, path: &(impl AsRef<OsStr> + ?Sized)) -> Result<(File, Resolved), FsError> {
+        self.open_capped(path, u64::MAX)
+    }
+
+    /// [`Root::open`] for a reader that stops after `cap` bytes: only that
+    /// much of the file is charged to the read budget.
+    pub fn open_capped(&self, path: &(impl AsRef<OsStr> + ?Sized), cap: u64) -> Result<(File, Resolved), FsError> {
+        let path = path.as_ref();
+        let (file, r) = self.open_uncharged(path)?;
+        self.budget.charge(path, r.metadata.len().min(cap))?;
+        Ok((file, r))
+    }
+
+    /// [`Root::open`] without charging the read budget, for a reader that
+    /// checks sizes first and then charges what it will read with
+    /// [`Root::charge_read`].
+    pub fn open_uncharged(&self, path: &(impl AsRef<OsStr> + ?Sized)) -> Result<(File, Resolved), FsError> {
         let path = path.as_ref();
         let End::Stat { parent, name, vpath, meta } = self.walk(path, Want::Stat { follow: true })? else {
             unreachable!("a stat walk ends in End::Stat")
@@ -565,7 +657,7 @@ impl Root {
     /// Reads a whole regular file, refusing one larger than `limit` bytes.
     pub fn read_limited(&self, path: &(impl AsRef<OsStr> + ?Sized), limit: u64) -> Result<Vec<u8>, FsError> {
         let path = path.as_ref();
-        let (file, r) = self.open(path)?;
+        let (file, r) = self.open_uncharged(path)?;
         if r.metadata.len() > limit {
             return Err(FsError::new(
                 ErrorKind::TooLarge,
@@ -573,6 +665,9 @@ impl Root {
                 format!("{} bytes is more than the {limit}-byte limit", r.metadata.len()),
             ));
         }
+        // A file that grows while it is read costs at most `limit + 1`
+        // bytes, of which the size is charged.
+        self.budget.charge(path, r.metadata.len())?;
         let buf = read_sized(file, r.metadata.len(), limit).map_err(|e| FsError::io(lossy(path), &e))?;
         if buf.len() as u64 > limit {
             return Err(FsError::new(ErrorKind::TooLarge, lossy(path), format!("more than the {limit}-byte limit")));
@@ -664,7 +759,9 @@ impl Root {
                             let meta = h.meta().map_err(|e| err(Fail::Sys(e)))?;
                             Ok(End::Stat { parent: dir, name: Some(comp.into_owned()), vpath, meta })
                         }
-                        Want::List => sys::list(&h.handle, None).map(End::List).map_err(|e| err(Fail::Sys(e))),
+                        Want::List => {
+                            sys::list(&h.handle, None, MAX_DIR_ENTRIES).map(End::List).map_err(|e| err(Fail::Sys(e)))
+                        }
                         Want::Link => Err(err(Fail::Sys(std::io::Error::from_raw_os_error(libc_einval())))),
                     };
                 }
@@ -743,7 +840,7 @@ impl Root {
                 let meta = dir.meta().map_err(|e| err(Fail::Sys(e)))?;
                 Ok(End::Stat { parent: dir, name: None, vpath, meta })
             }
-            Want::List => sys::list(&dir.handle, None).map(End::List).map_err(|e| err(Fail::Sys(e))),
+            Want::List => sys::list(&dir.handle, None, MAX_DIR_ENTRIES).map(End::List).map_err(|e| err(Fail::Sys(e))),
             Want::Link => Err(err(Fail::Sys(std::io::Error::from_raw_os_error(libc_einval())))),
         }
     }
@@ -758,7 +855,7 @@ impl Root {
         let as_dir = !is_last || want == Want::List;
         if as_dir {
             let opened = if is_last {
-                sys::list(dir, Some(name)).map(Step::List)
+                sys::list(dir, Some(name), MAX_DIR_ENTRIES).map(Step::List)
             } else {
                 sys::open_dir(dir, name).map(Step::Dir)
             };
@@ -899,6 +996,15 @@ fn read_sized(mut file: File, size: u64, limit: u64) -> std::io::Result<Vec<u8>>
     Ok(buf)
 }
 
+/// A listing past [`MAX_DIR_ENTRIES`]: `FileTooLarge` becomes a too_large
+/// row ([`ErrorKind::from_io`]).
+fn too_many_entries(most: usize) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::FileTooLarge,
+        format!("more than {most} entries; the directory is not listed"),
+    )
+}
+
 fn not_regular(path: &OsStr, meta: &Metadata) -> FsError {
     let ft = meta.file_type();
     let what = if ft.is_dir() {
@@ -978,7 +1084,7 @@ mod sys {
     /// Lists `name` in `dir`, or `dir` itself. `O_DIRECTORY|O_NOFOLLOW`
     /// makes the kernel refuse a symlink, and a device or FIFO before any
     /// driver's open runs.
-    pub fn list(dir: &Handle, name: Option<&OsStr>) -> Result<Vec<DirEntry>> {
+    pub fn list(dir: &Handle, name: Option<&OsStr>, most: usize) -> Result<Vec<DirEntry>> {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
         let fd = retry(|| rustix::fs::openat(dir, name.unwrap_or(OsStr::new(".")), flags, Mode::empty()))?;
         let mut d = rustix::fs::Dir::new(fd)?;
@@ -988,6 +1094,9 @@ mod sys {
             let name = entry.file_name().to_bytes();
             if name == b"." || name == b".." {
                 continue;
+            }
+            if out.len() == most {
+                return Err(super::too_many_entries(most));
             }
             // Some file systems leave d_type unset; ask lstat then, in the
             // open directory.
@@ -1008,7 +1117,8 @@ mod sys {
     /// The entry of `dir` that equals `name` without regard to case.
     pub fn fold(dir: &Handle, name: &OsStr) -> Option<Vec<u8>> {
         let wanted = name.to_string_lossy().to_lowercase();
-        let found = list(dir, None).ok()?.into_iter().find(|e| e.name.to_lowercase() == wanted)?;
+        let found =
+            list(dir, None, super::MAX_DIR_ENTRIES).ok()?.into_iter().find(|e| e.name.to_lowercase() == wanted)?;
         Some(found.file_name.into_encoded_bytes())
     }
 }
@@ -1060,7 +1170,7 @@ mod sys {
         File::open(dir.join(name))
     }
 
-    pub fn list(dir: &Handle, name: Option<&OsStr>) -> Result<Vec<DirEntry>> {
+    pub fn list(dir: &Handle, name: Option<&OsStr>, most: usize) -> Result<Vec<DirEntry>> {
         let p = name.map_or_else(|| dir.clone(), |n| dir.join(n));
         if !fs::symlink_metadata(&p)?.is_dir() {
             return Err(std::io::ErrorKind::NotADirectory.into());
@@ -1068,6 +1178,9 @@ mod sys {
         let mut out = Vec::new();
         for entry in fs::read_dir(&p)? {
             let entry = entry?;
+            if out.len() == most {
+                return Err(super::too_many_entries(most));
+            }
             let entry_type = entry.file_type().map(EntryType::of).unwrap_or(EntryType::Other);
             out.push(DirEntry::new(entry.file_name(), entry_type));
         }
@@ -1076,7 +1189,8 @@ mod sys {
 
     pub fn fold(dir: &Handle, name: &OsStr) -> Option<Vec<u8>> {
         let wanted = name.to_string_lossy().to_lowercase();
-        let found = list(dir, None).ok()?.into_iter().find(|e| e.name.to_lowercase() == wanted)?;
+        let found =
+            list(dir, None, super::MAX_DIR_ENTRIES).ok()?.into_iter().find(|e| e.name.to_lowercase() == wanted)?;
         Some(found.file_name.into_encoded_bytes())
     }
 }
@@ -1203,6 +1317,49 @@ mod tests {
         // The last component a link: as before.
         symlink("/gone", dir.path().join("Library/Preferences/y.plist")).unwrap();
         assert_eq!(root.dangling("/Library/Preferences/y.plist").unwrap().path, "/Library/Preferences/y.plist");
+    }
+
+    #[test]
+    fn the_read_budget_is_shared_by_clones_and_charged_what_is_read() {
+        let (_dir, root) = root_with(&[("a", "0123456789"), ("b", "0123456789"), ("c", "01234")]);
+        let root = root.with_read_budget(25);
+        let folding = root.clone().with_case_folding(true);
+        assert_eq!(root.read("/a").unwrap().len(), 10);
+        // A reader that stops after 4 bytes is charged 4.
+        root.open_capped("/b", 4).unwrap();
+        assert_eq!(folding.bytes_read(), 14);
+        // A file refused by its own limit costs nothing.
+        assert_eq!(root.read_limited("/b", 4).unwrap_err().kind, ErrorKind::TooLarge);
+        assert_eq!(root.bytes_read(), 14);
+        // 14 + 10 fits; then b again would pass 25, but a smaller read fits.
+        folding.read("/B").unwrap();
+        let e = root.open("/b").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooLarge);
+        assert_eq!(e.path, "/b");
+        assert!(e.message.contains("25-byte budget") && e.message.contains("24 bytes read already"), "{}", e.message);
+        assert_eq!(root.bytes_read(), 24);
+        root.open_capped("/c", 1).unwrap();
+        assert_eq!(root.bytes_read(), 25);
+        // A fresh root (a new scan) starts with the whole budget.
+        let fresh = root.fresh();
+        assert_eq!(fresh.bytes_read(), 0);
+        assert_eq!(fresh.read("/b").unwrap().len(), 10);
+        root.reset_read_budget();
+        assert_eq!(root.read("/b").unwrap().len(), 10);
+    }
+
+    /// A listing that passes the cap is refused whole, as too_large, never
+    /// cut short (a million entries would make the test slow, so the cap is
+    /// passed in here; the walk passes MAX_DIR_ENTRIES).
+    #[test]
+    fn a_listing_past_its_cap_is_too_large_not_cut_short() {
+        let (_dir, root) = root_with(&[("d/a", ""), ("d/b", ""), ("d/c", ""), ("d/e", "")]);
+        let e = sys::list(&root.top.handle, Some(OsStr::new("d")), 3).unwrap_err();
+        let e = FsError::io("/d", &e);
+        assert_eq!(e.kind, ErrorKind::TooLarge);
+        assert!(e.message.contains("more than 3 entries"), "{}", e.message);
+        assert_eq!(sys::list(&root.top.handle, Some(OsStr::new("d")), 4).unwrap().len(), 4);
+        assert_eq!(root.read_dir("/d").unwrap().len(), 4);
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use embargo_catalog::Catalog;
 
-use crate::error::{ErrorLog, FsError, ScanError};
+use crate::error::{ErrorKind, ErrorLog, FsError, ScanError};
+use crate::limits::ScanLimits;
 use crate::query::Query;
 use crate::root::Root;
 use crate::spec::{Platform, Row, RowSet, TableSpec};
@@ -34,8 +35,14 @@ pub fn is_marker_or_on_its_way(path: &str) -> bool {
         .any(|m| m == path || m.strip_prefix(&path).is_some_and(|rest| rest.starts_with('/')) && !path.is_empty())
 }
 
+/// Distinct queries of one table whose rows a scan keeps. A surface that
+/// asks once per outer row of a join (osquery's `file_presence` by path)
+/// would otherwise keep every answer until the scan ends; past this, rows
+/// are made afresh for each new query and not kept (nothing is lost but the
+/// saving).
+pub const CACHED_QUERIES_PER_TABLE: usize = 4096;
 /// How much of a marker file is read to check it.
-const MARKER_HEAD: usize = 4096;
+pub const MARKER_HEAD: usize = 4096;
 
 /// A binary property list, or an XML one (after an optional byte-order mark
 /// and blanks: an XML declaration, the plist doctype, or the element).
@@ -92,6 +99,8 @@ pub struct Scan {
     /// The date findings are judged at, Unix seconds (midnight UTC of
     /// `--as-of`, or the scan time).
     pub as_of: i64,
+    /// The bounds of this scan (the engine's).
+    pub limits: ScanLimits,
     os_family: OnceLock<OsFamily>,
     /// The banned-vendor catalog, shared with the engine (and its other
     /// scans), parsed on first use.
@@ -151,14 +160,20 @@ impl Scan {
         crate::engine::Engine::new(root).scan()
     }
 
-    pub(crate) fn start(root: Root, catalog: Arc<OnceLock<Arc<Catalog>>>, as_of: Option<i64>) -> Self {
+    pub(crate) fn start(
+        root: Root,
+        catalog: Arc<OnceLock<Arc<Catalog>>>,
+        as_of: Option<i64>,
+        limits: ScanLimits,
+    ) -> Self {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         Scan {
             root,
-            errors: ErrorLog::default(),
+            errors: ErrorLog::with_limit(limits.errors_per_scan),
             scanned_at: now,
             started: Instant::now(),
             as_of: as_of.unwrap_or(now),
+            limits,
             os_family: OnceLock::new(),
             catalog,
             complete: Mutex::default(),
@@ -168,11 +183,13 @@ impl Scan {
     }
 
     /// Forgets the rows and shared state made so far, so that the next
-    /// statement reads the root afresh; the problems met stay. For surfaces
-    /// that run several statements in one scan (the CLI's batches).
+    /// statement reads the root afresh, with the whole read budget again;
+    /// the problems met stay. For surfaces that run several statements in
+    /// one scan (the CLI's batches).
     pub fn forget_rows(&self) {
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.memo.clear();
+        self.root.reset_read_budget();
     }
 
     /// The value of type `T` the tables of this scan share, made by `init`
@@ -197,12 +214,11 @@ impl Scan {
         if query.is_all() {
             self.complete.lock().unwrap_or_else(|p| p.into_inner()).insert(name);
         }
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(name)
-            .or_default()
-            .insert(query.clone(), rows.clone());
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let kept = cache.entry(name).or_default();
+        if kept.len() < CACHED_QUERIES_PER_TABLE || query.is_all() {
+            kept.insert(query.clone(), rows.clone());
+        }
         rows
     }
 
@@ -274,12 +290,12 @@ impl Scan {
     /// Whether `path` is a regular file whose first bytes pass `check`.
     fn marker(&self, root: &Root, path: &str, what: &str, check: fn(&[u8]) -> bool) -> bool {
         use std::io::Read;
-        let file = match root.open(path) {
+        let file = match root.open_capped(path, MARKER_HEAD as u64) {
             Ok((file, _)) => file,
             Err(e) => {
                 // A marker that is there but cannot be read (a link out of
                 // the root, a FIFO, a directory) is said; an absent one is not.
-                let why = if e.kind == crate::ErrorKind::NotFound { root.dangling(path) } else { Some(e) };
+                let why = if e.kind == ErrorKind::NotFound { root.dangling(path) } else { Some(e) };
                 why.into_iter().for_each(|e| self.report_marker(e));
                 return false;
             }
@@ -387,7 +403,20 @@ impl<R: Row> Table for Declared<R> {
     }
 
     fn generate(&self, ctx: &Ctx<'_>, query: &Query) -> Box<dyn RowSet + Sync> {
-        Box::new((self.generate)(ctx, query))
+        let mut rows = (self.generate)(ctx, query);
+        let cap = ctx.scan.limits.rows_per_table;
+        if rows.len() > cap {
+            ctx.report(FsError::new(
+                ErrorKind::TooLarge,
+                "/",
+                format!(
+                    "{} rows made, more than the limit of {cap} rows per table in one scan; the first {cap} are kept",
+                    rows.len()
+                ),
+            ));
+            rows.truncate(cap);
+        }
+        Box::new(rows)
     }
 }
 
@@ -522,6 +551,29 @@ mod tests {
         scan.forget_rows();
         assert!(scan.shared_if_made::<Parsed>().is_none());
         assert_eq!(scan.shared(make).0, 1);
+    }
+
+    #[test]
+    fn the_row_cache_keeps_a_bounded_number_of_queries_per_table() {
+        use crate::query::{Builder, Folding, Op};
+        use crate::spec::Value;
+        let (_dir, scan) = root_with(&[("present", b"x")]);
+        let table = crate::tables::find("file_presence").unwrap();
+        let by_path = |p: &str| {
+            let mut q = Builder::new(table.spec(), Folding::Union);
+            q.push("path", Op::Eq, [Value::Text(p.into())]);
+            q.build().unwrap()
+        };
+        for i in 0..CACHED_QUERIES_PER_TABLE + 10 {
+            assert_eq!(scan.rows(table, &by_path(&format!("/missing-{i}"))).len(), 1);
+        }
+        let kept = |scan: &Scan| scan.cache.lock().unwrap().get("file_presence").map_or(0, |t| t.len());
+        assert_eq!(kept(&scan), CACHED_QUERIES_PER_TABLE);
+        // Past the bound a query is still answered, afresh.
+        assert_eq!(scan.rows(table, &by_path("/present")).len(), 1);
+        assert_eq!(kept(&scan), CACHED_QUERIES_PER_TABLE);
+        scan.forget_rows();
+        assert_eq!(kept(&scan), 0);
     }
 
     #[test]

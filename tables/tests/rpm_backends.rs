@@ -564,3 +564,74 @@ fn real_sle15_ndb_matches_go_rpmdbs_list() {
     assert_eq!(want.len(), 35);
     assert_eq!(got, want);
 }
+
+/// Through a whole scan: a loop or a shared blob in the database is a
+/// parse_error row naming the database file, and every package it still
+/// holds, and the other sources' rows, are listed.
+mod through_a_scan {
+    use super::*;
+    use embargo_tables::{Query, Scan, ValueRef, tables};
+
+    const STATUS: &str = "Package: zlib1g\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1:1.3-1\n";
+
+    /// (source, name) of every installed_software row, and the scan's problems.
+    fn scan(dir: &Path) -> (Vec<(String, String)>, Vec<embargo_tables::ScanError>) {
+        let at = dir.join("var/lib/dpkg/status");
+        std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+        std::fs::write(at, STATUS).unwrap();
+        let scan = Scan::new(Root::new(dir).unwrap());
+        let table = tables::find("installed_software").unwrap();
+        let col = |n: &str| table.spec().columns.iter().position(|c| c.name == n).unwrap();
+        let rows = scan.rows(table, &Query::all());
+        let text = |r, c| match rows.cell(r, c) {
+            ValueRef::Text(t) => t.to_string(),
+            other => panic!("{other:?}"),
+        };
+        let got = (0..rows.len()).map(|r| (text(r, col("source")), text(r, col("name")))).collect();
+        (got, scan.errors.snapshot())
+    }
+
+    #[test]
+    fn a_bucket_chain_that_loops_is_a_row_and_every_package_is_listed() {
+        let mut b = Bdb::load("bdb-inline", Endian::Le);
+        let hash = b.of_type(P_HASH);
+        let looped = *hash.iter().find(|&&n| b.next(n) == 0).unwrap();
+        b.set_next(looped, looped as u32);
+        let dir = root_with(BDB, &b.bytes);
+        let (rows, errors) = scan(dir.path());
+        // make-other-backends.sh's 48 packages, each once.
+        let mut rpm: Vec<_> = rows.iter().filter(|(s, _)| s == "rpm").map(|(_, n)| n).collect();
+        rpm.sort();
+        rpm.dedup();
+        assert_eq!(rpm.len(), INLINE, "{rows:?}");
+        assert_eq!(rows.len(), INLINE + 1, "{rows:?}");
+        assert!(rows.contains(&("deb".into(), "zlib1g".into())), "{rows:?}");
+        let hit: Vec<_> = errors.iter().filter(|e| e.message.contains("second time")).collect();
+        assert_eq!(hit.len(), 1, "{errors:?}");
+        assert_eq!((hit[0].kind, hit[0].path.as_str()), (ErrorKind::ParseError, "/var/lib/rpm/Packages"));
+        assert_eq!(hit[0].table_name, "installed_software");
+    }
+
+    #[test]
+    fn ndb_slots_that_share_one_blob_are_rows_and_the_blob_is_read_once() {
+        let db = fixture_bytes("ndb", NDB);
+        let slot = |n: usize| 32 + 16 * n;
+        let le = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+        let s1 = (0..255).map(slot).find(|&s| le(&db, s + 4) == 1 && le(&db, s + 8) != 0).unwrap();
+        let mut d = db.clone();
+        for n in 0..254 {
+            let s = slot(n);
+            d[s..s + 16].copy_from_slice(&db[s1..s1 + 16]);
+        }
+        let dir = root_with(NDB, &d);
+        let (rows, errors) = scan(dir.path());
+        assert_eq!(rows.iter().filter(|(s, _)| s == "rpm").count(), 1, "{rows:?}");
+        assert!(rows.contains(&("deb".into(), "zlib1g".into())), "{rows:?}");
+        let ndb: Vec<_> = errors.iter().filter(|e| e.path == "/usr/lib/sysimage/rpm/Packages.db").collect();
+        assert!(ndb.iter().all(|e| e.kind == ErrorKind::ParseError), "{ndb:?}");
+        assert!(ndb.iter().any(|e| e.message.contains("overlaps the blob before it")), "{ndb:?}");
+        // 253 refused slots: the first MAX_MESSAGES one by one, then one count.
+        assert_eq!(ndb.len(), rpm_bdb::MAX_MESSAGES + 1, "{ndb:?}");
+        assert!(ndb.last().unwrap().message.starts_with("189 more problems"), "{ndb:?}");
+    }
+}

@@ -100,7 +100,7 @@ pub fn read_installed(
     mut each: impl FnMut(ApkPackage),
     bad: impl FnMut(FsError),
 ) -> Result<(), FsError> {
-    let (file, resolved) = root.open(path)?;
+    let (file, resolved) = root.open_capped(path, FILE_LIMIT)?;
     let mut bad = Capped::new(path, BAD_RECORD_ROWS, "bad records", bad);
     if resolved.metadata.len() > FILE_LIMIT {
         bad.push(FsError::new(
@@ -121,6 +121,15 @@ pub fn read_installed(
     let read = read_chunks(&mut file, CHUNK, |bytes| parser.feed(bytes, &mut emit)).map_err(|e| FsError::io(path, &e));
     if read.is_ok() {
         parser.finish(&mut emit);
+    }
+    // A file that grew past the limit after it was measured.
+    let grew = resolved.metadata.len() <= FILE_LIMIT && file.limit() == 0;
+    if read.is_ok() && grew && file.into_inner().read(&mut [0]).is_ok_and(|n| n > 0) {
+        bad.push(FsError::new(
+            ErrorKind::TooLarge,
+            path,
+            format!("more than the {FILE_LIMIT}-byte limit; only the records in the first {FILE_LIMIT} bytes are read"),
+        ));
     }
     bad.finish();
     read

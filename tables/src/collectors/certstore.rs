@@ -20,7 +20,7 @@ const PROP_ENHKEY_USAGE: u32 = 0x09;
 const PROP_FRIENDLY_NAME: u32 = 0x0B;
 const PROP_CERT: u32 = 0x20;
 /// A store file is one certificate; real ones are a few KiB.
-const STORE_FILE_LIMIT: u64 = 1 << 20;
+pub const STORE_FILE_LIMIT: u64 = 1 << 20;
 
 /// The contract's Windows `store_location`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

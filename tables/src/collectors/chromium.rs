@@ -22,7 +22,7 @@ use crate::root::{EntryType, Root, join, lossy};
 /// Manifests and message catalogs larger than this are not read. Chrome
 /// reads one of any size, and a manifest is where an extension's row comes
 /// from, so this is the generous limit of a split (not parsed) document.
-const MANIFEST_LIMIT: u64 = json::DOC_LIMIT;
+pub const MANIFEST_LIMIT: u64 = json::DOC_LIMIT;
 
 /// One installed version of an extension, from its manifest.json.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -196,12 +196,12 @@ pub fn read_messages(
 /// multiply: a name of a million references to one 64 MiB message. The Web
 /// Store allows names of 75 characters and descriptions of 132; these are far
 /// beyond any real extension.
-const FIELD_EXPANSION: usize = 64 << 10;
-const MANIFEST_EXPANSION: usize = 256 << 10;
+pub const FIELD_EXPANSION: usize = 64 << 10;
+pub const MANIFEST_EXPANSION: usize = 256 << 10;
 /// Small files must not make large rows either: the added text is at most
 /// this multiple of the text it comes from (the fields as written and the
 /// catalog's messages).
-const EXPANSION_FACTOR: usize = 4;
+pub const EXPANSION_FACTOR: usize = 4;
 
 /// Localizes `fields` of one manifest within the limits above. Where a limit
 /// is reached the field keeps what fits (the start of the message that did

@@ -60,7 +60,7 @@ pub fn read_database(
     mut each: impl FnMut(Package, &str),
     mut bad: impl FnMut(FsError),
 ) -> Result<(), FsError> {
-    let status_d = status_d_files(root, &mut bad);
+    let status_d = status_d_files(root, STATUS_D_FILES, &mut bad);
     // Only a root with both needs the keys the first part gave.
     let mut seen = std::collections::HashSet::new();
     let mut give = |p: Package, file: &str| {
@@ -116,7 +116,7 @@ pub fn read_database(
 /// The record files of `status.d`, sorted by name. Distroless images write
 /// one file per package, named for it, beside its `<name>.md5sums`; the
 /// md5sums and hidden files are not records.
-fn status_d_files(root: &Root, bad: &mut impl FnMut(FsError)) -> Vec<String> {
+fn status_d_files(root: &Root, most: usize, bad: &mut impl FnMut(FsError)) -> Vec<String> {
     let list = match root.read_dir(STATUS_D_DIR) {
         Ok(list) => list,
         Err(e) if e.kind == ErrorKind::NotFound => return Vec::new(),
@@ -131,7 +131,14 @@ fn status_d_files(root: &Root, bad: &mut impl FnMut(FsError)) -> Vec<String> {
         .map(|e| format!("{STATUS_D_DIR}/{}", e.name))
         .collect();
     files.sort();
-    files.truncate(STATUS_D_FILES);
+    if files.len() > most {
+        bad(FsError::new(
+            ErrorKind::TooLarge,
+            STATUS_D_DIR,
+            format!("{} record files, more than the limit of {most}; the first {most} by name are read", files.len()),
+        ));
+        files.truncate(most);
+    }
     files
 }
 
@@ -257,7 +264,7 @@ fn read_records(
     mut each: impl FnMut(Package),
     mut bad: impl FnMut(FsError),
 ) -> Result<(), FsError> {
-    let (file, resolved) = root.open(path)?;
+    let (file, resolved) = root.open_capped(path, STATUS_LIMIT)?;
     if resolved.metadata.len() > STATUS_LIMIT {
         bad(FsError::new(
             ErrorKind::TooLarge,
@@ -604,6 +611,31 @@ mod tests {
         }
         parser.finish(&mut |_, r| out.push(r));
         out
+    }
+
+    /// The cap on `status.d` files is a too_large row naming the directory
+    /// and the limit, and the files before it are still read (100,000 real
+    /// files would make the test slow, so the cap is passed in).
+    #[test]
+    fn status_d_files_past_the_limit_are_a_row_not_a_silent_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("var/lib/dpkg/status.d");
+        std::fs::create_dir_all(&d).unwrap();
+        for name in ["a", "b", "c", "d", "d.md5sums"] {
+            std::fs::write(d.join(name), format!("Package: {name}\nStatus: install ok installed\nVersion: 1\n"))
+                .unwrap();
+        }
+        let root = Root::new(dir.path()).unwrap();
+        let mut errors = Vec::new();
+        let files = status_d_files(&root, 3, &mut |e| errors.push(e));
+        assert_eq!(files, ["/var/lib/dpkg/status.d/a", "/var/lib/dpkg/status.d/b", "/var/lib/dpkg/status.d/c"]);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!((errors[0].kind, errors[0].path.as_str()), (ErrorKind::TooLarge, STATUS_D_DIR));
+        assert!(errors[0].message.contains("4 record files") && errors[0].message.contains("limit of 3"), "{errors:?}");
+        // Under the cap: no row.
+        let mut none = Vec::new();
+        assert_eq!(status_d_files(&root, 4, &mut |e| none.push(e)).len(), 4);
+        assert!(none.is_empty(), "{none:?}");
     }
 
     fn status_root(body: &[u8]) -> (tempfile::TempDir, Root) {

@@ -18,8 +18,8 @@ use crate::root::{DirEntry, EntryType, Root, join, lossy};
 
 pub const SYSTEM_INSTALLATION: &str = "/var/lib/flatpak";
 const USER_INSTALLATION: &str = ".local/share/flatpak";
-const METADATA_LIMIT: u64 = 1 << 20;
-const APPSTREAM_LIMIT: u64 = 8 << 20;
+pub const METADATA_LIMIT: u64 = 1 << 20;
+pub const APPSTREAM_LIMIT: u64 = 8 << 20;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FlatpakApp {

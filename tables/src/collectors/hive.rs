@@ -40,6 +40,11 @@ pub const BASE_BLOCK: usize = 4096;
 const HBIN_HEADER: usize = 32;
 /// Windows' limit on key nesting, used as the bound of full walks.
 pub const MAX_DEPTH: usize = 512;
+/// Names, data and lists one hive may yield: this multiple of its size,
+/// plus [`READ_SLACK`] (cells shared by many keys must not multiply a
+/// small hive into gigabytes).
+pub const READ_FACTOR: u64 = 8;
+pub const READ_SLACK: u64 = 16 << 20;
 /// Largest data segment of a big-data value.
 const SEGMENT: usize = 16344;
 const NO_CELL: u32 = 0xFFFF_FFFF;
@@ -389,7 +394,7 @@ impl Hive {
             page_bin: Vec::new(),
             root: base.root,
             minor: base.minor,
-            budget: AtomicU64::new(8 * data.len() as u64 + (16 << 20)),
+            budget: AtomicU64::new(READ_FACTOR * data.len() as u64 + READ_SLACK),
             notices,
             recovery,
             data,

@@ -38,7 +38,7 @@ pub struct Keg {
     pub install_time: Option<i64>,
 }
 
-const RECEIPT_LIMIT: u64 = 1 << 20;
+pub const RECEIPT_LIMIT: u64 = 1 << 20;
 
 pub fn read(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<Keg> {
     let mut out = Vec::new();

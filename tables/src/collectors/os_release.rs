@@ -66,9 +66,13 @@ pub fn read(root: &Root) -> Result<Option<(String, Fields)>, FsError> {
     Ok(None)
 }
 
+/// How much of a one-line file (`etc/hostname`, `etc/machine-id`) is read:
+/// real ones are a few dozen bytes.
+pub const FIRST_LINE_LIMIT: u64 = 64 << 10;
+
 /// The first line of a small file such as `etc/hostname`, trimmed.
 pub fn first_line(root: &Root, path: &str) -> Result<Option<String>, FsError> {
-    match root.read_limited(path, 64 * 1024) {
+    match root.read_limited(path, FIRST_LINE_LIMIT) {
         Ok(bytes) => {
             let text = String::from_utf8_lossy(&bytes);
             Ok(text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string))

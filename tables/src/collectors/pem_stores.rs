@@ -47,7 +47,7 @@ pub const ANCHOR_DIRS: &[AnchorDir] = &[
 ];
 
 /// Deeper than any real anchor tree; stops directory-link cycles.
-const MAX_DEPTH: usize = 8;
+pub const MAX_DEPTH: usize = 8;
 
 /// Whether a name in OpenSSL's hashed directory is a certificate entry:
 /// `*.pem`, `*.crt`, or `<8 hex digits>.<digits>` (`.rN` are CRLs).

@@ -38,12 +38,12 @@ pub const LIMIT: u64 = 8 << 20;
 pub const MAX_DEPTH: usize = 256;
 
 /// Values a document may produce per byte of file, and in all.
-const VALUES_PER_BYTE: u64 = 2;
-const MAX_VALUES: u64 = 4_000_000;
+pub const VALUES_PER_BYTE: u64 = 2;
+pub const MAX_VALUES: u64 = 4_000_000;
 /// String and data bytes a document may produce per byte of file, and in
 /// all. Binary plists share equal strings, so a little expansion is normal.
-const TEXT_PER_BYTE: u64 = 16;
-const MAX_TEXT: u64 = 64 << 20;
+pub const TEXT_PER_BYTE: u64 = 16;
+pub const MAX_TEXT: u64 = 64 << 20;
 
 /// Reads and parses the plist at `path`.
 pub fn read(root: &Root, path: &str) -> Result<Value, FsError> {
@@ -388,6 +388,55 @@ mod tests {
         assert!(e.to_lowercase().contains("recurs"), "{e}");
         // Two arrays holding each other.
         assert!(parse(&bplist(&[array(&[1]), array(&[0])], 0)).is_err());
+    }
+
+    /// Through a whole scan of a macOS root: an app whose Info.plist holds
+    /// an array that contains itself is one parse_error row naming the file;
+    /// the other app is still listed.
+    #[test]
+    fn a_reference_cycle_in_an_info_plist_is_a_row_and_the_other_apps_are_listed() {
+        use crate::table::Table;
+        let dir = tempfile::tempdir().unwrap();
+        let write = |rel: &str, body: &[u8]| {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        };
+        let dict = |pairs: &[(&str, &str)]| {
+            let body: String = pairs.iter().map(|(k, v)| format!("<key>{k}</key><string>{v}</string>")).collect();
+            format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\"><dict>{body}</dict></plist>\n")
+        };
+        write(
+            "System/Library/CoreServices/SystemVersion.plist",
+            dict(&[("ProductName", "macOS"), ("ProductVersion", "14.0")]).as_bytes(),
+        );
+        write(
+            "Applications/Good.app/Contents/Info.plist",
+            dict(&[
+                ("CFBundleName", "Good"),
+                ("CFBundleIdentifier", "com.example.good"),
+                ("CFBundleShortVersionString", "1.0"),
+            ])
+            .as_bytes(),
+        );
+        // {"List": object 2}, where object 2 is an array holding object 2.
+        write("Applications/Loop.app/Contents/Info.plist", &bplist(&[vec![0xD1, 1, 2], ascii("List"), array(&[2])], 0));
+        let scan = crate::Scan::new(crate::Root::new(dir.path()).unwrap());
+        let table = &crate::tables::installed_software::TABLE;
+        let rows = table.generate(&scan.ctx("installed_software"), &crate::Query::all());
+        let col = table.spec().columns.iter().position(|c| c.name == "identifier").unwrap();
+        let ids: Vec<_> = (0..rows.len())
+            .map(|r| match rows.cell(r, col) {
+                crate::ValueRef::Text(t) => t.to_string(),
+                _ => String::new(),
+            })
+            .collect();
+        assert!(ids.contains(&"com.example.good".to_string()), "{ids:?}");
+        let errors = scan.errors.snapshot();
+        let hit: Vec<_> = errors.iter().filter(|e| e.path == "/Applications/Loop.app/Contents/Info.plist").collect();
+        assert_eq!(hit.len(), 1, "{errors:?}");
+        assert_eq!(hit[0].kind, ErrorKind::ParseError);
+        assert!(hit[0].message.to_lowercase().contains("recurs"), "{}", hit[0].message);
     }
 
     #[test]

@@ -128,8 +128,8 @@ mod ty {
 
 /// rpm's own sanity limits (`hdrblobVerifyInfo`): at most 64 Ki entries and
 /// 256 MiB of data.
-const MAX_ENTRIES: usize = 0xffff;
-const MAX_DATA: usize = 256 << 20;
+pub const MAX_ENTRIES: usize = 0xffff;
+pub const MAX_DATA: usize = 256 << 20;
 
 /// The string tags a row needs, in the order `parse_header` unpacks them.
 const STRING_TAGS: [u32; 6] = [tag::NAME, tag::VERSION, tag::RELEASE, tag::ARCH, tag::VENDOR, tag::PACKAGER];

@@ -27,8 +27,8 @@ pub const MOUNT_DIRS: [&str; 2] = ["/snap", "/var/lib/snapd/snap"];
 
 /// state.json holds snapd's whole state (changes, tasks, warnings): a busy
 /// system's can reach tens of megabytes.
-const STATE_LIMIT: u64 = 256 << 20;
-const SNAP_YAML_LIMIT: u64 = 1 << 20;
+pub const STATE_LIMIT: u64 = 256 << 20;
+pub const SNAP_YAML_LIMIT: u64 = 1 << 20;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Snap {

@@ -105,7 +105,8 @@ pub fn open(
     limits: &Limits,
     mut note: impl FnMut(FsError),
 ) -> Result<Db, FsError> {
-    let (main, resolved) = root.open(path)?;
+    // Charged below, once every size is known to be within its limit.
+    let (main, resolved) = root.open_uncharged(path)?;
     let path = &lossy(path.as_ref());
     let io = |what: &str, e: std::io::Error| FsError::new(ErrorKind::IoError, path, format!("{what}: {e}"));
     let mut sources = vec![(path.to_string(), "", main, resolved.metadata.len())];
@@ -114,7 +115,7 @@ pub fn open(
         // its exact name, as a directory's name need not be UTF-8.
         let mut side = resolved.raw_path.clone();
         side.push(suffix);
-        match root.open(&side) {
+        match root.open_uncharged(&side) {
             Ok((f, r)) => sources.push((lossy(&side), suffix, f, r.metadata.len())),
             Err(e) if e.kind == ErrorKind::NotFound => {}
             Err(e) => note(FsError::new(
@@ -144,6 +145,7 @@ pub fn open(
         ));
     }
 
+    root.charge_read(path, total)?;
     let dir = private_dir().map_err(|e| io("cannot make a private temporary directory", e))?;
     let copy = dir.path().join("db");
     let mut budget = limits.total_bytes;

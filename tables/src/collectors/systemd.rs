@@ -41,13 +41,13 @@ const TRANSIENT: usize = 2;
 const GENERATORS: [usize; 3] = [3, 8, 12];
 
 /// systemd's `LONG_LINE_MAX`: a longer line makes the whole file unloadable.
-const LONG_LINE_MAX: usize = 1 << 20;
+pub const LONG_LINE_MAX: usize = 1 << 20;
 /// `UNIT_FILE_FOLLOW_SYMLINK_MAX`.
-const FOLLOW_MAX: usize = 64;
+pub const FOLLOW_MAX: usize = 64;
 /// Where reading a unit file stops (with a too_large row; what was read
 /// still counts). systemd itself reads a file of any size, and parsing is
 /// streamed, so this bounds only time: real unit files are a few KiB.
-const READ_LIMIT: u64 = 256 << 20;
+pub const READ_LIMIT: u64 = 256 << 20;
 
 const UNIT_TYPES: [&str; 11] =
     ["service", "socket", "target", "device", "mount", "automount", "swap", "timer", "path", "slice", "scope"];
@@ -235,7 +235,7 @@ fn key_of(section: &str, key: &str) -> Option<Key> {
 
 /// The `[Install]` settings one file may hold; a real unit has a handful.
 /// More are ignored, with a too_large row.
-const MAX_INSTALL_SETTINGS: usize = 10_000;
+pub const MAX_INSTALL_SETTINGS: usize = 10_000;
 
 /// The assignments of one file that embargo uses. Memory is bounded
 /// whatever the file repeats: of `Description=` and `User=` only the last
@@ -920,7 +920,7 @@ impl<'a> Scanner<'a> {
         let shown = &lossy(path);
         let read = self
             .root
-            .open(path)
+            .open_capped(path, READ_LIMIT)
             .and_then(|(file, r)| parse_reader(file, r.metadata.len(), READ_LIMIT).map_err(|e| FsError::io(shown, &e)));
         let p = match read {
             Ok((parsed, truncated)) => {

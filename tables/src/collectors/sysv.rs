@@ -18,6 +18,9 @@ pub struct InitScript {
 
 /// Script directories and the directory holding their `rc?.d` link farms.
 const LAYOUTS: [(&str, &str); 2] = [("/etc/init.d", "/etc"), ("/etc/rc.d/init.d", "/etc/rc.d")];
+/// The largest init script read for its LSB header; real ones are a few
+/// KiB, the header at the top.
+pub const SCRIPT_LIMIT: u64 = 1 << 20;
 const RUNLEVELS: [&str; 8] = ["0", "1", "2", "3", "4", "5", "6", "S"];
 
 /// Files in init.d that are not services.
@@ -77,7 +80,7 @@ pub fn read(root: &Root, mut report: impl FnMut(FsError)) -> Vec<InitScript> {
             // Opened by its exact name, which need not be UTF-8; shown lossy.
             let exact = e.path_in(init_dir);
             let path = lossy(&exact);
-            let description = match root.read_limited(&exact, 1 << 20) {
+            let description = match root.read_limited(&exact, SCRIPT_LIMIT) {
                 Ok(data) => lsb_description(&data),
                 Err(err) => {
                     report(err);

@@ -117,7 +117,7 @@ fn from_linux_stores(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
             continue;
         }
         // Opening resolves the path once, for both the claim and the read.
-        let Some((mut file, resolved)) = ctx.ok_if_present(root.open(&f.path)) else {
+        let Some((mut file, resolved)) = ctx.ok_if_present(root.open_capped(&f.path, pem_stores::BUNDLE_LIMIT)) else {
             continue;
         };
         if !seen.insert(resolved.raw_path) {

@@ -550,3 +550,53 @@ fn values_named_answers_as_the_value_listing_does() {
         }
     }
 }
+
+/// Through a whole scan: the Uninstall key's subkey list names the key
+/// itself. The scan does not loop; one parse_error row names the hive, and
+/// every other Uninstall entry, and alice's per-user ones, are still listed.
+#[test]
+fn a_subkey_list_that_names_its_key_is_a_row_in_a_scan_and_the_rest_is_listed() {
+    use crate::query::Query;
+    use crate::table::Table;
+    let rows_of = |software: &[u8]| {
+        let dir = tempfile::tempdir().unwrap();
+        for (rel, bytes) in
+            [("Windows/System32/config/SOFTWARE", software.to_vec()), ("Users/alice/NTUSER.DAT", fixture(NTUSER))]
+        {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, bytes).unwrap();
+        }
+        let scan = crate::Scan::new(crate::Root::new(dir.path()).unwrap());
+        let rows = crate::tables::installed_software::TABLE.generate(&scan.ctx("installed_software"), &Query::all());
+        let spec = crate::tables::installed_software::TABLE.spec();
+        let col = |n: &str| spec.columns.iter().position(|c| c.name == n).unwrap();
+        let text = |r, c| match rows.cell(r, c) {
+            crate::ValueRef::Text(t) => t.to_string(),
+            _ => String::new(),
+        };
+        let mut got: Vec<(String, String)> =
+            (0..rows.len()).map(|r| (text(r, col("user")), text(r, col("name")))).collect();
+        got.sort();
+        (got, scan.errors.snapshot())
+    };
+    let good = fixture(SOFTWARE);
+    let (all, errors) = rows_of(&good);
+    assert!(errors.is_empty(), "{errors:?}");
+    let hive = Hive::parse(good.clone()).unwrap();
+    let uninstall = hive.open("Microsoft\\Windows\\CurrentVersion\\Uninstall").unwrap().unwrap();
+    let list = le32(&good, BASE_BLOCK + uninstall as usize + 4 + 28) as usize;
+    let mut bad = good.clone();
+    // The list's first element (offset, hash) now names Uninstall itself.
+    put32(&mut bad, BASE_BLOCK + list + 4 + 4, uninstall);
+    let (got, errors) = rows_of(&bad);
+    let hive_rows: Vec<_> = errors.iter().filter(|e| e.path == "/Windows/System32/config/SOFTWARE").collect();
+    assert_eq!(hive_rows.len(), 1, "{errors:?}");
+    assert_eq!(hive_rows[0].kind, crate::ErrorKind::ParseError);
+    assert!(hive_rows[0].message.contains("names the key itself"), "{}", hive_rows[0].message);
+    // One machine-wide entry lost with the element it overwrote; the rest,
+    // and every per-user row, are still there.
+    assert_eq!(got.len(), all.len() - 1, "{got:?}\n{all:?}");
+    assert!(got.iter().all(|r| all.contains(r)), "{got:?}");
+    assert!(got.iter().any(|(user, _)| user == "alice"), "{got:?}");
+}
