@@ -108,6 +108,9 @@ pub const ALL: &[Bound] = &[
     b("limits::ERRORS_PER_SCAN", ERRORS_PER_SCAN as u64, Count, "`scan_errors` rows of one scan (`ScanLimits::errors_per_scan`)", TOO_LARGE, "one last row per table counts the problems not listed"),
     b("table::CACHED_QUERIES_PER_TABLE", crate::table::CACHED_QUERIES_PER_TABLE as u64, Count, "distinct queries of one table whose rows one scan keeps", None, "rows of later queries are made afresh and not kept"),
     b("table::MARKER_HEAD", crate::table::MARKER_HEAD as u64, Bytes, "head of the OS-family marker files read", None, "only the magic is checked"),
+    b("budget::DEFAULT_BUDGET", crate::budget::DEFAULT_BUDGET.as_secs(), Seconds, "wall-clock time of one osquery `generate` (`--generate-budget`) or one loadable-extension statement (`embargo_budget`)", None, "the caller gets an error naming the budget; the worker runs on, abandoned, and its rows land in the scan's cache"),
+    b("budget::MAX_ABANDONED", crate::budget::MAX_ABANDONED as u64, Count, "over-budget workers still running in one process", None, "further calls are refused at once with an error, until one ends"),
+    b("budget::MAX_RUNNING", crate::budget::MAX_RUNNING as u64, Count, "generator workers running at once in one process", None, "further calls are refused at once with an error, until one ends"),
     // The root.
     b("root::MAX_SYMLINKS", root::MAX_SYMLINKS as u64, Count, "symbolic links followed in one path lookup", LOOP, "the path is not read"),
     b("root::DEFAULT_READ_LIMIT", root::DEFAULT_READ_LIMIT, Bytes, "a file read whole without a limit of its own", TOO_LARGE, "the file is not read"),
