@@ -2,13 +2,14 @@
 //! home folders, and user ids from the local directory service.
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 
 use crate::collectors::plist;
 use crate::error::{ErrorKind, FsError};
 use crate::root::{DirEntry, EntryType, Root};
 
 /// `dir`'s entries; an absent directory is empty, other problems are reported.
-pub fn list(root: &Root, dir: &str, report: &mut dyn FnMut(FsError)) -> Vec<DirEntry> {
+pub fn list(root: &Root, dir: &(impl AsRef<OsStr> + ?Sized), report: &mut dyn FnMut(FsError)) -> Vec<DirEntry> {
     match root.read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind == ErrorKind::NotFound => Vec::new(),
@@ -21,10 +22,11 @@ pub fn list(root: &Root, dir: &str, report: &mut dyn FnMut(FsError)) -> Vec<DirE
 
 /// Whether an entry is a directory, following a symlink inside the root
 /// (`/Applications/Safari.app` is a link into the cryptex on macOS 13+).
-pub fn is_dir(root: &Root, dir: &str, e: &DirEntry) -> bool {
+pub fn is_dir(root: &Root, dir: &(impl AsRef<OsStr> + ?Sized), e: &DirEntry) -> bool {
     match e.entry_type {
         EntryType::Dir => true,
-        EntryType::Symlink => root.resolve(&format!("{dir}/{}", e.name)).is_ok_and(|r| r.metadata.is_dir()),
+        // The exact name: a lossy one (U+FFFD) would name no entry.
+        EntryType::Symlink => root.resolve(&e.path_in(dir)).is_ok_and(|r| r.metadata.is_dir()),
         _ => false,
     }
 }
