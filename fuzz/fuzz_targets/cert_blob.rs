@@ -95,10 +95,17 @@ fuzz_target!(|data: &[u8]| {
     let file = "/Users/fuzz/AppData/Roaming/Microsoft/SystemCertificates/Root/Certificates/00FF";
     let root = root_with(&[(file, data)]);
     let (mut rows, mut errors) = (Vec::new(), Vec::new());
-    certstore::read_user_files(&root, "/Users/fuzz", "fuzz", &mut CertCache::default(), &mut |c| rows.push(c), &mut |e| {
-        check_error(&e);
-        errors.push(e)
-    });
+    certstore::read_user_files(
+        &root,
+        "/Users/fuzz",
+        "fuzz",
+        &mut CertCache::default(),
+        &mut |c| rows.push(c),
+        &mut |e| {
+            check_error(&e);
+            errors.push(e)
+        },
+    );
     assert_eq!(rows.len() + errors.len(), 1, "{} rows, {errors:?}", rows.len());
     let expect_row = parsed.as_ref().is_ok_and(|b| x509::parse_der(b.der).is_ok());
     assert_eq!(rows.len() == 1, expect_row, "{errors:?}");

@@ -122,7 +122,10 @@ fuzz_target!(|data: &[u8]| {
         for (name, v) in &values {
             read += name.len() + v.data.len();
             if control & 1 == 0 && v.data.len() > 4 {
-                assert!(bytes.windows(v.data.len()).any(|w| w == v.data.as_slice()), "value {name:?}: bytes not in the hive");
+                assert!(
+                    bytes.windows(v.data.len()).any(|w| w == v.data.as_slice()),
+                    "value {name:?}: bytes not in the hive"
+                );
             }
             if count[&name.to_lowercase()] == 1 && name.chars().all(|c| c.is_ascii()) {
                 if let Ok(found) = hive.value(key, name) {
