@@ -17,10 +17,18 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target-fuzz}
 bin_dir=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release
 
 cd "$here"
-nice -n 19 cargo +nightly fuzz build --target-dir "$CARGO_TARGET_DIR"
-
 targets=$(grep -v '^#' targets.txt | awk 'NF {print $1}')
 [ $# -eq 0 ] || targets=$*
+# Parallel lanes (separate FUZZ_WORK, disjoint targets) share one target
+# dir: each builds only its own targets, or nothing with FUZZ_BUILD=0 (a
+# lane started after another's rebuild must not relink binaries in use).
+if [ "${FUZZ_BUILD:-1}" = 1 ]; then
+    if [ $# -eq 0 ]; then
+        nice -n 19 cargo +nightly fuzz build --target-dir "$CARGO_TARGET_DIR"
+    else
+        for t in $targets; do nice -n 19 cargo +nightly fuzz build --target-dir "$CARGO_TARGET_DIR" "$t"; done
+    fi
+fi
 mkdir -p "$work/logs"
 summary=$work/summary.tsv
 printf 'target\tseconds\texecs\texecs_per_s\truns\tcrashes\ttimeouts\tooms\tcorpus\tstarted\n' > "$summary"

@@ -147,6 +147,45 @@ put registry_hive "$W/minimal" "$W/root/Windows/System32/config/SYSTEM" "$W/root
 { cat "$W/dirty/old/HIVE"; printf '\0EMBARGO-LOG\0\0EMBARGO-LOG\0'; cat "$W/dirty/old/HIVE.LOG"; } > "$tmp/old"
 put registry_hive "$tmp/new" "$tmp/old"
 
+# hive_cells: the fixture hives' cells without their base block and bin
+# headers, in the target's encoding (a control byte: bit 0 format 1.5,
+# bit 1 one bin per 4 KiB page), cut to its max_len.
+python3 - "$tmp/cells" "$W/minimal" "$W/root/Windows/System32/config/SYSTEM" "$W/root/Users/alice/NTUSER.DAT" \
+    "$W/root/Windows/System32/config/SOFTWARE" <<'PY'
+import os, struct, sys
+out = sys.argv[1]; os.makedirs(out, exist_ok=True)
+for i, f in enumerate(sys.argv[2:]):
+    b = open(f, "rb").read()
+    minor = struct.unpack_from("<I", b, 24)[0]
+    bins, pos = [], 4096
+    while pos + 32 <= len(b) and b[pos:pos + 4] == b"hbin":
+        size = struct.unpack_from("<I", b, pos + 8)[0]
+        bins.append(b[pos + 32:pos + size]); pos += size
+    control = 1 if minor >= 4 else 0
+    paged = all(len(x) == 4096 - 32 for x in bins)
+    cells = b"".join(bins) if paged else bins[0]
+    open(f"{out}/{i}", "wb").write(bytes([control | (2 if paged else 0)]) + cells[:16383])
+PY
+put hive_cells "$tmp"/cells/*
+# cert_blob: every Blob value of the fixture hives (hivexregedit, the
+# independent reader) and the file-based store's files.
+for h in "$W/root/Windows/System32/config/SOFTWARE" "$W/root/Users/alice/NTUSER.DAT"; do
+    hivexregedit --export "$h" '\' | python3 -c '
+import re, sys
+text = sys.stdin.read().replace("\\\n", "")
+for i, m in enumerate(re.finditer(r"^\"Blob\"=hex\(3\):([0-9a-f,]*)$", text, re.M)):
+    open("%s/%s-%d" % (sys.argv[1], sys.argv[2], i), "wb").write(bytes.fromhex(m.group(1).replace(",", "")))
+' "$tmp" "blob-$(basename "$h")"
+done
+put cert_blob "$tmp"/blob-* $(find "$W/root" -path '*/SystemCertificates/*/Certificates/*' -type f)
+# homebrew_receipt: each fixture keg as `name/version`, NUL, its receipt.
+find "$F/macos" -name INSTALL_RECEIPT.json | while read -r f; do
+    keg=$(dirname "$f"); { printf '%s/%s\0' "$(basename "$(dirname "$keg")")" "$(basename "$keg")"; cat "$f"; } > "$tmp/receipt"
+    put homebrew_receipt "$tmp/receipt"
+done
+printf 'wget/1.24.5\nwget/1.25.0\nopenssl@3/3.3.0\0{"homebrew_version":"4.2.0","time":1709251200,"source":{"tap":"homebrew/core"}}' > "$tmp/receipt"
+put homebrew_receipt "$tmp/receipt"
+
 # osquery_request: Thrift binary frames as osqueryd and its Python client send
 # them (ping, call columns/generate, shutdown, an old unversioned header);
 # osquery_context: context JSON as osquery's setRequestFromContext writes it,

@@ -22,6 +22,17 @@ if ! cargo fuzz --version > /dev/null 2>&1; then
 fi
 
 cd "$here"
+# Every target must be smoked: a bin of Cargo.toml missing from targets.txt
+# (or the other way round) fails before anything is built.
+listed=$(grep -v '^#' targets.txt | awk 'NF {print $1}' | sort)
+bins=$(awk '/^\[\[bin\]\]/ {b = 1; next} b && /^name *=/ {gsub(/[" ]/, "", $0); sub(/^name=/, "", $0); print; b = 0}' Cargo.toml | sort)
+if [ "$listed" != "$bins" ]; then
+    echo "smoke.sh: FAIL: targets.txt and Cargo.toml's bins differ:" >&2
+    printf '%s\n' "$listed" > "${TMPDIR:-/tmp}/smoke-listed.$$"
+    printf '%s\n' "$bins" | diff "${TMPDIR:-/tmp}/smoke-listed.$$" - >&2 || true
+    rm -f "${TMPDIR:-/tmp}/smoke-listed.$$"
+    exit 1
+fi
 t0=$(date +%s)
 cargo +nightly fuzz build --target-dir "$CARGO_TARGET_DIR"
 echo "smoke.sh: built in $(($(date +%s) - t0)) s"

@@ -2,6 +2,7 @@
 //! home folders, and user ids from the local directory service.
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 
 use crate::collectors::plist;
 use crate::error::{ErrorKind, FsError};
@@ -10,7 +11,7 @@ use crate::root::{DirEntry, EntryType, Root};
 /// `dir`'s entries; an absent directory is empty, other problems are
 /// reported, and so is a link to nowhere on its way (`/Library/LaunchDaemons`
 /// pointing out of the root hides every job in it).
-pub fn list(root: &Root, dir: &str, report: &mut dyn FnMut(FsError)) -> Vec<DirEntry> {
+pub fn list(root: &Root, dir: &(impl AsRef<OsStr> + ?Sized), report: &mut dyn FnMut(FsError)) -> Vec<DirEntry> {
     match root.read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind == ErrorKind::NotFound => {
@@ -28,11 +29,12 @@ pub fn list(root: &Root, dir: &str, report: &mut dyn FnMut(FsError)) -> Vec<DirE
 /// (`/Applications/Safari.app` is a link into the cryptex on macOS 13+). A
 /// link that leads nowhere inside the root, or loops, is reported: it may
 /// name a bundle or a home, which is then not read.
-pub fn is_dir(root: &Root, dir: &str, e: &DirEntry, report: &mut dyn FnMut(FsError)) -> bool {
+pub fn is_dir(root: &Root, dir: &(impl AsRef<OsStr> + ?Sized), e: &DirEntry, report: &mut dyn FnMut(FsError)) -> bool {
     match e.entry_type {
         EntryType::Dir => true,
         EntryType::Symlink => {
-            let path = format!("{dir}/{}", e.name);
+            // The exact name: a lossy one (U+FFFD) would name no entry.
+            let path = e.path_in(dir);
             match root.resolve(&path) {
                 Ok(r) => r.metadata.is_dir(),
                 Err(err) if err.kind == ErrorKind::NotFound => {
