@@ -11,7 +11,11 @@ fn check_error(e: &CatalogError, file: &str, text: &str) {
     assert_eq!(e.file, file, "the error names another file: {e}");
     if let Some(line) = e.line {
         // 1-based; a problem at the very end may point one past the last line.
-        assert!(line >= 1 && line <= text.lines().count() + 1, "line {line} of a {}-line file: {e}", text.lines().count());
+        assert!(
+            line >= 1 && line <= text.lines().count() + 1,
+            "line {line} of a {}-line file: {e}",
+            text.lines().count()
+        );
     }
     assert!(!e.to_string().is_empty());
 }
@@ -29,10 +33,19 @@ fuzz_target!(|data: &[u8]| {
                 for value in [text, ind.pattern.as_str()] {
                     // Matching ignores ASCII case.
                     let m = ind.matches(value);
-                    assert_eq!(m, ind.matches(&value.to_ascii_uppercase()), "case changes {:?} on {value:?}", ind.pattern);
+                    assert_eq!(
+                        m,
+                        ind.matches(&value.to_ascii_uppercase()),
+                        "case changes {:?} on {value:?}",
+                        ind.pattern
+                    );
                     // The needle is a prefilter: a match without it would be lost.
                     if m && let Some(needle) = ind.matcher().needle() {
-                        assert!(value.to_ascii_lowercase().contains(needle), "{:?} matches {value:?} without its needle {needle:?}", ind.pattern);
+                        assert!(
+                            value.to_ascii_lowercase().contains(needle),
+                            "{:?} matches {value:?} without its needle {needle:?}",
+                            ind.pattern
+                        );
                     }
                 }
                 assert!(catalog.matching(ind.kind, &ind.pattern).count() <= catalog.indicators().count());

@@ -89,20 +89,7 @@ fuzz_target!(|data: &[u8]| {
 
     // Lookups by path are checked where every key on the path is alone
     // with its name among its siblings (a lookup finds the first).
-    let mut ambiguous = HashSet::new();
-    for (_, key) in &keys {
-        let subs = hive.subkeys(key, &mut |_| {});
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for (name, _) in &subs {
-            *seen.entry(name.to_lowercase()).or_default() += 1;
-            *seen.entry(format!("\0{}", name.to_uppercase())).or_default() += 1;
-        }
-        for (name, k) in &subs {
-            if seen[&name.to_lowercase()] > 1 || seen[&format!("\0{}", name.to_uppercase())] > 1 {
-                ambiguous.insert(*k);
-            }
-        }
-    }
+    let ambiguous = embargo_fuzz::ambiguous_keys(&hive, &keys);
     let by_path: HashMap<Vec<String>, u32> = keys.iter().cloned().collect();
     let mut read = 0usize;
     for (path, key) in &keys {

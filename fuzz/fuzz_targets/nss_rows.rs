@@ -85,7 +85,10 @@ fuzz_target!(|data: &[u8]| {
         let tx = conn.transaction().expect("transaction");
         {
             let mut insert = tx
-                .prepare(&format!("INSERT INTO nssPublic VALUES (?1, {})", (2..=10).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")))
+                .prepare(&format!(
+                    "INSERT INTO nssPublic VALUES (?1, {})",
+                    (2..=10).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+                ))
                 .expect("insert");
             for (id, row) in rows.iter().enumerate() {
                 let id = id as i64;

@@ -46,20 +46,7 @@ fuzz_target!(|data: &[u8]| {
     assert!(keys.len() <= hive.bytes().len() / 80 + 1, "{} keys from {} bytes", keys.len(), hive.bytes().len());
     // Among siblings that share a name (in any case) a lookup finds the
     // first; only paths whose every key is alone with its name are checked.
-    let mut ambiguous = std::collections::HashSet::new();
-    for (_, key) in &keys {
-        let subs = hive.subkeys(key, &mut |_| {});
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for (name, _) in &subs {
-            *seen.entry(name.to_lowercase()).or_default() += 1;
-            *seen.entry(format!("\0{}", name.to_uppercase())).or_default() += 1;
-        }
-        for (name, k) in &subs {
-            if seen[&name.to_lowercase()] > 1 || seen[&format!("\0{}", name.to_uppercase())] > 1 {
-                ambiguous.insert(*k);
-            }
-        }
-    }
+    let ambiguous = embargo_fuzz::ambiguous_keys(&hive, &keys);
     let by_path: HashMap<Vec<String>, u32> = keys.iter().cloned().collect();
     for (path, key) in &keys {
         let plain = (1..=path.len()).all(|n| by_path.get(&path[..n]).is_some_and(|k| !ambiguous.contains(k)));

@@ -91,3 +91,29 @@ pub fn check_error(e: &FsError) {
 pub fn text_len<'a>(fields: impl IntoIterator<Item = Option<&'a str>>) -> usize {
     fields.into_iter().flatten().map(str::len).sum()
 }
+
+/// The keys of a walk (`(path, key)` pairs) that share their name with a
+/// sibling, in any case: a lookup by path finds the first of them, so the
+/// hive targets check lookups only on paths free of these.
+pub fn ambiguous_keys(
+    hive: &embargo_tables::collectors::hive::Hive,
+    keys: &[(Vec<String>, u32)],
+) -> std::collections::HashSet<u32> {
+    use embargo_tables::collectors::hive::Registry;
+    use std::collections::HashMap;
+    let mut ambiguous = std::collections::HashSet::new();
+    for (_, key) in keys {
+        let subs = hive.subkeys(key, &mut |_| {});
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (name, _) in &subs {
+            *seen.entry(name.to_lowercase()).or_default() += 1;
+            *seen.entry(format!("\0{}", name.to_uppercase())).or_default() += 1;
+        }
+        for (name, k) in &subs {
+            if seen[&name.to_lowercase()] > 1 || seen[&format!("\0{}", name.to_uppercase())] > 1 {
+                ambiguous.insert(*k);
+            }
+        }
+    }
+    ambiguous
+}
