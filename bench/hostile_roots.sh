@@ -16,26 +16,29 @@ if [ ! -f "$out/cases.tsv" ]; then
     EMBARGO_HOSTILE_OUT="$out" cargo test -q --test hostile_platforms write_hostile_roots -- --ignored >/dev/null
 fi
 python3 - "$runs" "$out" "$bin" <<'EOF'
-import os, statistics, subprocess, sys, time
+import os, shutil, statistics, subprocess, sys, tempfile, time
 
 runs, out, binary = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 KILL_AFTER = 60
+TIME = shutil.which("time", path="/usr/bin") or sys.exit("bench/hostile_roots.sh needs GNU time (/usr/bin/time; apt install time)")
 
 def once(root):
     """(wall seconds, peak RSS in KiB, exit code) of one scan."""
     # The default --fail-on (medium): exit 1 when a vendor or unreadable evidence reaches it, 2 on an error.
-    cmd = [binary, "--root", root, "--format", "json", "scan"]
-    start = time.monotonic()
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while True:
-        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
-        if pid:
-            return time.monotonic() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
-        if time.monotonic() - start > KILL_AFTER:
+    # Peak RSS from GNU time, not from wait4 here: Linux counts the RSS the
+    # child had before its exec (this Python's, some 14 MiB) in ru_maxrss.
+    with tempfile.NamedTemporaryFile("r") as rss:
+        cmd = [TIME, "-q", "-f", "%M", "-o", rss.name, binary, "--root", root, "--format", "json", "scan"]
+        start = time.monotonic()
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            code = p.wait(timeout=KILL_AFTER)
+        except subprocess.TimeoutExpired:
             p.kill()
-            _, status, usage = os.wait4(p.pid, 0)
-            return float("inf"), usage.ru_maxrss, "killed"
-        time.sleep(0.002)
+            p.wait()
+            return float("inf"), 0, "killed"
+        took = time.monotonic() - start
+        return took, int(rss.read().split()[-1]), code
 
 cases = [line.rstrip("\n").split("\t") for line in open(os.path.join(out, "cases.tsv"))]
 clean = {osname: os.path.join(out, d, "root") for d, osname, name in cases if name.startswith("clean ")}
