@@ -313,3 +313,45 @@ fn snaps_in_non_utf8_directories_are_read() {
         rows.iter().map(|r| (r.name.as_deref(), r.version.as_deref(), r.install_location.as_deref())).collect();
     assert_eq!(got, [(Some("k\u{fffd}"), Some("3.1"), Some("/snap/k\u{fffd}/12"))]);
 }
+
+/// A login keychain in a macOS home whose name is not UTF-8: the home was
+/// listed by its lossy name, which opens nothing, so its keychain was never
+/// read. make.py's System.keychain serves as the login keychain; its
+/// certificates' SHA-1s are make.py's (expected.json).
+#[test]
+fn login_keychains_in_a_non_utf8_home_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let mac = fixture("macos/root");
+    let version = std::fs::read(mac.join("System/Library/CoreServices/SystemVersion.plist")).unwrap();
+    put(r, b"System/Library/CoreServices/SystemVersion.plist", &version);
+    let keychain = std::fs::read(mac.join("Library/Keychains/System.keychain")).unwrap();
+    put(r, b"Users/k\xffuser/Library/Keychains/login.keychain-db", &keychain);
+    let (rows, errors) = certificates(r);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let expected: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture("macos/expected.json")).unwrap()).unwrap();
+    let want: Vec<_> = expected["keychain_sha1"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let path = "/Users/k\u{fffd}user/Library/Keychains/login.keychain-db";
+            (s.as_str().unwrap(), Some("login.keychain-db"), Some("user"), Some("k\u{fffd}user"), Some(path))
+        })
+        .collect();
+    assert_eq!(want.len(), 2);
+    let got: Vec<_> = rows
+        .iter()
+        .map(|c| {
+            (
+                c.sha1.as_deref().unwrap(),
+                c.store.as_deref(),
+                c.store_location.as_deref(),
+                c.user.as_deref(),
+                c.path.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+}

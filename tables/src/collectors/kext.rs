@@ -3,10 +3,12 @@
 //! and system extensions (the records of `Library/SystemExtensions/db.plist`,
 //! which `sysextd` keeps: identifier, team id, state, version).
 
+use std::ffi::OsStr;
+
 use crate::collectors::macos_apps::{self, BundleInfo};
 use crate::collectors::{macos, plist};
 use crate::error::FsError;
-use crate::root::Root;
+use crate::root::{Root, join, lossy};
 
 pub const KEXT_DIRS: [&str; 2] = ["/Library/Extensions", "/System/Library/Extensions"];
 pub const SYSTEM_EXTENSIONS_DB: &str = "/Library/SystemExtensions/db.plist";
@@ -40,12 +42,14 @@ pub fn read_kexts(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<Kext> {
             if !e.name.ends_with(".kext") || !macos::is_dir(root, dir, &e, report) {
                 continue;
             }
-            let bundle = format!("{dir}/{}", e.name);
+            // Opened by exact names: one that is not UTF-8 is shown with
+            // U+FFFD, and that name opens nothing.
+            let bundle = e.path_in(dir);
             read_kext(root, &bundle, &mut out, report);
-            let plugins = format!("{bundle}/Contents/PlugIns");
+            let plugins = join(&bundle, "Contents/PlugIns");
             for p in macos::list(root, &plugins, report) {
                 if p.name.ends_with(".kext") && macos::is_dir(root, &plugins, &p, report) {
-                    read_kext(root, &format!("{plugins}/{}", p.name), &mut out, report);
+                    read_kext(root, &p.path_in(&plugins), &mut out, report);
                 }
             }
         }
@@ -53,9 +57,9 @@ pub fn read_kexts(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<Kext> {
     out
 }
 
-fn read_kext(root: &Root, bundle: &str, out: &mut Vec<Kext>, report: &mut dyn FnMut(FsError)) {
+fn read_kext(root: &Root, bundle: &OsStr, out: &mut Vec<Kext>, report: &mut dyn FnMut(FsError)) {
     match macos_apps::read_bundle(root, bundle) {
-        Ok(Some((path, info))) => out.push(Kext { bundle_path: bundle.to_string(), path, info }),
+        Ok(Some((path, info))) => out.push(Kext { bundle_path: lossy(bundle), path, info }),
         Ok(None) => {}
         Err(e) => report(e),
     }
@@ -157,5 +161,60 @@ mod tests {
     fn staged_urls_are_decoded() {
         assert_eq!(super::percent_decoded("/Library/A%20B/%41%zz%"), "/Library/A B/A%zz%");
         assert_eq!(super::percent_decoded("%2"), "%2");
+    }
+
+    /// A kext, or a kext in its PlugIns, whose name is not UTF-8 was looked
+    /// up by its shown (U+FFFD) name and dropped without a word.
+    #[test]
+    fn kexts_named_in_bytes_that_are_not_utf8_are_listed() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+
+        let d = tempfile::tempdir().unwrap();
+        let kexts: [(&[u8], &str); 3] = [
+            (b"Library/Extensions/klif\xff.kext", "com.kaspersky.kext.klif"),
+            (b"Library/Extensions/klif\xff.kext/Contents/PlugIns/kl\xfeflt.kext", "com.kaspersky.kext.flt"),
+            (b"System/Library/Extensions/Plain.kext/Contents/PlugIns/in\xff.kext", "com.example.inner"),
+        ];
+        for (rel, id) in kexts {
+            let contents = d.path().join(OsStr::from_bytes(rel)).join("Contents");
+            std::fs::create_dir_all(&contents).unwrap();
+            let xml = format!(
+                "<plist><dict><key>CFBundleIdentifier</key><string>{id}</string>\
+                 <key>CFBundleExecutable</key><string>x</string></dict></plist>"
+            );
+            std::fs::write(contents.join("Info.plist"), xml).unwrap();
+        }
+        let root = crate::Root::new(d.path()).unwrap();
+        let mut errors = Vec::new();
+        let kexts = super::read_kexts(&root, &mut |e| errors.push(e));
+        // Plain.kext has no Info.plist of its own: a half-removed bundle, skipped.
+        assert!(errors.is_empty(), "{errors:?}");
+        let got: Vec<_> =
+            kexts.iter().map(|k| (k.bundle_path.as_str(), k.path.as_str(), k.info.identifier.as_deref())).collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "/Library/Extensions/klif\u{fffd}.kext",
+                    "/Library/Extensions/klif\u{fffd}.kext/Contents/Info.plist",
+                    Some("com.kaspersky.kext.klif")
+                ),
+                (
+                    "/Library/Extensions/klif\u{fffd}.kext/Contents/PlugIns/kl\u{fffd}flt.kext",
+                    "/Library/Extensions/klif\u{fffd}.kext/Contents/PlugIns/kl\u{fffd}flt.kext/Contents/Info.plist",
+                    Some("com.kaspersky.kext.flt")
+                ),
+                (
+                    "/System/Library/Extensions/Plain.kext/Contents/PlugIns/in\u{fffd}.kext",
+                    "/System/Library/Extensions/Plain.kext/Contents/PlugIns/in\u{fffd}.kext/Contents/Info.plist",
+                    Some("com.example.inner")
+                ),
+            ]
+        );
+        assert_eq!(
+            kexts[0].executable_path().as_deref(),
+            Some("/Library/Extensions/klif\u{fffd}.kext/Contents/MacOS/x")
+        );
     }
 }

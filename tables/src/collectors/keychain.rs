@@ -20,9 +20,10 @@
 //! the file; a bad table or record is reported and skipped.
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 
 use crate::error::{ErrorKind, FsError};
-use crate::root::Root;
+use crate::root::{Root, lossy};
 
 pub const SYSTEM_KEYCHAIN: &str = "/Library/Keychains/System.keychain";
 pub const SYSTEM_ROOTS: &str = "/System/Library/Keychains/SystemRootCertificates.keychain";
@@ -158,10 +159,16 @@ fn certificate(r: &[u8], attrs: usize) -> Result<KeychainCert, String> {
 
 /// Reads the keychain at `path`. Records skipped are reported one by one;
 /// an absent file is `Ok(None)`.
-pub fn read(root: &Root, path: &str, report: &mut dyn FnMut(FsError)) -> Result<Option<Vec<KeychainCert>>, FsError> {
-    let bytes = match root.read_limited(path, LIMIT) {
+pub fn read(
+    root: &Root,
+    path: &(impl AsRef<OsStr> + ?Sized),
+    report: &mut dyn FnMut(FsError),
+) -> Result<Option<Vec<KeychainCert>>, FsError> {
+    let exact = path.as_ref();
+    let path = &lossy(exact);
+    let bytes = match root.read_limited(exact, LIMIT) {
         Ok(b) => b,
-        Err(e) if e.kind == ErrorKind::NotFound => return root.dangling(path).map_or(Ok(None), Err),
+        Err(e) if e.kind == ErrorKind::NotFound => return root.dangling(exact).map_or(Ok(None), Err),
         Err(e) => return Err(e),
     };
     let mut bad = |m: String| report(FsError::parse(path, m));

@@ -12,10 +12,11 @@
 //! per-user overrides are not attributed here: only the system database applies.
 
 use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 
 use crate::collectors::{macos, plist};
 use crate::error::FsError;
-use crate::root::Root;
+use crate::root::{Root, join, lossy};
 
 /// System-wide job folders: (folder, whether its jobs are agents).
 pub const SYSTEM_DIRS: [(&str, bool); 4] = [
@@ -167,24 +168,24 @@ pub fn read(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<Job> {
 }
 
 /// [`read`] with the homes (from [`macos::homes`]) already listed.
-pub fn read_with_homes(root: &Root, homes: &[(String, String)], report: &mut dyn FnMut(FsError)) -> Vec<Job> {
+pub fn read_with_homes(root: &Root, homes: &[(String, OsString)], report: &mut dyn FnMut(FsError)) -> Vec<Job> {
     let overrides = Overrides::read(root, report);
     let mut out = Vec::new();
     for (dir, agent) in SYSTEM_DIRS {
-        read_dir(root, dir, agent, None, &overrides.system, &mut out, report);
+        read_dir(root, OsStr::new(dir), agent, None, &overrides.system, &mut out, report);
     }
     let uids = if homes.is_empty() { HashMap::new() } else { macos::uids(root, report) };
     let none = HashMap::new();
     for (user, home) in homes {
         let per_user = uids.get(user).and_then(|uid| overrides.users.get(uid)).unwrap_or(&none);
-        read_dir(root, &format!("{home}/Library/LaunchAgents"), true, Some(user), per_user, &mut out, report);
+        read_dir(root, &join(home, "Library/LaunchAgents"), true, Some(user), per_user, &mut out, report);
     }
     out
 }
 
 fn read_dir(
     root: &Root,
-    dir: &str,
+    dir: &OsStr,
     agent: bool,
     user: Option<&str>,
     overrides: &HashMap<String, bool>,
@@ -195,8 +196,11 @@ fn read_dir(
         if !e.name.ends_with(".plist") || e.name.starts_with('.') {
             continue;
         }
-        let path = format!("{dir}/{}", e.name);
-        let job = plist::read_dict(root, &path).and_then(|d| parse_job(&d).map_err(|m| FsError::parse(&path, m)));
+        // Opened by its exact name: one that is not UTF-8 is shown with
+        // U+FFFD, and that name opens nothing.
+        let exact = e.path_in(dir);
+        let path = lossy(&exact);
+        let job = plist::read_dict(root, &exact).and_then(|d| parse_job(&d).map_err(|m| FsError::parse(&path, m)));
         match job {
             Ok(mut job) => {
                 job.override_disabled = overrides.get(&job.label).copied();
@@ -236,5 +240,56 @@ mod tests {
         assert_eq!((j.exec_path().as_deref(), j.command().as_deref()), (Some("/bin/p"), Some("p -x")));
         let bad = plist::parse(b"<plist><dict><key>Program</key><string>/bin/p</string></dict></plist>").unwrap();
         assert_eq!(parse_job(&plist::into_dict(bad).unwrap()).unwrap_err(), "no Label");
+    }
+
+    /// A job plist, or a home, whose name is not UTF-8 was looked up by its
+    /// shown (U+FFFD) name: the job became a not_found row, the user's
+    /// agents were never listed. The user's uid record is named in such
+    /// bytes too, so its per-user override applies only if it is read.
+    #[test]
+    fn jobs_named_in_bytes_that_are_not_utf8_are_listed() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+
+        let d = tempfile::tempdir().unwrap();
+        let job = |label: &str| format!("<plist><dict><key>Label</key><string>{label}</string></dict></plist>");
+        let write = |rel: &[u8], text: String| {
+            let p = d.path().join(OsStr::from_bytes(rel));
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write(b"Library/LaunchDaemons/com.kaspersky.\xff.plist", job("com.kaspersky.kav"));
+        write(b"Users/k\xffuser/Library/LaunchAgents/com.kaspersky.\xfe.plist", job("com.kaspersky.agent"));
+        write(
+            b"var/db/dslocal/nodes/Default/users/k\xffuser.plist",
+            "<plist><dict><key>name</key><array><string>k\u{fffd}user</string></array>\
+             <key>uid</key><array><string>501</string></array></dict></plist>"
+                .into(),
+        );
+        write(
+            b"var/db/com.apple.xpc.launchd/disabled.501.plist",
+            "<plist><dict><key>com.kaspersky.agent</key><true/></dict></plist>".into(),
+        );
+        let root = crate::Root::new(d.path()).unwrap();
+        let mut errors = Vec::new();
+        let jobs = read(&root, &mut |e| errors.push(e));
+        assert!(errors.is_empty(), "{errors:?}");
+        let got: Vec<_> = jobs
+            .iter()
+            .map(|j| (j.label.as_str(), j.path.as_str(), j.user.as_deref(), j.agent, j.override_disabled))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("com.kaspersky.kav", "/Library/LaunchDaemons/com.kaspersky.\u{fffd}.plist", None, false, None),
+                (
+                    "com.kaspersky.agent",
+                    "/Users/k\u{fffd}user/Library/LaunchAgents/com.kaspersky.\u{fffd}.plist",
+                    Some("k\u{fffd}user"),
+                    true,
+                    Some(true)
+                ),
+            ]
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! home folders, and user ids from the local directory service.
 
 use std::collections::HashMap;
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 
 use crate::collectors::plist;
 use crate::error::{ErrorKind, FsError};
@@ -52,13 +52,14 @@ pub fn is_dir(root: &Root, dir: &(impl AsRef<OsStr> + ?Sized), e: &DirEntry, rep
 }
 
 /// The folders under `/Users` that are homes: not `Shared`, not hidden.
-/// Each as (user name, home path).
-pub fn homes(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<(String, String)> {
+/// Each as (user name as shown, exact home path: a folder whose name is not
+/// UTF-8 is a home too, and its lossy name would open nothing).
+pub fn homes(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<(String, OsString)> {
     list(root, "/Users", report)
         .into_iter()
         .filter(|e| e.name != "Shared" && !e.name.starts_with('.') && is_dir(root, "/Users", e, report))
         .map(|e| {
-            let home = format!("/Users/{}", e.name);
+            let home = e.path_in("/Users");
             (e.name, home)
         })
         .collect()
@@ -67,7 +68,7 @@ pub fn homes(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<(String, Strin
 /// The homes of a macOS root, listed once per scan for every table that
 /// reads them (apps, launch agents, keychains): `ctx.shared::<Homes>()`,
 /// with the problems met listing them.
-pub struct Homes(pub Vec<(String, String)>, pub Vec<FsError>);
+pub struct Homes(pub Vec<(String, OsString)>, pub Vec<FsError>);
 
 /// The local directory service's user records.
 pub const DSLOCAL_USERS: &str = "/var/db/dslocal/nodes/Default/users";
@@ -81,8 +82,8 @@ pub fn uids(root: &Root, report: &mut dyn FnMut(FsError)) -> HashMap<String, u32
         if !e.name.ends_with(".plist") {
             continue;
         }
-        let path = format!("{DSLOCAL_USERS}/{}", e.name);
-        match plist::read_dict(root, &path) {
+        // The exact name: a lossy one (U+FFFD) would name no record.
+        match plist::read_dict(root, &e.path_in(DSLOCAL_USERS)) {
             Ok(d) => {
                 let name = plist::strings(&d, "name").into_iter().next();
                 let uid = plist::strings(&d, "uid").into_iter().next().and_then(|u| u.parse().ok());

@@ -9,10 +9,11 @@
 //! apps (`Contents/MacOS/*.app`, `Contents/Library/LoginItems`) are parts of it.
 
 use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
 
 use crate::collectors::{macos, plist};
 use crate::error::FsError;
-use crate::root::{EntryType, Root};
+use crate::root::{EntryType, Root, join, lossy};
 
 /// Folders applications are installed to, system-wide.
 pub const SYSTEM_DIRS: [&str; 5] = [
@@ -52,10 +53,11 @@ impl BundleInfo {
 }
 
 /// The Info.plist of the bundle at `bundle`; `None` when it has none (a
-/// half-removed bundle). A link that leads nowhere, or a bad plist, is an error.
-pub fn read_bundle(root: &Root, bundle: &str) -> Result<Option<(String, BundleInfo)>, FsError> {
-    let path = format!("{bundle}/Contents/Info.plist");
-    Ok(plist::read_dict_if_present(root, &path)?.map(|d| (path, BundleInfo::from_dict(&d))))
+/// half-removed bundle). A link that leads nowhere, or a bad plist, is an
+/// error. `bundle` is the exact path; the Info.plist's comes back as shown.
+pub fn read_bundle(root: &Root, bundle: &OsStr) -> Result<Option<(String, BundleInfo)>, FsError> {
+    let path = join(bundle, "Contents/Info.plist");
+    Ok(plist::read_dict_if_present(root, &path)?.map(|d| (lossy(&path), BundleInfo::from_dict(&d))))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,24 +100,24 @@ pub fn read(root: &Root, report: &mut dyn FnMut(FsError)) -> Vec<App> {
 }
 
 /// [`read`] with the homes (from [`macos::homes`]) already listed.
-pub fn read_with_homes(root: &Root, homes: &[(String, String)], report: &mut dyn FnMut(FsError)) -> Vec<App> {
+pub fn read_with_homes(root: &Root, homes: &[(String, OsString)], report: &mut dyn FnMut(FsError)) -> Vec<App> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     for dir in SYSTEM_DIRS {
-        search(root, dir, None, true, &mut seen, &mut out, report);
+        search(root, OsStr::new(dir), None, true, &mut seen, &mut out, report);
     }
     for (user, home) in homes {
-        search(root, &format!("{home}/Applications"), Some(user), true, &mut seen, &mut out, report);
+        search(root, &join(home, "Applications"), Some(user), true, &mut seen, &mut out, report);
     }
     out
 }
 
 fn search(
     root: &Root,
-    dir: &str,
+    dir: &OsStr,
     user: Option<&str>,
     descend: bool,
-    seen: &mut HashSet<String>,
+    seen: &mut HashSet<OsString>,
     out: &mut Vec<App>,
     report: &mut dyn FnMut(FsError),
 ) {
@@ -123,7 +125,7 @@ fn search(
     // already read (or read under another name) is one app. The folder is
     // resolved once; only links among its entries need a walk of their own.
     let resolved_dir = match root.resolve(dir) {
-        Ok(r) => r.path,
+        Ok(r) => r.raw_path,
         Err(e) => {
             if e.kind != crate::ErrorKind::NotFound {
                 report(e);
@@ -135,23 +137,26 @@ fn search(
         if e.name.starts_with('.') || !macos::is_dir(root, dir, &e, report) {
             continue;
         }
-        let sub = format!("{dir}/{}", e.name);
+        // Opened by its exact name: a name that is not UTF-8 is shown with
+        // U+FFFD, and that name opens nothing. Keys are exact too, so that
+        // two names shown alike are still two bundles.
+        let sub = e.path_in(dir);
         if e.name.ends_with(".app") {
             let key = match e.entry_type {
-                EntryType::Symlink => root.resolve(&sub).map(|r| r.path).unwrap_or_else(|_| sub.clone()),
-                _ => format!("{}/{}", resolved_dir.trim_end_matches('/'), e.name),
+                EntryType::Symlink => root.resolve(&sub).map(|r| r.raw_path).unwrap_or_else(|_| sub.clone()),
+                _ => e.path_in(&resolved_dir),
             };
             if !seen.insert(key) {
                 continue;
             }
             match read_bundle(root, &sub) {
                 Ok(Some((path, info))) => {
-                    out.push(App { install_location: sub, path, info, user: user.map(str::to_string) })
+                    out.push(App { install_location: lossy(&sub), path, info, user: user.map(str::to_string) })
                 }
                 Ok(None) => {}
                 Err(err) => report(err),
             }
-        } else if descend && !SYSTEM_DIRS.contains(&sub.as_str()) {
+        } else if descend && !SYSTEM_DIRS.iter().any(|d| OsStr::new(d) == sub) {
             search(root, &sub, user, false, seen, out, report);
         }
     }
@@ -195,6 +200,73 @@ mod tests {
             [
                 ("/Applications/Escape.app/Contents/Info.plist", crate::ErrorKind::NotFound),
                 ("/Applications/Kaspersky.app", crate::ErrorKind::NotFound),
+            ]
+        );
+    }
+
+    /// A bundle, a folder or a home whose name is not UTF-8 was looked up
+    /// by its shown (U+FFFD) name, found absent, and dropped without a word;
+    /// two names shown alike were also one key, so the second was dropped.
+    #[test]
+    fn bundles_named_in_bytes_that_are_not_utf8_are_listed() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+
+        let d = tempfile::tempdir().unwrap();
+        let bundles: [(&[u8], &str); 5] = [
+            (b"Applications/Kaspersky \xff.app", "com.kaspersky.a"),
+            (b"Applications/Kaspersky \xfe.app", "com.kaspersky.b"),
+            (b"Applications/Kaspersky Lab \xff/Kaspersky.app", "com.kaspersky.c"),
+            (b"Users/k\xffuser/Applications/Kaspersky.app", "com.kaspersky.d"),
+            (b"Applications/Plain.app", "com.example.plain"),
+        ];
+        for (rel, id) in bundles {
+            let contents = d.path().join(OsStr::from_bytes(rel)).join("Contents");
+            std::fs::create_dir_all(&contents).unwrap();
+            std::fs::write(contents.join("Info.plist"), info(id)).unwrap();
+        }
+        let root = crate::Root::new(d.path()).unwrap();
+        let mut errors = Vec::new();
+        let apps = super::read(&root, &mut |e| errors.push(e));
+        assert!(errors.is_empty(), "{errors:?}");
+        // In listing order: by exact name, a folder searched where it is met.
+        let got: Vec<_> = apps
+            .iter()
+            .map(|a| (a.install_location.as_str(), a.path.as_str(), a.info.identifier.as_deref(), a.user.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "/Applications/Kaspersky Lab \u{fffd}/Kaspersky.app",
+                    "/Applications/Kaspersky Lab \u{fffd}/Kaspersky.app/Contents/Info.plist",
+                    Some("com.kaspersky.c"),
+                    None
+                ),
+                (
+                    "/Applications/Kaspersky \u{fffd}.app",
+                    "/Applications/Kaspersky \u{fffd}.app/Contents/Info.plist",
+                    Some("com.kaspersky.b"),
+                    None
+                ),
+                (
+                    "/Applications/Kaspersky \u{fffd}.app",
+                    "/Applications/Kaspersky \u{fffd}.app/Contents/Info.plist",
+                    Some("com.kaspersky.a"),
+                    None
+                ),
+                (
+                    "/Applications/Plain.app",
+                    "/Applications/Plain.app/Contents/Info.plist",
+                    Some("com.example.plain"),
+                    None
+                ),
+                (
+                    "/Users/k\u{fffd}user/Applications/Kaspersky.app",
+                    "/Users/k\u{fffd}user/Applications/Kaspersky.app/Contents/Info.plist",
+                    Some("com.kaspersky.d"),
+                    Some("k\u{fffd}user")
+                ),
             ]
         );
     }

@@ -21,13 +21,14 @@
 //!   plist whose trailer is inconsistent with the file's length fails with a
 //!   message that says how, whatever a later crate version guards.
 
+use std::ffi::OsStr;
 use std::io::Cursor;
 
 use plist::stream::{Event, Reader};
 pub use plist::{Dictionary, Value};
 
 use crate::error::{ErrorKind, FsError};
-use crate::root::Root;
+use crate::root::{Root, lossy};
 
 /// Plists larger than this are not read. Info.plist, launchd jobs, receipts
 /// and the extension and trust databases are kilobytes; the largest real
@@ -46,19 +47,21 @@ pub const TEXT_PER_BYTE: u64 = 16;
 pub const MAX_TEXT: u64 = 64 << 20;
 
 /// Reads and parses the plist at `path`.
-pub fn read(root: &Root, path: &str) -> Result<Value, FsError> {
+pub fn read(root: &Root, path: &(impl AsRef<OsStr> + ?Sized)) -> Result<Value, FsError> {
     read_limited(root, path, LIMIT)
 }
 
 /// [`read`] with a size limit of `limit` bytes.
-pub fn read_limited(root: &Root, path: &str, limit: u64) -> Result<Value, FsError> {
+pub fn read_limited(root: &Root, path: &(impl AsRef<OsStr> + ?Sized), limit: u64) -> Result<Value, FsError> {
+    let path = path.as_ref();
     let bytes = root.read_limited(path, limit)?;
-    parse(&bytes).map_err(|m| FsError::parse(path, m))
+    parse(&bytes).map_err(|m| FsError::parse(lossy(path), m))
 }
 
 /// [`read`], with a plainly absent file as `None`. A symlink that leads
 /// nowhere inside the root is still an error.
-pub fn read_if_present(root: &Root, path: &str) -> Result<Option<Value>, FsError> {
+pub fn read_if_present(root: &Root, path: &(impl AsRef<OsStr> + ?Sized)) -> Result<Option<Value>, FsError> {
+    let path = path.as_ref();
     match read(root, path) {
         Ok(v) => Ok(Some(v)),
         Err(e) if e.kind == ErrorKind::NotFound => root.dangling(path).map_or(Ok(None), Err),
@@ -67,13 +70,15 @@ pub fn read_if_present(root: &Root, path: &str) -> Result<Option<Value>, FsError
 }
 
 /// [`read`] of a plist that must be a dictionary at the top.
-pub fn read_dict(root: &Root, path: &str) -> Result<Dictionary, FsError> {
-    into_dict(read(root, path)?).map_err(|m| FsError::parse(path, m))
+pub fn read_dict(root: &Root, path: &(impl AsRef<OsStr> + ?Sized)) -> Result<Dictionary, FsError> {
+    let path = path.as_ref();
+    into_dict(read(root, path)?).map_err(|m| FsError::parse(lossy(path), m))
 }
 
 /// [`read_dict`], with a plainly absent file as `None` (see [`read_if_present`]).
-pub fn read_dict_if_present(root: &Root, path: &str) -> Result<Option<Dictionary>, FsError> {
-    read_if_present(root, path)?.map(|v| into_dict(v).map_err(|m| FsError::parse(path, m))).transpose()
+pub fn read_dict_if_present(root: &Root, path: &(impl AsRef<OsStr> + ?Sized)) -> Result<Option<Dictionary>, FsError> {
+    let path = path.as_ref();
+    read_if_present(root, path)?.map(|v| into_dict(v).map_err(|m| FsError::parse(lossy(path), m))).transpose()
 }
 
 /// The top-level dictionary, or why not.

@@ -167,15 +167,15 @@ fn from_windows_stores(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
 
 /// The keychains of a macOS root: (path, location, user, trust when no
 /// admin setting names the certificate).
-fn keychains(ctx: &Ctx<'_>) -> Vec<(String, &'static str, Option<String>, &'static str)> {
+fn keychains(ctx: &Ctx<'_>) -> Vec<(OsString, &'static str, Option<String>, &'static str)> {
     let mut out = vec![
-        (keychain::SYSTEM_KEYCHAIN.to_string(), "system", None, "unspecified"),
+        (keychain::SYSTEM_KEYCHAIN.into(), "system", None, "unspecified"),
         // Apple's anchors: trusted by the system trust store unless an admin says otherwise.
-        (keychain::SYSTEM_ROOTS.to_string(), "system", None, "trusted"),
+        (keychain::SYSTEM_ROOTS.into(), "system", None, "trusted"),
     ];
     for (user, home) in &super::mac_homes(ctx).0 {
         for name in ["login.keychain-db", "login.keychain"] {
-            out.push((format!("{home}/Library/Keychains/{name}"), "user", Some(user.clone()), "unspecified"));
+            out.push((join(home, format!("Library/Keychains/{name}")), "user", Some(user.clone()), "unspecified"));
         }
     }
     out
@@ -189,18 +189,20 @@ fn from_keychains(ctx: &Ctx<'_>, q: &Query) -> Vec<InstalledCertificate> {
     let mut cache = x509::CertCache::default();
     let mut rows = Vec::new();
     let mut seen = HashSet::new();
-    for (path, location, user, default_trust) in keychains(ctx) {
+    for (exact, location, user, default_trust) in keychains(ctx) {
+        // Opened by the exact path (a home's name may not be UTF-8), shown lossy.
+        let path = lossy(&exact);
         let store = path.rsplit('/').next().unwrap_or(&path).to_string();
         if !q.admits("store", &store) {
             continue;
         }
         // A keychain reached again through a link is the one already read.
-        if let Ok(r) = root.resolve(&path)
+        if let Ok(r) = root.resolve(&exact)
             && !seen.insert(r.raw_path)
         {
             continue;
         }
-        let Some(Some(certs)) = ctx.ok(keychain::read(root, &path, &mut |e| ctx.report(e))) else {
+        let Some(Some(certs)) = ctx.ok(keychain::read(root, &exact, &mut |e| ctx.report(e))) else {
             continue;
         };
         for (i, c) in certs.into_iter().enumerate() {
