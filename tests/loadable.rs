@@ -418,30 +418,18 @@ fn sqlite3_survives_bad_input_and_keeps_its_root() {
     assert_eq!(out, format!("{critical}\nkesl\nklnagent64\n{critical}|1\n"));
 }
 
-/// A Debian root whose dpkg status lists `n` packages of about 700 bytes
-/// each (the shape of debian-mini's zlib1g stanza): slow enough to read
-/// that a small budget is overrun.
+/// A Debian root of `n` packages (`testing::write_dpkg_status`), host
+/// name `big`: slow enough to read that a small budget is overrun.
 fn big_root(n: usize) -> tempfile::TempDir {
-    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
-    let dpkg = dir.path().join("var/lib/dpkg");
-    std::fs::create_dir_all(&dpkg).unwrap();
-    let mut out = std::io::BufWriter::new(std::fs::File::create(dpkg.join("status")).unwrap());
-    for i in 0..n {
-        write!(
-            out,
-            "Package: zlib{i}\nStatus: install ok installed\nPriority: optional\nSection: libs\nInstalled-Size: 168\n\
-             Maintainer: Mark Brown <broonie@debian.org>\nArchitecture: amd64\nMulti-Arch: same\nSource: zlib\n\
-             Version: 1:1.2.13.dfsg-{i}\nProvides: libz1\nDepends: libc6 (>= 2.14)\n\
-             Breaks: libxml2 (<< 2.7.6.dfsg-2), texlive-binaries (<< 2009-12)\nConflicts: zlib1 (<= 1:1.0.4-7)\n\
-             Description: compression library - runtime\n zlib is a library implementing the deflate compression \
-             method found\n in gzip and PKZIP.  This package includes the shared library.\nHomepage: http://zlib.net/\n\n"
-        )
-        .unwrap();
-    }
-    out.flush().unwrap();
+    embargo_tables::testing::write_dpkg_status(dir.path(), n).unwrap();
     std::fs::create_dir(dir.path().join("etc")).unwrap();
-    std::fs::write(dir.path().join("etc/hostname"), "big\n").unwrap();
+    std::fs::write(
+        dir.path().join("etc/hostname"),
+        "big
+",
+    )
+    .unwrap();
     dir
 }
 

@@ -36,3 +36,26 @@ pub fn systemctl_unit_files(root: &std::path::Path) -> Vec<(String, String)> {
     pairs.sort();
     pairs
 }
+
+/// Writes a dpkg status file of `n` installed packages under `root`, each a
+/// stanza of about 700 bytes in the shape of debian-mini's zlib1g: a root
+/// slow enough to read that a small time budget is overrun. Package `i` is
+/// `zlib{i}` at version `1:1.2.13.dfsg-{i}`.
+pub fn write_dpkg_status(root: &std::path::Path, n: usize) -> std::io::Result<()> {
+    use std::io::Write;
+    let dpkg = root.join("var/lib/dpkg");
+    std::fs::create_dir_all(&dpkg)?;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(dpkg.join("status"))?);
+    for i in 0..n {
+        write!(
+            out,
+            "Package: zlib{i}\nStatus: install ok installed\nPriority: optional\nSection: libs\nInstalled-Size: 168\n\
+             Maintainer: Mark Brown <broonie@debian.org>\nArchitecture: amd64\nMulti-Arch: same\nSource: zlib\n\
+             Version: 1:1.2.13.dfsg-{i}\nProvides: libz1\nDepends: libc6 (>= 2.14)\n\
+             Breaks: libxml2 (<< 2.7.6.dfsg-2), texlive-binaries (<< 2009-12)\nConflicts: zlib1 (<= 1:1.0.4-7)\n\
+             Description: compression library - runtime\n zlib is a library implementing the deflate compression \
+             method found\n in gzip and PKZIP.  This package includes the shared library.\nHomepage: http://zlib.net/\n\n"
+        )?;
+    }
+    out.flush()
+}
