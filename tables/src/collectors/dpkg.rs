@@ -90,14 +90,15 @@ pub fn read_database(
             give(p, &file);
         }
     }
-    for path in &status_d {
+    for file_name in &status_d {
+        let path = crate::root::lossy(file_name);
         let r = read_records(
             root,
-            path,
+            file_name,
             Kind::StatusD,
             |p| {
                 if p.state() != "not-installed" && !seen.contains(&(p.name.clone(), p.architecture.clone())) {
-                    each(p, path)
+                    each(p, &path)
                 }
             },
             &mut bad,
@@ -116,7 +117,7 @@ pub fn read_database(
 /// The record files of `status.d`, sorted by name. Distroless images write
 /// one file per package, named for it, beside its `<name>.md5sums`; the
 /// md5sums and hidden files are not records.
-fn status_d_files(root: &Root, most: usize, bad: &mut impl FnMut(FsError)) -> Vec<String> {
+fn status_d_files(root: &Root, most: usize, bad: &mut impl FnMut(FsError)) -> Vec<std::ffi::OsString> {
     let list = match root.read_dir(STATUS_D_DIR) {
         Ok(list) => list,
         Err(e) if e.kind == ErrorKind::NotFound => return Vec::new(),
@@ -125,10 +126,12 @@ fn status_d_files(root: &Root, most: usize, bad: &mut impl FnMut(FsError)) -> Ve
             return Vec::new();
         }
     };
-    let mut files: Vec<String> = list
+    // By exact name: one that is not UTF-8 (a lossy U+FFFD name would name
+    // no file) may still hold a package.
+    let mut files: Vec<std::ffi::OsString> = list
         .into_iter()
         .filter(|e| !e.name.starts_with('.') && !e.name.ends_with(".md5sums"))
-        .map(|e| format!("{STATUS_D_DIR}/{}", e.name))
+        .map(|e| e.path_in(STATUS_D_DIR))
         .collect();
     files.sort();
     if files.len() > most {
@@ -259,12 +262,15 @@ pub enum Kind {
 /// as `too_large`.
 fn read_records(
     root: &Root,
-    path: &str,
+    file_name: &(impl AsRef<std::ffi::OsStr> + ?Sized),
     kind: Kind,
     mut each: impl FnMut(Package),
     mut bad: impl FnMut(FsError),
 ) -> Result<(), FsError> {
-    let (file, resolved) = root.open_capped(path, STATUS_LIMIT)?;
+    // Opened by its exact name; rows and messages show it lossily.
+    let (file, resolved) = root.open_capped(file_name, STATUS_LIMIT)?;
+    let shown = crate::root::lossy(file_name.as_ref());
+    let path = shown.as_str();
     if resolved.metadata.len() > STATUS_LIMIT {
         bad(FsError::new(
             ErrorKind::TooLarge,
@@ -628,7 +634,11 @@ mod tests {
         let root = Root::new(dir.path()).unwrap();
         let mut errors = Vec::new();
         let files = status_d_files(&root, 3, &mut |e| errors.push(e));
-        assert_eq!(files, ["/var/lib/dpkg/status.d/a", "/var/lib/dpkg/status.d/b", "/var/lib/dpkg/status.d/c"]);
+        assert_eq!(
+            files,
+            ["/var/lib/dpkg/status.d/a", "/var/lib/dpkg/status.d/b", "/var/lib/dpkg/status.d/c"]
+                .map(std::ffi::OsString::from)
+        );
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!((errors[0].kind, errors[0].path.as_str()), (ErrorKind::TooLarge, STATUS_D_DIR));
         assert!(errors[0].message.contains("4 record files") && errors[0].message.contains("limit of 3"), "{errors:?}");
@@ -636,6 +646,32 @@ mod tests {
         let mut none = Vec::new();
         assert_eq!(status_d_files(&root, 4, &mut |e| none.push(e)).len(), 4);
         assert!(none.is_empty(), "{none:?}");
+    }
+
+    /// A distroless record file whose name is not UTF-8 is read by its
+    /// exact name: its lossy name (U+FFFD) names no file, and the package
+    /// in it was lost behind a not_found row.
+    #[test]
+    fn status_d_files_named_in_bytes_that_are_not_utf8_are_read() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("var/lib/dpkg/status.d");
+        std::fs::create_dir_all(&d).unwrap();
+        let odd = std::ffi::OsStr::from_bytes(b"kesl\xff");
+        std::fs::write(d.join(odd), "Package: kesl\nStatus: install ok installed\nVersion: 11.1\n").unwrap();
+        std::fs::write(d.join("bash"), "Package: bash\nStatus: install ok installed\nVersion: 5.2\n").unwrap();
+        let root = Root::new(dir.path()).unwrap();
+        let (mut rows, mut errors) = (Vec::new(), Vec::new());
+        read_database(&root, |p, file| rows.push((p.name, file.to_string())), |e| errors.push(e)).unwrap();
+        rows.sort();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            rows,
+            [
+                ("bash".to_string(), "/var/lib/dpkg/status.d/bash".to_string()),
+                ("kesl".to_string(), "/var/lib/dpkg/status.d/kesl\u{fffd}".to_string()),
+            ]
+        );
     }
 
     fn status_root(body: &[u8]) -> (tempfile::TempDir, Root) {
