@@ -41,6 +41,41 @@ pub fn is_marker_or_on_its_way(path: &str) -> bool {
 /// are made afresh for each new query and not kept (nothing is lost but the
 /// saving).
 pub const CACHED_QUERIES_PER_TABLE: usize = 4096;
+
+/// Whether a problem left evidence unread, for every surface that reports
+/// exposure: any problem of an evidence table ([`crate::spec::Class::Evidence`];
+/// a problem reading one may hide a finding), such as a file too large,
+/// unreadable or corrupt, a loop, or a device or FIFO where a file should
+/// be. scan_host and the catalog tables are not evidence, save for an OS
+/// marker that is there but unreadable, which hid the root's own family.
+/// Not `unsupported` (a fact about the root), and not a `not_found` that is
+/// only a missing file. A `not_found` for a name that is a symbolic link
+/// counts (its target is gone, so what it names was not read) unless
+/// `has_row` says the table still gave a row for that path: a unit link
+/// whose unit is gone is still a row, by its name, for the findings to
+/// match, so it hides nothing. Missing optional files never make a row.
+pub fn counts_as_unreadable(root: &crate::Root, e: &crate::ScanError, has_row: impl FnOnce() -> bool) -> bool {
+    use crate::ErrorKind;
+    // An OS marker that is there but could not be read (a link out of the
+    // root, a FIFO) sent the scan to another family's paths: every file of
+    // the root's own went unread. A junk marker (parse_error) is no evidence
+    // of a family and hides nothing.
+    let marker = e.table_name == "scan_host" && e.kind != ErrorKind::ParseError && is_marker_or_on_its_way(&e.path);
+    if !marker
+        && !crate::tables::find(&e.table_name)
+            .is_some_and(|t| t.spec().attributes.class == crate::spec::Class::Evidence)
+    {
+        return false;
+    }
+    match e.kind {
+        ErrorKind::Unsupported => false,
+        ErrorKind::NotFound => {
+            root.resolve_nofollow(&e.path).is_ok_and(|r| r.metadata.file_type().is_symlink()) && !has_row()
+        }
+        _ => true,
+    }
+}
+
 /// How much of a marker file is read to check it.
 pub const MARKER_HEAD: usize = 4096;
 

@@ -5,7 +5,7 @@ use std::io::Write;
 use anyhow::Result;
 use clap::ValueEnum;
 
-use embargo_tables::spec::{Class, Prefetch};
+use embargo_tables::spec::Prefetch;
 
 use crate::args::Format;
 use crate::engine::Session;
@@ -74,7 +74,7 @@ pub struct Report {
     pub nothing_found: bool,
     /// What the scan looked at, per source.
     pub coverage: Coverage,
-    /// The problems that left evidence unread ([`counts_as_unreadable`]).
+    /// The problems that left evidence unread ([`embargo_tables::table::counts_as_unreadable`]).
     pub unreadable: Vec<embargo_tables::ScanError>,
 }
 
@@ -205,46 +205,6 @@ impl Coverage {
     }
 }
 
-/// Whether a problem left evidence unread: any problem of an evidence table
-/// ([`Class::Evidence`]: scan_host and the catalog tables are not, save
-/// for an OS marker that is there but unreadable, which hid the root's own
-/// family; a
-/// problem reading an evidence table may hide a finding), such as a file too
-/// large, unreadable or corrupt, a loop, or a device or FIFO where a file
-/// should be. Not `unsupported` (a fact about the root), and not a
-/// `not_found` that is only a missing file. A `not_found` for a name that is
-/// a symbolic link counts (its target is gone, so what it names was not
-/// read) unless `has_row` says the table still gave a row for that path:
-/// a unit link whose unit is gone is still a row, by its name, for the
-/// findings to match, so it hides nothing. Missing optional files never
-/// make a row at all.
-pub fn counts_as_unreadable(
-    root: &embargo_tables::Root,
-    e: &embargo_tables::ScanError,
-    has_row: impl FnOnce() -> bool,
-) -> bool {
-    use embargo_tables::ErrorKind;
-    // An OS marker that is there but could not be read (a link out of the
-    // root, a FIFO) sent the scan to another family's paths: every file of
-    // the root's own went unread. A junk marker (parse_error) is no evidence
-    // of a family and hides nothing.
-    let marker = e.table_name == "scan_host"
-        && e.kind != ErrorKind::ParseError
-        && embargo_tables::table::is_marker_or_on_its_way(&e.path);
-    if !marker
-        && !embargo_tables::tables::find(&e.table_name).is_some_and(|t| t.spec().attributes.class == Class::Evidence)
-    {
-        return false;
-    }
-    match e.kind {
-        ErrorKind::Unsupported => false,
-        ErrorKind::NotFound => {
-            root.resolve_nofollow(&e.path).is_ok_and(|r| r.metadata.file_type().is_symlink()) && !has_row()
-        }
-        _ => true,
-    }
-}
-
 /// Whether `table` has a row that stands for the link at `path`: by that
 /// path, or, for a row read from no file (a unit whose file is gone), by the
 /// name the link gives it.
@@ -297,7 +257,9 @@ pub fn run(engine: &Session) -> Result<Report> {
     let coverage = Coverage::read(engine, errors.len())?;
     let unreadable = errors
         .iter()
-        .filter(|e| counts_as_unreadable(&scan.root, e, || has_row_at(engine, &e.table_name, &e.path)))
+        .filter(|e| {
+            embargo_tables::table::counts_as_unreadable(&scan.root, e, || has_row_at(engine, &e.table_name, &e.path))
+        })
         .cloned()
         .collect();
     Ok(Report { host, exposure, findings, errors, nothing_found, coverage, unreadable })
